@@ -38,13 +38,14 @@ def in_bridge() -> bool:
 
 
 def await_(awaitable: Awaitable[T]) -> T:
-    """Wait for ``awaitable`` on the event loop from blocking-style code, without blocking the loop."""
+    """Wait for ``awaitable`` on the loop from blocking-style code, without blocking the loop."""
     current = getcurrent()
     if type(current) is not _BridgedGreenlet:
         if hasattr(awaitable, "close"):
             awaitable.close()  # type: ignore[union-attr]
         raise BridgeError(
-            "a blocking-style call was made outside a blocking-style task; use 'await' in async tasks"
+            "a blocking-style call was made outside a blocking-style task; "
+            "use 'await' in async tasks"
         )
     return current.parent.switch(awaitable)  # type: ignore[union-attr]
 
@@ -57,7 +58,7 @@ async def run_blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     while not child.dead:
         try:
             value = await result
-        except BaseException as exc:  # noqa: BLE001 - every error goes back into the user's code
+        except BaseException as exc:
             result = child.throw(exc)
         else:
             result = switch(value)

@@ -84,7 +84,7 @@ class RequestEvent(EventHook):
 
 
 class Events:
-    """The hooks of a run. ``init``/``test_start``/``test_stop`` get ``runner=``; ``quitting`` too."""
+    """The hooks of a run; listeners get ``environment=`` (and ``runner=`` for ``init``)."""
 
     def __init__(self) -> None:
         self.request = RequestEvent()

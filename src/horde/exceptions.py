@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 
-class StopUser(Exception):  # noqa: N818 - Locust's name, kept so scenarios port unchanged
+class StopUser(Exception):
     """Raised in a task (or by the client while the user is being stopped) to end this user."""
 
 
-class StopTest(Exception):  # noqa: N818
+class StopTest(Exception):
     """Raised in a task to end the whole test run; results are still written."""
 
 
-class InterruptTaskSet(Exception):  # noqa: N818
+class InterruptTaskSet(Exception):
     """Raised by ``TaskSet.interrupt()``: leave the current task set for its parent."""
 
     def __init__(self, reschedule: bool = True) -> None:
@@ -19,7 +19,7 @@ class InterruptTaskSet(Exception):  # noqa: N818
         self.reschedule = reschedule
 
 
-class RescheduleTask(Exception):  # noqa: N818
+class RescheduleTask(Exception):
     """Raised in a task to pick the next task at once, without waiting."""
 
 

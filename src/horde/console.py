@@ -1,0 +1,186 @@
+"""The console view of a run: a live table while it runs, and the final summary.
+
+On a terminal the table refreshes in place every 2 s under a progress bar for the run time; when
+output goes to a file or CI log, a plain table is printed every 2 s instead (unless
+``--only-summary``). Reads the stats only; never touches the runner.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from typing import Any
+
+from rich.console import Console as RichConsole
+from rich.console import Group
+from rich.live import Live
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from horde.runner.environment import Environment
+
+__all__ = ["Console", "stats_table"]
+
+REFRESH_SECONDS = 2.0
+SUMMARY_PERCENTILES = (0.5, 0.66, 0.75, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999, 0.9999, 1.0)
+
+
+def _ms(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.0f}" if value >= 10 else f"{value:.1f}"
+
+
+def stats_table(environment: Environment, title: str, current: bool = True) -> Table:
+    """Per-name rows and the aggregated row: Locust's console columns."""
+    stats = environment.stats
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for col in ("Type", "Name", "# reqs", "# fails", "Avg", "Min", "Max", "Med", "req/s", "fail/s"):
+        table.add_column(col, justify="left" if col in ("Type", "Name") else "right")
+    rows = [*stats.sorted_entries(), stats.total]
+    for i, e in enumerate(rows):
+        fail_pct = 100.0 * e.num_failures / e.num_requests if e.num_requests else 0.0
+        rps = e.current_rps if current else e.total_rps
+        fps = e.current_fail_per_sec if current else e.total_fail_per_sec
+        table.add_row(
+            e.method,
+            e.name,
+            str(e.num_requests),
+            f"{e.num_failures}({fail_pct:.2f}%)",
+            _ms(e.avg_response_time if e.num_requests else None),
+            _ms(e.min_response_time / 1000 if e.num_requests else None),
+            _ms(e.max_response_time / 1000 if e.num_requests else None),
+            _ms(e.median_response_time if e.num_requests else None),
+            f"{rps:.2f}",
+            f"{fps:.2f}",
+            end_section=(i == len(rows) - 2),
+        )
+    return table
+
+
+def percentiles_table(environment: Environment) -> Table:
+    stats = environment.stats
+    table = Table(
+        title="Response time percentiles (ms, HDR histogram: within 1% of exact)",
+        title_justify="left",
+        header_style="bold",
+    )
+    table.add_column("Type")
+    table.add_column("Name")
+    for q in SUMMARY_PERCENTILES:
+        table.add_column(f"{q * 100:g}%", justify="right")
+    table.add_column("# reqs", justify="right")
+    rows = [*stats.sorted_entries(), stats.total]
+    for i, e in enumerate(rows):
+        values = [
+            _ms(e.get_response_time_percentile(q)) if e.num_requests else "-"
+            for q in SUMMARY_PERCENTILES
+        ]
+        table.add_row(
+            e.method, e.name, *values, str(e.num_requests), end_section=(i == len(rows) - 2)
+        )
+    return table
+
+
+def failures_table(environment: Environment) -> Table | None:
+    errors = sorted(environment.stats.errors.values(), key=lambda e: -e.occurrences)
+    if not errors:
+        return None
+    table = Table(title="Failures", title_justify="left", header_style="bold")
+    table.add_column("# occurrences", justify="right")
+    table.add_column("Type")
+    table.add_column("Name")
+    table.add_column("Error")
+    for err in errors:
+        table.add_row(str(err.occurrences), err.method, err.name, err.error)
+    return table
+
+
+def exceptions_table(environment: Environment) -> Table | None:
+    exceptions = sorted(environment.stats.exceptions.values(), key=lambda e: -e.count)
+    if not exceptions:
+        return None
+    table = Table(title="Exceptions in user code", title_justify="left", header_style="bold")
+    table.add_column("Count", justify="right")
+    table.add_column("Where")
+    table.add_column("Message")
+    for exc in exceptions:
+        table.add_row(str(exc.count), exc.where, exc.msg)
+    return table
+
+
+class Console:
+    """Live view plus summary for one run."""
+
+    def __init__(self, environment: Environment, options: argparse.Namespace) -> None:
+        self.environment = environment
+        self.options = options
+        self.console = RichConsole(stderr=False)
+        self._task: asyncio.Task[None] | None = None
+        self._live: Live | None = None
+        self._progress: Progress | None = None
+        self._progress_task: Any = None
+        self._started = time.monotonic()
+
+    def _header(self) -> str:
+        runner = self.environment.runner
+        state = runner.state.value if runner else "-"
+        users = runner.user_count if runner else 0
+        return f"[bold]{state}[/] · {users} users · host {self.environment.host or '(per class)'}"
+
+    def _renderable(self) -> Group:
+        parts: list[Any] = []
+        if self._progress is not None:
+            elapsed = time.monotonic() - self._started
+            self._progress.update(
+                self._progress_task, completed=min(elapsed, self.options.run_time)
+            )
+            parts.append(self._progress)
+        parts.append(stats_table(self.environment, self._header()))
+        return Group(*parts)
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self.options.only_summary:
+            return
+        self._started = time.monotonic()
+        if self.options.run_time:
+            self._progress = Progress(
+                TextColumn("run time"),
+                BarColumn(),
+                TimeElapsedColumn(),
+                TextColumn("of"),
+                TimeRemainingColumn(),
+                console=self.console,
+            )
+            self._progress_task = self._progress.add_task("run", total=self.options.run_time)
+        if self.console.is_terminal:
+            self._live = Live(
+                self._renderable(), console=self.console, refresh_per_second=1, transient=True
+            )
+            self._live.start()
+        self._task = loop.create_task(self._refresh())
+
+    async def _refresh(self) -> None:
+        while True:
+            await asyncio.sleep(REFRESH_SECONDS)
+            if self._live is not None:
+                self._live.update(self._renderable())
+            else:
+                self.console.print(stats_table(self.environment, self._header()))
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+        if self._live is not None:
+            self._live.stop()
+
+    def print_summary(self) -> None:
+        env = self.environment
+        reason = f" ({env.stop_reason})" if env.stop_reason else ""
+        self.console.print()
+        self.console.print(stats_table(env, f"Summary{reason}", current=False))
+        self.console.print(percentiles_table(env))
+        for table in (failures_table(env), exceptions_table(env)):
+            if table is not None:
+                self.console.print(table)

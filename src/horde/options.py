@@ -1,0 +1,320 @@
+"""Command-line options, with defaults from ``horde.toml``, ``[tool.horde]`` and ``HORDE_*``.
+
+Precedence, lowest first: built-in defaults, the config file, environment variables, the command
+line. Values from every source go through the same converters, so a bad value in a config file
+gets the same one-sentence error as a bad flag. Flag names are Locust's where Locust has them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import tomllib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from horde.exceptions import ScenarioError
+
+__all__ = ["build_parser", "parse_duration", "parse_host", "parse_run_options"]
+
+_DURATION = re.compile(
+    r"^\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*$"
+)
+
+
+def parse_duration(text: str | float | int) -> float:
+    """Seconds from ``30s``, ``5m``, ``1h``, ``1h30m``, or a bare number of seconds."""
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        if text < 0:
+            raise ValueError(f"invalid duration {text!r}: it cannot be negative")
+        return float(text)
+    match = _DURATION.match(str(text))
+    if not match or not any(match.groups()):
+        raise ValueError(f"invalid duration {text!r}: use e.g. 30s, 5m, 1h or 1h30m")
+    h, m, s = (float(g) if g else 0.0 for g in match.groups())
+    return h * 3600 + m * 60 + s
+
+
+def parse_host(text: str) -> str:
+    """An ``http(s)://host[:port]`` base URL, without a trailing slash."""
+    parts = urlsplit(str(text).strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"invalid host {text!r}: use a URL like http://127.0.0.1:8000")
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        raise ValueError(f"invalid host {text!r}: the port is not a number in 1-65535") from None
+    return str(text).strip().rstrip("/")
+
+
+def _non_negative_int(name: str) -> Callable[[Any], int]:
+    def convert(value: Any) -> int:
+        try:
+            number = int(str(value))
+        except ValueError:
+            raise ValueError(f"invalid {name} {value!r}: expected a whole number") from None
+        if number < 0:
+            raise ValueError(f"invalid {name} {value!r}: it cannot be negative")
+        return number
+
+    return convert
+
+
+def _positive_float(name: str) -> Callable[[Any], float]:
+    def convert(value: Any) -> float:
+        try:
+            number = float(str(value))
+        except ValueError:
+            raise ValueError(f"invalid {name} {value!r}: expected a number") from None
+        if not number > 0 or number == float("inf"):
+            raise ValueError(f"invalid {name} {value!r}: it must be greater than 0")
+        return number
+
+    return convert
+
+
+def _non_negative_float(name: str) -> Callable[[Any], float]:
+    def convert(value: Any) -> float:
+        return parse_duration(value)
+
+    return convert
+
+
+def _typed(convert: Callable[[Any], Any]) -> Callable[[str], Any]:
+    """Wrap a converter so argparse reports its sentence instead of a generic message."""
+
+    def run(value: str) -> Any:
+        try:
+            return convert(value)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    run.__name__ = getattr(convert, "__name__", "value")
+    return run
+
+
+# name -> converter, for values that come from config files and the environment.
+CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "host": parse_host,
+    "users": _non_negative_int("user count"),
+    "spawn_rate": _positive_float("spawn rate"),
+    "run_time": parse_duration,
+    "stop_timeout": _non_negative_float("stop timeout"),
+    "exit_code_on_error": _non_negative_int("exit code"),
+}
+FLAGS = {"headless", "csv_full_history", "only_summary", "insecure"}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so the CLI prints one sentence and exits 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise ScenarioError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="horde run",
+        description="Run a load test described by a scenario file.",
+        epilog="Settings can also come from horde.toml, [tool.horde] in pyproject.toml, "
+        "and HORDE_* environment variables (e.g. HORDE_USERS=50).",
+    )
+    parser.add_argument(
+        "targets",
+        nargs="*",
+        metavar="SCENARIO_OR_USERCLASS",
+        help="the scenario file (.py), then optionally user class names to run",
+    )
+    parser.add_argument(
+        "-f", "--scenario", "--locustfile", dest="scenario", help="scenario file (Locust's -f)"
+    )
+    parser.add_argument(
+        "-H",
+        "--host",
+        type=_typed(parse_host),
+        help="base URL of the target, e.g. http://127.0.0.1:8000",
+    )
+    parser.add_argument(
+        "-u",
+        "--users",
+        type=_typed(CONVERTERS["users"]),
+        help="peak number of simulated users (default 1)",
+    )
+    parser.add_argument(
+        "-r",
+        "--spawn-rate",
+        type=_typed(CONVERTERS["spawn_rate"]),
+        help="users started per second while ramping (default 1)",
+    )
+    parser.add_argument(
+        "-t",
+        "--run-time",
+        type=_typed(parse_duration),
+        help="stop after this long, e.g. 30s, 5m, 1h (default: until Ctrl-C)",
+    )
+    parser.add_argument(
+        "--headless",
+        action="store_true",
+        default=None,
+        help="no web UI: start at once and print stats to the console",
+    )
+    parser.add_argument(
+        "--csv",
+        dest="csv_prefix",
+        metavar="PREFIX",
+        help="write PREFIX_stats.csv, _stats_history.csv, _failures.csv, _exceptions.csv",
+    )
+    parser.add_argument(
+        "--csv-full-history",
+        action="store_true",
+        default=None,
+        help="also write per-name rows in the stats history CSV",
+    )
+    parser.add_argument(
+        "--json", dest="json_path", metavar="PATH", help="write the results as one JSON document"
+    )
+    parser.add_argument(
+        "--only-summary",
+        action="store_true",
+        default=None,
+        help="print only the final summary, not the live table",
+    )
+    parser.add_argument(
+        "-T", "--tags", nargs="*", metavar="TAG", help="run only tasks with any of these tags"
+    )
+    parser.add_argument(
+        "-E",
+        "--exclude-tags",
+        nargs="*",
+        metavar="TAG",
+        help="do not run tasks with any of these tags",
+    )
+    parser.add_argument(
+        "--stop-timeout",
+        type=_typed(CONVERTERS["stop_timeout"]),
+        help="time users get to finish their current task when stopping "
+        "(default 0: stop at their next request)",
+    )
+    parser.add_argument(
+        "--exit-code-on-error",
+        type=_typed(CONVERTERS["exit_code_on_error"]),
+        help="exit code when the run had failures or exceptions (default 1)",
+    )
+    parser.add_argument(
+        "--insecure",
+        action="store_true",
+        default=None,
+        help="do not verify TLS certificates of the target",
+    )
+    parser.add_argument("-L", "--loglevel", help="DEBUG, INFO, WARNING (default) or ERROR")
+    parser.add_argument("--config", help="config file (default: horde.toml or pyproject.toml)")
+    return parser
+
+
+DEFAULTS: dict[str, Any] = {
+    "users": 1,
+    "spawn_rate": 1.0,
+    "run_time": None,
+    "headless": False,
+    "csv_full_history": False,
+    "only_summary": False,
+    "stop_timeout": 0.0,
+    "exit_code_on_error": 1,
+    "insecure": False,
+    "loglevel": "WARNING",
+}
+
+
+def _config_file_settings(explicit: str | None) -> dict[str, Any]:
+    if explicit:
+        path = Path(explicit)
+        if not path.exists():
+            raise ScenarioError(f"config file not found: {explicit}")
+    else:
+        path = Path("horde.toml")
+        if not path.exists():
+            path = Path("pyproject.toml")
+            if not path.exists():
+                return {}
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"cannot read config file {path}: {exc}") from None
+    if path.name == "pyproject.toml":
+        data = data.get("tool", {}).get("horde", {})
+    return {k.replace("-", "_"): v for k, v in data.items()}
+
+
+def _env_settings(environ: dict[str, str]) -> dict[str, Any]:
+    return {
+        k[len("HORDE_") :].lower(): v
+        for k, v in environ.items()
+        if k.startswith("HORDE_") and k != "HORDE_SECRET"
+    }
+
+
+_RENAMES = {"csv": "csv_prefix", "json": "json_path", "locustfile": "scenario", "f": "scenario"}
+
+
+def _normalise(settings: dict[str, Any], source: str) -> dict[str, Any]:
+    known = {a.dest for a in build_parser()._actions} | {"users", "host"}
+    out: dict[str, Any] = {}
+    for key, value in settings.items():
+        key = _RENAMES.get(key, key)
+        if key not in known or key in ("help", "targets", "config"):
+            continue
+        if key in CONVERTERS:
+            try:
+                value = CONVERTERS[key](value)
+            except ValueError as exc:
+                raise ScenarioError(f"{exc} (from {source})") from None
+        elif key in FLAGS and isinstance(value, str):
+            value = value.strip().lower() in ("1", "true", "yes", "on")
+        elif key in ("tags", "exclude_tags") and isinstance(value, str):
+            value = value.split()
+        out[key] = value
+    return out
+
+
+def parse_run_options(
+    argv: Sequence[str], environ: dict[str, str] | None = None
+) -> argparse.Namespace:
+    """Parse ``horde run`` arguments merged with config and environment settings."""
+    environ = dict(os.environ if environ is None else environ)
+    parser = build_parser()
+    options = parser.parse_args(list(argv))
+    merged = dict(DEFAULTS)
+    merged.update(_normalise(_config_file_settings(options.config), "config file"))
+    merged.update(_normalise(_env_settings(environ), "environment"))
+    for key, value in vars(options).items():
+        if value is not None:
+            merged[key] = value
+    result = argparse.Namespace(**{a.dest: None for a in parser._actions if a.dest != "help"})
+    for key, value in merged.items():
+        setattr(result, key, value)
+    # Positional: the first .py (or existing path) is the scenario, the rest are class names.
+    targets = list(result.targets or [])
+    if (
+        not result.scenario
+        and targets
+        and (targets[0].endswith(".py") or Path(targets[0]).exists())
+    ):
+        result.scenario = targets.pop(0)
+    result.user_class_names = targets
+    if not result.scenario:
+        for candidate in ("locustfile.py", "horde_scenario.py"):
+            if Path(candidate).exists():
+                result.scenario = candidate
+                break
+        else:
+            raise ScenarioError("no scenario file given: use 'horde run path/to/scenario.py'")
+    level = str(result.loglevel).upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ScenarioError(
+            f"invalid log level {result.loglevel!r}: use DEBUG, INFO, WARNING or ERROR"
+        )
+    result.loglevel = level
+    return result

@@ -1,0 +1,190 @@
+"""The local runner: starts, ramps and stops simulated users on this process's event loop.
+
+Its control surface is deliberately small (``start(user_count, spawn_rate)``, ``stop()``, state
+and counts), because every other driver goes through it: the command line, the web UI, load
+shapes and stages, and later a distributed worker obeying its master.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from horde.runner.distribution import distribute, interleave
+
+if TYPE_CHECKING:
+    from horde.runner.environment import Environment
+    from horde.scenario.users import User
+
+log = logging.getLogger("horde.runner")
+
+# How long requests already in flight may take to finish once users are told to stop hard.
+# They are recorded when they finish; any still open after this are cancelled and recorded as
+# failures, so that the counts still match what the server received.
+DRAIN_GRACE = 2.0
+
+__all__ = ["DRAIN_GRACE", "LocalRunner", "RunnerState"]
+
+
+class RunnerState(enum.StrEnum):
+    READY = "ready"
+    SPAWNING = "spawning"
+    RUNNING = "running"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+
+
+class LocalRunner:
+    """Runs users of ``environment.user_classes`` as asyncio tasks on the running loop."""
+
+    def __init__(self, environment: Environment) -> None:
+        self.environment = environment
+        environment.runner = self
+        self.state = RunnerState.READY
+        self.target_user_count = 0
+        self.spawn_rate = 0.0
+        self.started_at: float | None = None
+        self._running: dict[type[User], list[tuple[User, asyncio.Task[None]]]] = {
+            cls: [] for cls in environment.user_classes
+        }
+        self._ramp: asyncio.Task[None] | None = None
+        self._ticker: asyncio.Task[None] | None = None
+        self._stopping_tasks: set[asyncio.Task[None]] = set()
+
+    # Reading ---------------------------------------------------------------------------------
+    @property
+    def user_count(self) -> int:
+        return sum(len(v) for v in self._running.values())
+
+    @property
+    def user_classes_count(self) -> dict[str, int]:
+        return {cls.__name__: len(v) for cls, v in self._running.items()}
+
+    # Control ---------------------------------------------------------------------------------
+    def start(self, user_count: int, spawn_rate: float) -> None:
+        """Move towards ``user_count`` users, starting or stopping ``spawn_rate`` per second.
+
+        Returns at once; the ramp runs in the background and may be re-targeted at any time.
+        """
+        if user_count < 0 or spawn_rate <= 0:
+            raise ValueError("user count must be >= 0 and spawn rate > 0")
+        env = self.environment
+        if self.state in (RunnerState.READY, RunnerState.STOPPED):
+            self.started_at = time.time()
+            env.stats.reset()
+            env.stats.start_time = self.started_at
+            env.events.test_start.fire(environment=env)
+            self._ticker = asyncio.get_running_loop().create_task(self._tick_every_second())
+        self.target_user_count = user_count
+        self.spawn_rate = spawn_rate
+        if self._ramp is not None:
+            self._ramp.cancel()
+        self.state = RunnerState.SPAWNING
+        self._ramp = asyncio.get_running_loop().create_task(self._ramp_to(user_count, spawn_rate))
+
+    async def stop(self) -> None:
+        """Stop every user: after its current task within ``stop_timeout``, then hard."""
+        if self.state in (RunnerState.READY, RunnerState.STOPPED):
+            return
+        self.state = RunnerState.STOPPING
+        if self._ramp is not None:
+            self._ramp.cancel()
+            self._ramp = None
+        handles = [h for v in self._running.values() for h in v]
+        await self._stop_users(handles)
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
+        self.environment.stats.tick(time.time(), 0)
+        self.state = RunnerState.STOPPED
+        self.target_user_count = 0
+        self.environment.events.test_stop.fire(environment=self.environment)
+
+    # Internals -------------------------------------------------------------------------------
+    async def _ramp_to(self, target: int, rate: float) -> None:
+        classes = list(self.environment.user_classes)
+        desired = distribute(classes, target)
+        adds = {c: max(0, desired[c] - len(self._running[c])) for c in classes}
+        removes = {c: max(0, len(self._running[c]) - desired[c]) for c in classes}
+        actions = [(c, True) for c in interleave(adds)] + [(c, False) for c in interleave(removes)]
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        done = 0
+        try:
+            while done < len(actions):
+                # Everything due by now starts at once, so high rates are not limited by timers.
+                due = min(len(actions), int((loop.time() - t0) * rate) + 1)
+                while done < due:
+                    cls, add = actions[done]
+                    if add:
+                        self._spawn(cls)
+                    else:
+                        self._retire(cls)
+                    done += 1
+                if done < len(actions):
+                    await asyncio.sleep(max(0.0, t0 + done / rate - loop.time()))
+        except asyncio.CancelledError:
+            return
+        self.state = RunnerState.RUNNING
+        log.info("ramp complete: %d users %s", self.user_count, self.user_classes_count)
+        self.environment.events.spawning_complete.fire(user_count=self.user_count)
+
+    def _spawn(self, cls: type[User]) -> None:
+        user = cls(self.environment)
+        task = asyncio.get_running_loop().create_task(user.run(), name=f"user:{cls.__name__}")
+        handle = (user, task)
+        running = self._running[cls]
+        running.append(handle)
+
+        def forget(_: asyncio.Task[None]) -> None:
+            if handle in running:
+                running.remove(handle)
+
+        task.add_done_callback(forget)
+
+    def _retire(self, cls: type[User]) -> None:
+        """Stop the newest user of ``cls`` in the background (ramping down)."""
+        running = self._running[cls]
+        if not running:
+            return
+        handle = running.pop()
+        stopper = asyncio.get_running_loop().create_task(self._stop_users([handle]))
+        self._stopping_tasks.add(stopper)
+        stopper.add_done_callback(self._stopping_tasks.discard)
+
+    async def _stop_users(self, handles: list[tuple[User, asyncio.Task[None]]]) -> None:
+        if not handles:
+            return
+        graceful = self.environment.stop_timeout > 0
+        for user, task in handles:
+            user.request_stop(hard=not graceful)
+            if user.idle:
+                task.cancel()
+        tasks = [t for _, t in handles]
+        pending: set[asyncio.Task[None]] = {t for t in tasks if not t.done()}
+        if graceful and pending:
+            _, pending = await asyncio.wait(pending, timeout=self.environment.stop_timeout)
+            for user, task in handles:
+                if task in pending:
+                    user.request_stop(hard=True)
+                    if user.idle:
+                        task.cancel()
+        if pending:
+            _, pending = await asyncio.wait(pending, timeout=DRAIN_GRACE)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
+        for task in tasks:
+            if not task.cancelled() and task.exception() is not None:
+                self.environment.stats.record_exception(task.exception(), where="user")
+
+    async def _tick_every_second(self) -> None:
+        stats = self.environment.stats
+        while True:
+            now = time.time()
+            await asyncio.sleep(1.0 - (now % 1.0))
+            stats.tick(time.time(), self.user_count)

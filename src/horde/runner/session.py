@@ -1,0 +1,149 @@
+"""One run from the command line: build the environment, drive the runner, write the results.
+
+The order of the end of a run matters and is the same however it ends (run time over, Ctrl-C,
+SIGTERM, ``StopTest``): users are stopped and their in-flight requests recorded, the last second
+of stats is ticked, then the summary is printed and every requested file is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+import time
+
+from horde.exceptions import ScenarioError
+from horde.runner.blockwatch import BlockWatch
+from horde.runner.environment import Environment
+from horde.runner.local import LocalRunner
+from horde.scenario.loader import load_scenario, select_user_classes
+from horde.scenario.tasks import all_tags, apply_tag_filter
+
+log = logging.getLogger("horde")
+
+__all__ = ["prepare_environment", "run_session"]
+
+
+def prepare_environment(options: argparse.Namespace) -> Environment:
+    """Load the scenario and check everything a user could get wrong before any load starts."""
+    scenario = load_scenario(options.scenario)
+    classes = select_user_classes(scenario, options.user_class_names)
+    known_tags = all_tags(classes)
+    for flag, wanted in (("-T/--tags", options.tags), ("-E/--exclude-tags", options.exclude_tags)):
+        unknown = sorted(set(wanted or ()) - known_tags)
+        if unknown:
+            listing = ", ".join(sorted(known_tags)) or "none"
+            raise ScenarioError(
+                f"unknown tag {', '.join(unknown)} in {flag} (tags in {scenario.name}: {listing})"
+            )
+    classes = apply_tag_filter(classes, options.tags, options.exclude_tags)
+    if not classes:
+        raise ScenarioError("no task left to run after applying -T/-E tag filters")
+    host = options.host
+    if host is None:
+        missing = [c.__name__ for c in classes if not c.host and _needs_host(c)]
+        if missing:
+            raise ScenarioError(
+                f"no host for {', '.join(missing)}: pass -H http://host:port or set 'host' "
+                "on the user class"
+            )
+    else:
+        for cls in classes:
+            cls_host = cls.host
+            if cls_host:
+                from horde.options import parse_host
+
+                try:
+                    parse_host(cls_host)
+                except ValueError as exc:
+                    raise ScenarioError(f"{cls.__name__}.host: {exc}") from None
+    environment = Environment(
+        user_classes=classes,
+        host=host,
+        insecure=bool(options.insecure),
+        stop_timeout=float(options.stop_timeout or 0),
+        parsed_options=options,
+        scenario_path=str(scenario.path),
+    )
+    return environment
+
+
+def _needs_host(cls: type) -> bool:
+    from horde.scenario.users import HttpUser
+
+    return issubclass(cls, HttpUser)
+
+
+def run_session(environment: Environment, options: argparse.Namespace) -> int:
+    """Run until the run time is over or the user interrupts; returns the exit code."""
+    if not options.headless:
+        raise ScenarioError(
+            "the web UI is not available in this version: add --headless to run from the console"
+        )
+    import uvloop
+
+    return uvloop.run(_headless(environment, options))
+
+
+async def _headless(environment: Environment, options: argparse.Namespace) -> int:
+    from horde.console import Console
+    from horde.output import write_results
+
+    loop = asyncio.get_running_loop()
+    runner = LocalRunner(environment)
+    watch = BlockWatch()
+    watch.start(loop)
+    interrupts = 0
+
+    def on_signal(name: str) -> None:
+        nonlocal interrupts
+        interrupts += 1
+        if interrupts == 1:
+            environment.request_test_stop(f"interrupted ({name})")
+        else:
+            # A second Ctrl-C: do not wait for users to finish their tasks.
+            environment.stop_timeout = 0
+            for handles in runner._running.values():
+                for user, _ in handles:
+                    user.request_stop(hard=True)
+
+    for sig, name in ((signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "SIGTERM")):
+        loop.add_signal_handler(sig, on_signal, name)
+    console = Console(environment, options)
+    started = time.time()
+    environment.events.init.fire(environment=environment, runner=runner)
+    runner.start(options.users, options.spawn_rate)
+    console.start(loop)
+    try:
+        await asyncio.wait_for(environment.test_stop_event.wait(), timeout=options.run_time)
+    except TimeoutError:
+        environment.request_test_stop("run time reached")
+    await runner.stop()
+    console.stop()
+    watch.stop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.remove_signal_handler(sig)
+    ended = time.time()
+    meta = {
+        "scenario": environment.scenario_path,
+        "host": environment.host,
+        "user_classes": [c.__name__ for c in environment.user_classes],
+        "users": options.users,
+        "spawn_rate": options.spawn_rate,
+        "run_time": options.run_time,
+        "start_time": started,
+        "end_time": ended,
+        "duration": ended - started,
+        "stop_reason": environment.stop_reason,
+    }
+    console.print_summary()
+    written = write_results(environment, options, meta)
+    for path in written:
+        print(f"wrote {path}", file=sys.stderr)
+    environment.events.quitting.fire(environment=environment)
+    stats = environment.stats
+    if stats.total.num_failures or stats.exceptions:
+        return int(options.exit_code_on_error)
+    return 0

@@ -1,0 +1,28 @@
+"""Writing scenarios: users, tasks, task sets and waits."""
+
+from horde.scenario.sleep import sleep
+from horde.scenario.tasks import SequentialTaskSet, TaskSet, tag, task
+from horde.scenario.users import FastHttpUser, HttpUser, User
+from horde.scenario.wait_time import (
+    between,
+    constant,
+    constant_pacing,
+    constant_throughput,
+    poisson,
+)
+
+__all__ = [
+    "FastHttpUser",
+    "HttpUser",
+    "SequentialTaskSet",
+    "TaskSet",
+    "User",
+    "between",
+    "constant",
+    "constant_pacing",
+    "constant_throughput",
+    "poisson",
+    "sleep",
+    "tag",
+    "task",
+]

@@ -1,0 +1,100 @@
+"""Load a scenario file and find its user classes (and an optional load shape).
+
+Every problem a user can cause here is turned into one ``ScenarioError`` sentence that names the
+file (and line, for syntax errors), because a traceback into importlib helps nobody.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import inspect
+import sys
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+from horde.exceptions import ScenarioError
+from horde.scenario.users import User
+
+__all__ = ["Scenario", "load_scenario", "select_user_classes"]
+
+
+@dataclass
+class Scenario:
+    path: Path
+    module: ModuleType
+    user_classes: list[type[User]]
+    digest: str
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Import the file at ``path`` as a module and collect its concrete ``User`` subclasses."""
+    file = Path(path)
+    if file.is_dir():
+        file = file / "locustfile.py" if (file / "locustfile.py").exists() else file / "horde.py"
+    if not file.exists():
+        raise ScenarioError(f"scenario file not found: {path}")
+    if file.suffix != ".py":
+        raise ScenarioError(f"scenario file must be a Python file ending in .py: {path}")
+    source = file.read_bytes()
+    module_name = f"horde_scenario_{hashlib.sha1(str(file.resolve()).encode()).hexdigest()[:10]}"
+    spec = importlib.util.spec_from_file_location(module_name, file)
+    if spec is None or spec.loader is None:
+        raise ScenarioError(f"cannot import scenario file {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    # Let the scenario import helper modules that sit next to it, as Locust does.
+    folder = str(file.resolve().parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as exc:
+        raise ScenarioError(
+            f"syntax error in {exc.filename or path}, line {exc.lineno}: {exc.msg}"
+        ) from None
+    except ScenarioError:
+        raise
+    except Exception as exc:
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(file)]
+        where = f", line {frames[-1].lineno}" if frames else ""
+        raise ScenarioError(
+            f"error while importing {path}{where}: {type(exc).__name__}: {exc}"
+        ) from None
+    classes = [
+        obj
+        for obj in vars(module).values()
+        if inspect.isclass(obj) and issubclass(obj, User) and not obj.__dict__.get("abstract")
+    ]
+    # Classes defined in the file come first, in definition order (stable distribution).
+    classes.sort(key=lambda c: (c.__module__ != module_name, _line_of(c)))
+    if not classes:
+        raise ScenarioError(f"no user class found in {path}: define a subclass of horde.User")
+    return Scenario(file, module, classes, hashlib.sha256(source).hexdigest())
+
+
+def _line_of(cls: type) -> int:
+    try:
+        return inspect.getsourcelines(cls)[1]
+    except (OSError, TypeError):
+        return 0
+
+
+def select_user_classes(scenario: Scenario, names: list[str] | None) -> list[type[User]]:
+    """The classes named on the command line, or all of them; unknown names are an error."""
+    if not names:
+        return list(scenario.user_classes)
+    by_name = {c.__name__: c for c in scenario.user_classes}
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        known = ", ".join(sorted(by_name))
+        raise ScenarioError(
+            f"unknown user class {', '.join(unknown)} in {scenario.name} (available: {known})"
+        )
+    return [by_name[n] for n in names]

@@ -1,0 +1,202 @@
+"""Tasks, tags and task sets: what a simulated user does, and in which order.
+
+Class bodies are compiled once, when the class is created, into a list of ``Task`` records (the
+function, whether it is ``async``, whether it is a nested task set) and a selection list with each
+task repeated by its weight. The task loop then only picks from that list: no decorator lookups or
+``inspect`` calls on the path of every task.
+"""
+
+from __future__ import annotations
+
+import inspect
+import random
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from horde.exceptions import InterruptTaskSet
+
+if TYPE_CHECKING:
+    from horde.scenario.users import User
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+__all__ = ["SequentialTaskSet", "Task", "TaskSet", "apply_tag_filter", "tag", "task"]
+
+
+def task(weight: int | Callable[..., Any] = 1) -> Any:
+    """Mark a method as a task; ``@task`` or ``@task(3)`` (picked three times as often)."""
+
+    def mark(fn: F) -> F:
+        if not isinstance(weight, int) or weight < 0:
+            raise ValueError(f"@task weight for {fn.__name__} must be a non-negative integer")
+        fn.horde_task_weight = weight  # type: ignore[attr-defined]
+        return fn
+
+    if callable(weight) and not isinstance(weight, int):
+        fn, weight = weight, 1
+        return mark(fn)
+    return mark
+
+
+def tag(*tags: str) -> Callable[[F], F]:
+    """Tag a task or task set so a run can include (``-T``) or exclude (``-E``) it by name."""
+    for t in tags:
+        if not isinstance(t, str) or not t:
+            raise ValueError("@tag takes non-empty strings")
+
+    def mark(obj: F) -> F:
+        existing = set(getattr(obj, "horde_tags", ()))
+        obj.horde_tags = existing | set(tags)  # type: ignore[attr-defined]
+        return obj
+
+    return mark
+
+
+class Task:
+    """One entry of a user's or task set's task list, resolved once at class creation."""
+
+    __slots__ = ("fn", "is_async", "is_taskset", "name", "tags", "weight")
+
+    def __init__(self, fn: Any, weight: int) -> None:
+        self.fn = fn
+        self.weight = weight
+        self.is_taskset = isinstance(fn, type) and issubclass(fn, TaskSet)
+        self.is_async = (not self.is_taskset) and inspect.iscoroutinefunction(fn)
+        self.name: str = getattr(fn, "__qualname__", getattr(fn, "__name__", repr(fn)))
+        self.tags: frozenset[str] = frozenset(getattr(fn, "horde_tags", ()))
+
+    def __repr__(self) -> str:
+        return f"<Task {self.name} weight={self.weight}>"
+
+
+def collect_tasks(cls: type) -> list[Task]:
+    """Tasks of a class: its ``tasks`` attribute (list or dict) plus ``@task`` methods, in order."""
+    found: list[Task] = []
+    declared = cls.__dict__.get("tasks")
+    if declared is None:
+        # Inherited ``tasks`` lists are honoured, like Locust, unless the class defines its own.
+        for base in cls.__mro__[1:]:
+            if "tasks" in base.__dict__:
+                declared = base.__dict__["tasks"]
+                break
+    if isinstance(declared, dict):
+        found.extend(Task(fn, int(w)) for fn, w in declared.items())
+    elif declared:
+        for item in declared:
+            if isinstance(item, tuple):
+                found.append(Task(item[0], int(item[1])))
+            else:
+                found.append(Task(item, getattr(item, "horde_task_weight", 1)))
+    methods: dict[str, Any] = {}
+    for klass in reversed(cls.__mro__):
+        for attr, value in klass.__dict__.items():
+            # Only the definition the class actually resolves to counts (overrides replace).
+            if hasattr(value, "horde_task_weight") and getattr(cls, attr, None) is value:
+                methods[attr] = value
+    found.extend(Task(fn, fn.horde_task_weight) for fn in methods.values())
+    return found
+
+
+def _build_schedule(tasks: Iterable[Task]) -> list[Task]:
+    schedule: list[Task] = []
+    for t in tasks:
+        schedule.extend([t] * t.weight)
+    return schedule
+
+
+class TaskHolder:
+    """Shared class machinery of users and task sets: compiled task lists and tag filtering."""
+
+    tasks: list[Any] | dict[Any, int] = []
+    _horde_all_tasks: list[Task] = []
+    _horde_tasks: list[Task] = []
+    _horde_schedule: list[Task] = []
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._horde_all_tasks = collect_tasks(cls)
+        cls._horde_tasks = list(cls._horde_all_tasks)
+        cls._horde_schedule = _build_schedule(cls._horde_tasks)
+
+
+class TaskSet(TaskHolder):
+    """A group of tasks a user runs until one of them calls ``interrupt()``; sets can nest.
+
+    Inside a task set's tasks, ``self.user`` is the simulated user, ``self.client`` its client and
+    ``self.parent`` the user or task set that entered this one.
+    """
+
+    wait_time: Callable[[Any], float] | None = None
+
+    def __init__(self, parent: User | TaskSet) -> None:
+        self.parent = parent
+        self.user: User = parent if not isinstance(parent, TaskSet) else parent.user
+
+    @property
+    def client(self) -> Any:
+        return self.user.client
+
+    def on_start(self) -> Any:
+        """Called when a user enters this task set (may be ``async``)."""
+
+    def on_stop(self) -> Any:
+        """Called when a user leaves this task set (may be ``async``)."""
+
+    def interrupt(self, reschedule: bool = True) -> None:
+        """Leave this task set; the parent picks its next task at once (or after a wait)."""
+        raise InterruptTaskSet(reschedule)
+
+    def next_task(self) -> Task:
+        return random.choice(self._horde_schedule)
+
+
+class SequentialTaskSet(TaskSet):
+    """A task set whose tasks run in declaration order, over and over (weights repeat a task)."""
+
+    def __init__(self, parent: User | TaskSet) -> None:
+        super().__init__(parent)
+        self._position = 0
+
+    def next_task(self) -> Task:
+        schedule = self._horde_schedule
+        t = schedule[self._position % len(schedule)]
+        self._position += 1
+        return t
+
+
+def _filter(cls: type[TaskHolder], tags: frozenset[str] | None, exclude: frozenset[str]) -> bool:
+    """Filter ``cls`` in place; True when anything is left to run."""
+    kept: list[Task] = []
+    for t in cls._horde_all_tasks:
+        if t.tags & exclude:
+            continue
+        if t.is_taskset:
+            # A tagged task set counts as a whole; an untagged one by what its tasks keep.
+            inner_tags = None if (tags is not None and t.tags & tags) else tags
+            if _filter(t.fn, inner_tags, exclude):
+                kept.append(t)
+        elif tags is None or t.tags & tags:
+            kept.append(t)
+    cls._horde_tasks = kept
+    cls._horde_schedule = _build_schedule(kept)
+    return bool(cls._horde_schedule)
+
+
+def apply_tag_filter(
+    classes: Iterable[type[TaskHolder]], tags: Iterable[str] | None, exclude: Iterable[str] | None
+) -> list[type[TaskHolder]]:
+    """Keep only tasks matching ``tags`` and not ``exclude``; returns classes with tasks left."""
+    tag_set = frozenset(tags) if tags else None
+    exclude_set = frozenset(exclude or ())
+    return [cls for cls in classes if _filter(cls, tag_set, exclude_set)]
+
+
+def all_tags(classes: Iterable[type[TaskHolder]]) -> set[str]:
+    """Every tag used anywhere under ``classes`` (to reject an unknown ``-T`` name)."""
+    found: set[str] = set()
+    for cls in classes:
+        for t in cls._horde_all_tasks:
+            found |= t.tags
+            if t.is_taskset:
+                found |= all_tags([t.fn])
+    return found

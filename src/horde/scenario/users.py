@@ -1,0 +1,218 @@
+"""Simulated users: the class a scenario subclasses, and the loop that runs its tasks.
+
+A user is one asyncio task on the run's event loop. Its loop picks a task, runs it (``async``
+tasks are awaited; plain functions run in a greenlet through ``horde.bridge`` so Locust-style
+blocking code works without blocking the loop), then waits ``wait_time``. Exceptions from user code
+are data: they are counted in the run's exception table and the user carries on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from horde.bridge import run_blocking
+from horde.exceptions import InterruptTaskSet, RescheduleTask, StopTest, StopUser
+from horde.scenario.tasks import Task, TaskHolder, TaskSet
+from horde.scenario.wait_time import constant
+
+if TYPE_CHECKING:
+    from horde.runner.environment import Environment
+
+log = logging.getLogger("horde.user")
+
+__all__ = ["FastHttpUser", "HttpUser", "User"]
+
+
+async def call_user_code(fn: Callable[..., Any], *args: Any) -> Any:
+    """Run a hook or task written in either style: await it if async, else run it bridged."""
+    if inspect.iscoroutinefunction(fn):
+        return await fn(*args)
+    return await run_blocking(fn, *args)
+
+
+class User(TaskHolder):
+    """A simulated visitor. Subclass it, give it tasks and a ``wait_time``; horde runs many.
+
+    Class attributes (Locust's names): ``host`` (default target), ``weight`` (relative share of
+    users), ``fixed_count`` (exactly this many, before weights share the rest), ``wait_time``,
+    ``tasks``. Subclasses that are only bases for others set ``abstract = True``.
+    """
+
+    abstract: ClassVar[bool] = True
+    host: str | None = None
+    weight: int = 1
+    fixed_count: int = 0
+    wait_time: Callable[[Any], float] = constant(0)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "abstract" not in cls.__dict__:
+            cls.abstract = False
+
+    def __init__(self, environment: Environment) -> None:
+        self.environment = environment
+        self.stop_requested = False
+        self.current_task_name = ""
+        # Set while the user waits between tasks: the runner may cancel it there at no cost.
+        self.idle = False
+
+    # Hooks -----------------------------------------------------------------------------------
+    def on_start(self) -> Any:
+        """Called once when the user starts (may be ``async``): log in, fetch a token..."""
+
+    def on_stop(self) -> Any:
+        """Called once when the user stops (may be ``async``)."""
+
+    # Runner interface ------------------------------------------------------------------------
+    def request_stop(self, hard: bool = False) -> None:
+        """Ask the user to stop: after its current task, or (``hard``) at its next request.
+
+        A hard stop still lets a request already in flight finish and be recorded, so the counts
+        horde reports match what the server saw.
+        """
+        self.stop_requested = True
+
+    async def run(self) -> None:
+        """The user's whole life: on_start, the task loop, on_stop. Returns when it stops."""
+        try:
+            try:
+                await call_user_code(self.on_start)
+                await run_task_loop(self, self)
+            except StopUser:
+                pass
+            except StopTest:
+                self.environment.request_test_stop("StopTest raised by a task")
+            except Exception as exc:  # on_start failed: counted, and this user ends
+                self.environment.stats.record_exception(
+                    exc, where=f"{type(self).__name__}.on_start"
+                )
+            try:
+                await call_user_code(self.on_stop)
+            except (StopUser, StopTest):
+                pass
+            except Exception as exc:
+                self.environment.stats.record_exception(exc, where=f"{type(self).__name__}.on_stop")
+        finally:
+            await self.close()
+
+    async def close(self) -> None:
+        """Release what the user holds (connections); called once when it ends."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
+
+
+class HttpUser(User):
+    """A user with an HTTP client, ``self.client``, keeping one keep-alive connection per host.
+
+    ``self.client.get("/")`` returns a response in a plain task and an awaitable in an ``async``
+    task. Set ``django_csrf = True`` to send Django's CSRF header on unsafe requests.
+    """
+
+    abstract = True
+    django_csrf: bool = False
+    connect_timeout: float = 10.0
+    network_timeout: float = 60.0
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        from horde.http import HttpSession
+
+        host = environment.host or self.host
+        self.client = HttpSession(
+            host,
+            stats=environment.stats,
+            verify=not environment.insecure,
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.network_timeout,
+            django_csrf=self.django_csrf,
+        )
+
+    def request_stop(self, hard: bool = False) -> None:
+        super().request_stop(hard)
+        if hard:
+            self.client.stopping = True
+
+    async def close(self) -> None:
+        await self.client.close()
+
+
+FastHttpUser = HttpUser
+"""Locust's name for its fast client; in horde there is one client, and it is the fast one."""
+
+
+async def run_task_loop(owner: User | TaskSet, user: User) -> None:
+    """Pick, run and wait, until the user is stopped or (for a task set) it is interrupted."""
+    cls = type(owner)
+    if not cls._horde_schedule:
+        raise StopUser()
+    wait_time = getattr(owner, "wait_time", None) or user.wait_time
+    next_task: Callable[[], Task]
+    if isinstance(owner, TaskSet):
+        next_task = owner.next_task
+    else:
+        import random
+
+        schedule = cls._horde_schedule
+        choice = random.choice
+        next_task = lambda: choice(schedule)  # noqa: E731 - the hot path wants a plain closure
+    stats = user.environment.stats
+    while not user.stop_requested:
+        t = next_task()
+        user.current_task_name = t.name
+        try:
+            if t.is_async:
+                await t.fn(owner)
+            elif t.is_taskset:
+                await _run_task_set(t.fn(owner), user)
+            else:
+                await run_blocking(t.fn, owner)
+        except RescheduleTask:
+            continue
+        except _Reschedule:
+            continue
+        except (StopUser, StopTest, InterruptTaskSet, asyncio.CancelledError):
+            raise
+        except Exception as exc:
+            stats.record_exception(exc, where=t.name)
+        if user.stop_requested:
+            break
+        seconds = wait_time(owner)
+        if seconds > 0:
+            user.idle = True
+            try:
+                await asyncio.sleep(seconds)
+            except asyncio.CancelledError:
+                # The runner cancels an idle user's wait to stop it without delay; any other
+                # cancellation is passed on.
+                if not user.stop_requested:
+                    raise
+                current = asyncio.current_task()
+                if current is not None:
+                    current.uncancel()
+                break
+            finally:
+                user.idle = False
+    raise StopUser()
+
+
+class _Reschedule(Exception):
+    """A nested task set was left with ``interrupt(reschedule=True)``: pick again, no wait."""
+
+
+async def _run_task_set(task_set: TaskSet, user: User) -> None:
+    try:
+        await call_user_code(task_set.on_start)
+        await run_task_loop(task_set, user)
+    except InterruptTaskSet as interrupt:
+        await call_user_code(task_set.on_stop)
+        if interrupt.reschedule:
+            raise _Reschedule() from None
+        return
+    except StopUser:
+        await call_user_code(task_set.on_stop)
+        raise

@@ -1,0 +1,65 @@
+"""Option parsing: durations, hosts, precedence of config file, environment and flags."""
+
+import pytest
+
+from horde.exceptions import ScenarioError
+from horde.options import parse_duration, parse_host, parse_run_options
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("30s", 30), ("5m", 300), ("1h", 3600), ("1h30m", 5400), ("90", 90), ("1.5s", 1.5)],
+)
+def test_durations(text, seconds):
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["abc", "-5", "5x", ""])
+def test_bad_durations(text):
+    with pytest.raises(ValueError, match="invalid duration"):
+        parse_duration(text)
+
+
+def test_hosts():
+    assert parse_host("http://127.0.0.1:8000/") == "http://127.0.0.1:8000"
+    for bad in ("127.0.0.1:8000", "ftp://x", "http://", "http://h:99999"):
+        with pytest.raises(ValueError, match="invalid host"):
+            parse_host(bad)
+
+
+def test_precedence_config_then_environment_then_flags(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.py").write_text("")
+    (tmp_path / "horde.toml").write_text('users = 5\nspawn-rate = 2\nrun-time = "1m"\n')
+    options = parse_run_options(["s.py"], environ={})
+    assert (options.users, options.spawn_rate, options.run_time) == (5, 2.0, 60.0)
+    options = parse_run_options(["s.py"], environ={"HORDE_USERS": "7"})
+    assert options.users == 7
+    options = parse_run_options(["s.py", "-u", "9"], environ={"HORDE_USERS": "7"})
+    assert options.users == 9
+
+
+def test_pyproject_tool_section(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.py").write_text("")
+    (tmp_path / "pyproject.toml").write_text('[tool.horde]\nhost = "http://127.0.0.1:9"\n')
+    assert parse_run_options(["s.py"], environ={}).host == "http://127.0.0.1:9"
+
+
+def test_bad_values_from_every_source_are_one_sentence(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.py").write_text("")
+    with pytest.raises(ScenarioError, match=r"invalid user count 'many'.*environment"):
+        parse_run_options(["s.py"], environ={"HORDE_USERS": "many"})
+    with pytest.raises(ScenarioError, match="invalid spawn rate"):
+        parse_run_options(["s.py", "-r", "0"], environ={})
+    with pytest.raises(ScenarioError, match="no scenario file"):
+        parse_run_options([], environ={})
+
+
+def test_positionals_are_scenario_then_user_classes(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.py").write_text("")
+    options = parse_run_options(["s.py", "WebUser", "ApiUser"], environ={})
+    assert options.scenario == "s.py"
+    assert options.user_class_names == ["WebUser", "ApiUser"]

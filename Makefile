@@ -31,7 +31,7 @@ test: lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 demo: setup
-	$(VENV)/bin/horde demo $(ARGS)
+	$(VENV)/bin/python examples/demo.py $(ARGS)
 
 bench: setup
 	$(VENV)/bin/python bench/simple.py $(ARGS)

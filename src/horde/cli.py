@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from horde import __version__
 from horde.exceptions import ScenarioError
@@ -42,9 +43,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: list[str]) -> int:
-    from horde.options import parse_run_options
+    from horde.events import events
+    from horde.options import find_scenario_argument, parse_run_options
+    from horde.scenario.loader import load_scenario
 
-    options = parse_run_options(args)
+    # Import the scenario first: it may add options through events.init_command_line_parser.
+    named = find_scenario_argument(args)
+    scenario = load_scenario(named) if named else None
+    options = parse_run_options(args, extend_parser=events.init_command_line_parser.fire)
+    if scenario is None or Path(options.scenario).resolve() != scenario.path.resolve():
+        scenario = load_scenario(options.scenario)
     logging.basicConfig(
         level=getattr(logging, options.loglevel),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -52,7 +60,7 @@ def _run(args: list[str]) -> int:
     )
     from horde.runner.session import prepare_environment, run_session
 
-    environment = prepare_environment(options)
+    environment = prepare_environment(options, scenario)
     return run_session(environment, options)
 
 

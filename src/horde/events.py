@@ -88,6 +88,9 @@ class Events:
 
     def __init__(self) -> None:
         self.request = RequestEvent()
+        # Fired with ``parser=`` before the command line is parsed: scenarios add their own
+        # options (Locust's hook of the same name); values land in ``environment.parsed_options``.
+        self.init_command_line_parser = EventHook()
         self.init = EventHook()
         self.test_start = EventHook()
         self.test_stop = EventHook()

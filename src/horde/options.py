@@ -104,8 +104,9 @@ CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "run_time": parse_duration,
     "stop_timeout": _non_negative_float("stop timeout"),
     "exit_code_on_error": _non_negative_int("exit code"),
+    "web_port": _non_negative_int("web port"),
 }
-FLAGS = {"headless", "csv_full_history", "only_summary", "insecure"}
+FLAGS = {"headless", "csv_full_history", "only_summary", "insecure", "web_no_auth"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -209,6 +210,27 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="do not verify TLS certificates of the target",
     )
+    parser.add_argument(
+        "--html",
+        dest="html_path",
+        metavar="PATH",
+        help="write a self-contained HTML report (opens offline)",
+    )
+    parser.add_argument("--web-host", help="address of the web UI (default 127.0.0.1)")
+    parser.add_argument(
+        "--web-port", type=_typed(CONVERTERS["web_port"]), help="port of the web UI (default 8089)"
+    )
+    parser.add_argument(
+        "--web-auth",
+        metavar="USER:PASSWORD",
+        help="require HTTP basic auth for the web UI (needed off loopback)",
+    )
+    parser.add_argument(
+        "--web-no-auth",
+        action="store_true",
+        default=None,
+        help="allow a non-loopback --web-host without --web-auth (not advised)",
+    )
     parser.add_argument("-L", "--loglevel", help="DEBUG, INFO, WARNING (default) or ERROR")
     parser.add_argument("--config", help="config file (default: horde.toml or pyproject.toml)")
     return parser
@@ -225,6 +247,9 @@ DEFAULTS: dict[str, Any] = {
     "exit_code_on_error": 1,
     "insecure": False,
     "loglevel": "WARNING",
+    "web_host": "127.0.0.1",
+    "web_port": 8089,
+    "web_no_auth": False,
 }
 
 
@@ -256,7 +281,13 @@ def _env_settings(environ: dict[str, str]) -> dict[str, Any]:
     }
 
 
-_RENAMES = {"csv": "csv_prefix", "json": "json_path", "locustfile": "scenario", "f": "scenario"}
+_RENAMES = {
+    "csv": "csv_prefix",
+    "json": "json_path",
+    "html": "html_path",
+    "locustfile": "scenario",
+    "f": "scenario",
+}
 
 
 def _normalise(settings: dict[str, Any], source: str) -> dict[str, Any]:
@@ -279,12 +310,38 @@ def _normalise(settings: dict[str, Any], source: str) -> dict[str, Any]:
     return out
 
 
+def find_scenario_argument(argv: Sequence[str]) -> str | None:
+    """The scenario path named on the command line, before a full parse.
+
+    The scenario must be imported before the full parse, because it may add options of its own
+    through ``events.init_command_line_parser``.
+    """
+    args = list(argv)
+    for i, arg in enumerate(args):
+        if arg in ("-f", "--scenario", "--locustfile") and i + 1 < len(args):
+            return args[i + 1]
+        for prefix in ("--scenario=", "--locustfile="):
+            if arg.startswith(prefix):
+                return arg[len(prefix) :]
+    for arg in args:
+        if not arg.startswith("-") and arg.endswith(".py"):
+            return arg
+    return None
+
+
 def parse_run_options(
-    argv: Sequence[str], environ: dict[str, str] | None = None
+    argv: Sequence[str],
+    environ: dict[str, str] | None = None,
+    extend_parser: Callable[..., Any] | None = None,
 ) -> argparse.Namespace:
-    """Parse ``horde run`` arguments merged with config and environment settings."""
+    """Parse ``horde run`` arguments merged with config and environment settings.
+
+    ``extend_parser(parser=...)`` may add scenario-specific options before parsing.
+    """
     environ = dict(os.environ if environ is None else environ)
     parser = build_parser()
+    if extend_parser is not None:
+        extend_parser(parser=parser)
     options = parser.parse_args(list(argv))
     merged = dict(DEFAULTS)
     merged.update(_normalise(_config_file_settings(options.config), "config file"))

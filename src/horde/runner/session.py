@@ -18,7 +18,7 @@ from horde.exceptions import ScenarioError
 from horde.runner.blockwatch import BlockWatch
 from horde.runner.environment import Environment
 from horde.runner.local import LocalRunner
-from horde.scenario.loader import load_scenario, select_user_classes
+from horde.scenario.loader import Scenario, load_scenario, select_user_classes
 from horde.scenario.tasks import all_tags, apply_tag_filter
 
 log = logging.getLogger("horde")
@@ -26,9 +26,12 @@ log = logging.getLogger("horde")
 __all__ = ["prepare_environment", "run_session"]
 
 
-def prepare_environment(options: argparse.Namespace) -> Environment:
-    """Load the scenario and check everything a user could get wrong before any load starts."""
-    scenario = load_scenario(options.scenario)
+def prepare_environment(
+    options: argparse.Namespace, scenario: Scenario | None = None
+) -> Environment:
+    """Check everything a user could get wrong before any load starts; build the environment."""
+    if scenario is None:
+        scenario = load_scenario(options.scenario)
     classes = select_user_classes(scenario, options.user_class_names)
     known_tags = all_tags(classes)
     for flag, wanted in (("-T/--tags", options.tags), ("-E/--exclude-tags", options.exclude_tags)):

@@ -1,0 +1,237 @@
+"""Throughput and memory of the whole engine (user loop, task pick, wait, client, stats).
+
+    make bench                       # or: .venv/bin/python bench/simple.py [--seconds 10]
+
+The target server runs in another process pinned to CPU 0; the generator runs here pinned to
+CPU 1, with 50 users and no wait, and is billed only its own CPU time (user + system). Each
+style is measured in several interleaved rounds and the median is reported. A memory round
+starts idle users (one keep-alive connection each, 5 s between requests) and divides the growth
+of this process's resident memory by their number. The request count of every round is checked
+against the count of the server. Results go to bench/results/<date>-simple.json and
+docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import gc
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from horde import HttpUser, constant, task
+from horde.runner.environment import Environment
+from horde.runner.local import LocalRunner
+from horde.stats import RequestStats
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGETS = {"async": 60_000, "blocking": 50_000}
+MEMORY_TARGETS_KB = {"async": 8.0, "blocking": 16.0}
+
+
+class AsyncUser(HttpUser):
+    @task
+    async def index(self):
+        await self.client.get("/")
+
+
+class BlockingUser(HttpUser):
+    @task
+    def index(self):
+        self.client.get("/")
+
+
+class IdleAsyncUser(HttpUser):
+    wait_time = constant(5)
+
+    @task
+    async def index(self):
+        await self.client.get("/")
+
+
+class IdleBlockingUser(HttpUser):
+    wait_time = constant(5)
+
+    @task
+    def index(self):
+        self.client.get("/")
+
+
+def pin(cpu: int) -> None:
+    if hasattr(os, "sched_setaffinity") and os.cpu_count() and os.cpu_count() > 1:
+        os.sched_setaffinity(0, {cpu})
+
+
+def start_server() -> tuple[subprocess.Popen[bytes], str]:
+    read_fd, write_fd = os.pipe()
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "target_server.py"), "--ready-fd", str(write_fd)],
+        pass_fds=(write_fd,),
+        preexec_fn=lambda: pin(0),
+    )
+    os.close(write_fd)
+    with os.fdopen(read_fd) as ready:
+        port = int(ready.readline())
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def server_count(host: str) -> int:
+    with urllib.request.urlopen(f"{host}/__count", timeout=5) as response:
+        return int(response.read())
+
+
+def rss_kb() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
+
+
+async def throughput_round(user_class: type, host: str, users: int, seconds: float) -> dict:
+    env = Environment(user_classes=[user_class], host=host, stats=RequestStats())
+    runner = LocalRunner(env)
+    runner.start(users, 1e9)
+    await asyncio.sleep(1.0)  # warm up: connections open, caches filled
+    before_count = env.stats.total.num_requests
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    await asyncio.sleep(seconds)
+    cpu1, wall1 = time.process_time(), time.perf_counter()
+    measured = env.stats.total.num_requests - before_count
+    await runner.stop()
+    return {
+        "requests": measured,
+        "cpu_seconds": cpu1 - cpu0,
+        "wall_seconds": wall1 - wall0,
+        "per_cpu_second": measured / (cpu1 - cpu0),
+        "total_recorded": env.stats.total.num_requests,
+        "failures": env.stats.total.num_failures,
+    }
+
+
+async def memory_round(user_class: type, host: str, users: int) -> dict:
+    gc.collect()
+    env = Environment(user_classes=[user_class], host=host, stats=RequestStats())
+    runner = LocalRunner(env)
+    # Baseline after the runner exists, so only per-user memory is counted.
+    base = rss_kb()
+    runner.start(users, 1e9)
+    deadline = time.monotonic() + 30
+    while env.stats.total.num_requests < users and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(0.5)
+    gc.collect()
+    grown = rss_kb() - base
+    await runner.stop()
+    return {"users": users, "kb_per_user": grown / users, "connected": env.stats.total.num_requests}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=5.0, help="measured time per round")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per style")
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--memory-users", type=int, default=5000)
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args()
+
+    import resource
+
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
+    pin(1)
+    server, host = start_server()
+    results: dict = {"throughput": {"async": [], "blocking": []}, "memory": {}}
+    try:
+        import uvloop
+
+        for _ in range(args.rounds):
+            for style, cls in (("async", AsyncUser), ("blocking", BlockingUser)):
+                seen_before = server_count(host)
+                r = uvloop.run(throughput_round(cls, host, args.users, args.seconds))
+                r["server_count"] = server_count(host) - seen_before
+                results["throughput"][style].append(r)
+                print(
+                    f"{style:9s} {r['per_cpu_second']:>10,.0f} req/CPU-s  "
+                    f"(recorded {r['total_recorded']}, server saw {r['server_count']})",
+                    flush=True,
+                )
+        for style, cls in (("async", IdleAsyncUser), ("blocking", IdleBlockingUser)):
+            r = uvloop.run(memory_round(cls, host, args.memory_users))
+            results["memory"][style] = r
+            print(f"{style:9s} {r['kb_per_user']:.1f} KB per idle user ({r['users']} users)")
+    finally:
+        server.terminate()
+        server.wait()
+
+    summary = {
+        style: statistics.median(x["per_cpu_second"] for x in rounds)
+        for style, rounds in results["throughput"].items()
+    }
+    counts_exact = all(
+        x["total_recorded"] == x["server_count"]
+        for rs in results["throughput"].values()
+        for x in rs
+    )
+    lines = ["", "| measure | result | target | verdict |", "|---|---|---|---|"]
+    for style, value in summary.items():
+        ok = value >= TARGETS[style]
+        lines.append(
+            f"| {style} tasks, requests per CPU-second (median of {args.rounds}) | "
+            f"{value:,.0f} | >= {TARGETS[style]:,} | {'PASS' if ok else 'FAIL'} |"
+        )
+    for style, r in results["memory"].items():
+        ok = r["kb_per_user"] <= MEMORY_TARGETS_KB[style]
+        lines.append(
+            f"| {style} tasks, KB per idle user ({r['users']} users) | {r['kb_per_user']:.1f} | "
+            f"<= {MEMORY_TARGETS_KB[style]:g} | {'PASS' if ok else 'FAIL'} |"
+        )
+    lines.append(
+        f"| request counts equal the server's | {'yes' if counts_exact else 'NO'} | equal | "
+        f"{'PASS' if counts_exact else 'FAIL'} |"
+    )
+    table = "\n".join(lines)
+    print(table)
+    if not args.no_write:
+        stamp = dt.datetime.now(dt.UTC)
+        results["summary"] = summary
+        results["machine"] = {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+        }
+        results["command"] = " ".join(["bench/simple.py", *sys.argv[1:]])
+        out = ROOT / "bench" / "results" / f"{stamp:%Y-%m-%d}-simple.json"
+        out.write_text(json.dumps(results, indent=2))
+        write_performance_doc(table, stamp, results["command"])
+        print(f"wrote {out.relative_to(ROOT)} and docs/performance.md")
+    return 0
+
+
+def write_performance_doc(table: str, stamp: dt.datetime, command: str) -> None:
+    doc = ROOT / "docs" / "performance.md"
+    text = doc.read_text() if doc.exists() else ""
+    begin, end = "<!-- bench/simple.py begin -->", "<!-- bench/simple.py end -->"
+    block = (
+        f"{begin}\n## Engine throughput and memory (bench/simple.py)\n\n"
+        f"Measured {stamp:%Y-%m-%d %H:%M} UTC with `make bench` (`{command}`), generator pinned to "
+        f"one core, target server on the other.\n{table}\n{end}"
+    )
+    if begin in text:
+        text = text[: text.index(begin)] + block + text[text.index(end) + len(end) :]
+    else:
+        header = (
+            "# Performance\n\nEvery figure here is written by a benchmark run; none is typed.\n\n"
+        )
+        text = (text or header) + block + "\n"
+    doc.parent.mkdir(exist_ok=True)
+    doc.write_text(text)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

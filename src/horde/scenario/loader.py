@@ -62,7 +62,12 @@ def load_scenario(path: str | Path) -> Scenario:
     except ScenarioError:
         raise
     except Exception as exc:
-        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(file)]
+        here = file.resolve()
+        frames = [
+            f
+            for f in traceback.extract_tb(exc.__traceback__)
+            if f.filename and Path(f.filename).resolve() == here
+        ]
         where = f", line {frames[-1].lineno}" if frames else ""
         raise ScenarioError(
             f"error while importing {path}{where}: {type(exc).__name__}: {exc}"

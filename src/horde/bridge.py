@@ -27,9 +27,31 @@ class BridgeError(RuntimeError):
 
 
 class _BridgedGreenlet(greenlet):
-    """A greenlet whose parent is driving an event loop and awaits what the child hands it."""
+    """A reusable greenlet that runs blocking-style calls handed to it by ``run_blocking``.
+
+    Creating a greenlet costs about 10 µs here, while a switch costs well under 1 µs, so
+    greenlets are kept in a pool and reused: a call costs two round trips (call/return and one
+    per ``await_``), not a creation.
+    """
 
     __slots__ = ()
+
+
+_DONE = object()
+_FAILED = object()
+_pool: list[_BridgedGreenlet] = []
+
+
+def _serve_calls(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """Body of a pooled greenlet: run one call, report it, wait for the next, forever."""
+    parent_switch = getcurrent().parent.switch  # type: ignore[union-attr]
+    while True:
+        try:
+            result = fn(*args, **kwargs)
+        except BaseException as exc:
+            fn, args, kwargs = parent_switch(_FAILED, exc)
+        else:
+            fn, args, kwargs = parent_switch(_DONE, result)
 
 
 def in_bridge() -> bool:
@@ -47,19 +69,29 @@ def await_(awaitable: Awaitable[T]) -> T:
             "a blocking-style call was made outside a blocking-style task; "
             "use 'await' in async tasks"
         )
-    return current.parent.switch(awaitable)  # type: ignore[union-attr]
+    return current.parent.switch(None, awaitable)  # type: ignore[union-attr]
 
 
 async def run_blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run ``fn(*args, **kwargs)`` in a greenlet; each ``await_`` inside it is awaited here."""
-    child = _BridgedGreenlet(fn)
-    switch = child.switch
-    result = switch(*args, **kwargs)
-    while not child.dead:
-        try:
-            value = await result
-        except BaseException as exc:
-            result = child.throw(exc)
-        else:
-            result = switch(value)
-    return result
+    child = _pool.pop() if _pool else _BridgedGreenlet(_serve_calls)
+    try:
+        state, value = child.switch(fn, args, kwargs)
+        while state is None:
+            try:
+                result = await value
+            except BaseException as exc:
+                state, value = child.throw(exc)
+            else:
+                state, value = child.switch(result)
+    except BaseException:
+        # The greenlet died with an error thrown into it that escaped _serve_calls (only
+        # GreenletExit-like cases); never reuse it.
+        child = None  # type: ignore[assignment]
+        raise
+    finally:
+        if child is not None and not child.dead:
+            _pool.append(child)
+    if state is _FAILED:
+        raise value
+    return value

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import gc
 import json
 import os
@@ -26,6 +25,8 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+
+from doc import results_path, write_block
 
 from horde import HttpUser, constant, task
 from horde.runner.environment import Environment
@@ -198,7 +199,6 @@ def main() -> int:
     table = "\n".join(lines)
     print(table)
     if not args.no_write:
-        stamp = dt.datetime.now(dt.UTC)
         results["summary"] = summary
         results["machine"] = {
             "python": platform.python_version(),
@@ -206,31 +206,17 @@ def main() -> int:
             "platform": platform.platform(),
         }
         results["command"] = " ".join(["bench/simple.py", *sys.argv[1:]])
-        out = ROOT / "bench" / "results" / f"{stamp:%Y-%m-%d}-simple.json"
+        out = results_path("simple")
         out.write_text(json.dumps(results, indent=2))
-        write_performance_doc(table, stamp, results["command"])
+        write_block(
+            "simple",
+            "Engine throughput and memory (bench/simple.py)",
+            "Generator pinned to one core, target server on the other; 50 users, no wait.\n"
+            + table,
+            results["command"],
+        )
         print(f"wrote {out.relative_to(ROOT)} and docs/performance.md")
     return 0
-
-
-def write_performance_doc(table: str, stamp: dt.datetime, command: str) -> None:
-    doc = ROOT / "docs" / "performance.md"
-    text = doc.read_text() if doc.exists() else ""
-    begin, end = "<!-- bench/simple.py begin -->", "<!-- bench/simple.py end -->"
-    block = (
-        f"{begin}\n## Engine throughput and memory (bench/simple.py)\n\n"
-        f"Measured {stamp:%Y-%m-%d %H:%M} UTC with `make bench` (`{command}`), generator pinned to "
-        f"one core, target server on the other.\n{table}\n{end}"
-    )
-    if begin in text:
-        text = text[: text.index(begin)] + block + text[text.index(end) + len(end) :]
-    else:
-        header = (
-            "# Performance\n\nEvery figure here is written by a benchmark run; none is typed.\n\n"
-        )
-        text = (text or header) + block + "\n"
-    doc.parent.mkdir(exist_ok=True)
-    doc.write_text(text)
 
 
 if __name__ == "__main__":

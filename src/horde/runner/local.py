@@ -98,7 +98,9 @@ class LocalRunner:
         if self._ticker is not None:
             self._ticker.cancel()
             self._ticker = None
-        self.environment.stats.tick(time.time(), 0)
+        stopped_at = time.time()
+        self.environment.stats.tick(stopped_at, 0)
+        self.environment.stats.end_time = stopped_at
         self.state = RunnerState.STOPPED
         self.target_user_count = 0
         self.environment.events.test_stop.fire(environment=self.environment)

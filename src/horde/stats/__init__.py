@@ -1,0 +1,22 @@
+"""Statistics of a run: exact histograms, rows per request name, failures, history, exports.
+
+This package knows nothing about HTTP or the runner: clients record into it, and the console, the
+web UI and the exporters read from it.
+"""
+
+from horde.stats.entries import StatsEntry
+from horde.stats.errors import ExceptionEntry, StatsError
+from horde.stats.histogram import Histogram
+from horde.stats.history import PERCENTILES, StatsHistory
+from horde.stats.request_stats import AGGREGATED_NAME, RequestStats
+
+__all__ = [
+    "AGGREGATED_NAME",
+    "PERCENTILES",
+    "ExceptionEntry",
+    "Histogram",
+    "RequestStats",
+    "StatsEntry",
+    "StatsError",
+    "StatsHistory",
+]

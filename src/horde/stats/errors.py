@@ -1,0 +1,79 @@
+"""Failed requests grouped by cause, and exceptions raised by scenario code grouped by traceback."""
+
+from __future__ import annotations
+
+import re
+import traceback
+from typing import Any
+
+__all__ = ["ExceptionEntry", "StatsError", "describe_error"]
+
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
+
+
+def describe_error(error: BaseException | str) -> str:
+    """A readable, groupable text for a failure: memory addresses are masked so that the same
+    error from different objects lands in one row."""
+    if isinstance(error, BaseException):
+        text = str(error)
+        text = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    else:
+        text = str(error)
+    return _ADDRESS.sub("0x...", text)
+
+
+class StatsError:
+    """One (method, name, error) group of failures."""
+
+    __slots__ = ("error", "method", "name", "occurrences")
+
+    def __init__(self, method: str, name: str, error: str, occurrences: int = 0) -> None:
+        self.method = method
+        self.name = name
+        self.error = error
+        self.occurrences = occurrences
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.method, self.name, self.error)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "name": self.name,
+            "error": self.error,
+            "occurrences": self.occurrences,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StatsError:
+        return cls(data["method"], data["name"], data["error"], data["occurrences"])
+
+
+class ExceptionEntry:
+    """Exceptions from user code with one traceback text, counted."""
+
+    __slots__ = ("count", "msg", "traceback", "where")
+
+    def __init__(self, msg: str, tb: str, where: str = "", count: int = 0) -> None:
+        self.msg = msg
+        self.traceback = tb
+        self.where = where
+        self.count = count
+
+    @classmethod
+    def from_exception(cls, exc: BaseException, where: str = "") -> ExceptionEntry:
+        tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        return cls(describe_error(exc), _ADDRESS.sub("0x...", tb), where)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "msg": self.msg,
+            "traceback": self.traceback,
+            "where": self.where,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ExceptionEntry:
+        return cls(data["msg"], data["traceback"], data.get("where", ""), data["count"])

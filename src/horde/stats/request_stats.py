@@ -1,0 +1,185 @@
+"""All statistics of a run: rows per (method, name), the aggregate, failures, exceptions, history.
+
+Clients look their row up once per name and keep it (``entry()``), so reset zeroes rows in place
+instead of replacing them. The runner calls ``tick()`` once a second; every figure that depends
+on time (current rates, windowed percentiles, the history) is computed from those ticks, which
+keeps clock reads off the request path.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from typing import Any
+
+from horde.stats.entries import CURRENT_WINDOW, StatsEntry
+from horde.stats.errors import ExceptionEntry, StatsError, describe_error
+from horde.stats.histogram import Histogram
+from horde.stats.history import PERCENTILES, StatsHistory
+
+__all__ = ["AGGREGATED_NAME", "RequestStats"]
+
+AGGREGATED_NAME = "Aggregated"
+
+
+class RequestStats:
+    def __init__(self, history_capacity: int | None = None) -> None:
+        self.entries: dict[tuple[str, str], StatsEntry] = {}
+        self.total = StatsEntry("", AGGREGATED_NAME, total=None, stats=self)
+        self.errors: dict[tuple[str, str, str], StatsError] = {}
+        self.exceptions: dict[str, ExceptionEntry] = {}
+        self.history = StatsHistory(history_capacity) if history_capacity else StatsHistory()
+        self.start_time: float = time.time()
+        self.end_time: float | None = None
+        self._window: deque[tuple[float, Histogram]] = deque(maxlen=int(CURRENT_WINDOW) + 1)
+        self._last_tick: tuple[float, Histogram, int] | None = None
+
+    # Recording ---------------------------------------------------------------------------------
+    def entry(self, method: str, name: str) -> StatsEntry:
+        """The row for (method, name), created on first use and linked to the aggregate."""
+        key = (method, name)
+        found = self.entries.get(key)
+        if found is None:
+            found = self.entries[key] = StatsEntry(method, name, total=self.total, stats=self)
+        return found
+
+    def record(
+        self,
+        method: str,
+        name: str,
+        response_time_us: int,
+        response_length: int,
+        error: BaseException | str | None = None,
+    ) -> None:
+        entry = self.entry(method, name)
+        entry.record(response_time_us, response_length)
+        if error is not None:
+            entry.record_failure(error)
+
+    def record_error(self, method: str, name: str, error: BaseException | str) -> None:
+        text = describe_error(error)
+        key = (method, name, text)
+        found = self.errors.get(key)
+        if found is None:
+            found = self.errors[key] = StatsError(method, name, text)
+        found.occurrences += 1
+
+    def record_exception(self, exc: BaseException, where: str = "") -> None:
+        """Count an exception raised by scenario code, grouped by its traceback."""
+        fresh = ExceptionEntry.from_exception(exc, where)
+        found = self.exceptions.get(fresh.traceback)
+        if found is None:
+            found = self.exceptions[fresh.traceback] = fresh
+        found.count += 1
+
+    # Time ----------------------------------------------------------------------------------------
+    def tick(self, now: float | None = None, user_count: int = 0) -> None:
+        """Close one second: sample rates, snapshot the window, append a history row."""
+        now = time.time() if now is None else now
+        for entry in self.entries.values():
+            entry.tick(now)
+        total = self.total
+        total.tick(now)
+        snapshot = total.histogram.copy()
+        if self._last_tick is None:
+            since, previous, previous_failures = self.start_time, None, 0
+        else:
+            since, previous, previous_failures = self._last_tick
+        second = snapshot.subtract(previous) if previous is not None else snapshot.copy()
+        seconds = max(now - since, 1e-9)
+        percentiles = [v / 1000 for v in second.percentiles([q * 100 for q in PERCENTILES])]
+        failures = total.num_failures - previous_failures
+        self.history.append(
+            {
+                "timestamp": now,
+                "seconds": seconds,
+                "user_count": user_count,
+                "requests": second.count,
+                "failures": failures,
+                "rps": second.count / seconds,
+                "fail_per_sec": failures / seconds,
+                "percentiles": percentiles,
+                "p50": percentiles[0],
+                "p95": percentiles[5],
+                "p99": percentiles[7],
+                "total_requests": total.num_requests,
+                "total_failures": total.num_failures,
+                "total_median_response_time": total.median_response_time,
+                "total_avg_response_time": total.avg_response_time,
+                "total_min_response_time": total.min_response_time / 1000,
+                "total_max_response_time": total.max_response_time / 1000,
+                "total_avg_content_length": total.avg_content_length,
+            }
+        )
+        self._window.append((now, snapshot))
+        self._last_tick = (now, snapshot, total.num_failures)
+
+    def current_histogram(self) -> Histogram:
+        """Aggregated latencies of the last ~10 s of ticks (the whole run before the first)."""
+        if not self._window:
+            return self.total.histogram
+        return self.total.histogram.subtract(self._window[0][1])
+
+    def current_percentile(self, q: float) -> float:
+        """ms at quantile ``q`` (0..1) over the last ~10 s, all names together."""
+        return self.current_histogram().percentile(q * 100) / 1000
+
+    # Whole-run operations ------------------------------------------------------------------
+    def sorted_entries(self) -> list[StatsEntry]:
+        return sorted(self.entries.values(), key=lambda e: (e.name, e.method))
+
+    def reset(self) -> None:
+        """Start counting afresh, keeping row objects (clients hold references to them)."""
+        for entry in self.entries.values():
+            entry.reset()
+        self.total.reset()
+        self.errors.clear()
+        self.exceptions.clear()
+        self.history.clear()
+        self._window.clear()
+        self._last_tick = None
+        self.start_time = time.time()
+        self.end_time = None
+
+    def merge(self, other: RequestStats) -> None:
+        """Add another run's (or a worker's delta) counts to this one, exactly."""
+        for (method, name), entry in other.entries.items():
+            self.entry(method, name).merge(entry)
+        self.total.merge(other.total)
+        for key, error in other.errors.items():
+            found = self.errors.get(key)
+            if found is None:
+                found = self.errors[key] = StatsError(*key)
+            found.occurrences += error.occurrences
+        for key, exc in other.exceptions.items():
+            found_exc = self.exceptions.get(key)
+            if found_exc is None:
+                found_exc = self.exceptions[key] = ExceptionEntry(exc.msg, exc.traceback, exc.where)
+            found_exc.count += exc.count
+
+    def to_dict(self) -> dict[str, Any]:
+        """Counts, histograms, failures and exceptions (no history): for the wire."""
+        return {
+            "entries": [e.to_dict() for e in self.entries.values()],
+            "total": self.total.to_dict(),
+            "errors": [e.to_dict() for e in self.errors.values()],
+            "exceptions": [e.to_dict() for e in self.exceptions.values()],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RequestStats:
+        stats = cls()
+        for item in data["entries"]:
+            entry = StatsEntry.from_dict(item)
+            stats.entry(entry.method, entry.name).merge(entry)
+        stats.total.merge(StatsEntry.from_dict(data["total"]))
+        for item in data["errors"]:
+            error = StatsError.from_dict(item)
+            stats.errors[error.key] = error
+        for item in data["exceptions"]:
+            exc = ExceptionEntry.from_dict(item)
+            stats.exceptions[exc.traceback] = exc
+        return stats
+
+    def merge_dict(self, data: dict[str, Any]) -> None:
+        self.merge(RequestStats.from_dict(data))

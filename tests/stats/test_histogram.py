@@ -1,0 +1,109 @@
+"""The histogram against exact percentiles of the same data."""
+
+import math
+import random
+
+import pytest
+
+from horde.stats.histogram import BUCKETS, Histogram, bucket_index, bucket_value
+
+QS = [50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99]
+
+
+def exact(values, q):
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def distributions():
+    rng = random.Random(20261125)
+    yield "uniform", [rng.randint(1000, 500_000) for _ in range(50_000)]
+    yield "lognormal", [int(rng.lognormvariate(9, 1.2)) for _ in range(50_000)]
+    yield (
+        "bimodal 5ms/200ms",
+        [
+            int(rng.gauss(5000, 300)) if rng.random() < 0.9 else int(rng.gauss(200_000, 8000))
+            for _ in range(50_000)
+        ],
+    )
+    yield "small", [rng.randint(0, 127) for _ in range(10_000)]
+    yield "huge", [rng.randint(10**9, 10**11) for _ in range(10_000)]
+
+
+@pytest.mark.parametrize(("label", "values"), list(distributions()))
+def test_percentiles_within_one_percent_of_exact(label, values):
+    h = Histogram()
+    for v in values:
+        h.record(v)
+    assert h.count == len(values)
+    assert h.total == sum(values)
+    assert h.min == min(values)
+    assert h.max == max(values)
+    assert h.percentile(0) == min(values)
+    assert h.percentile(100) == max(values)
+    for q, got in zip(QS, h.percentiles(QS), strict=True):
+        truth = exact(values, q)
+        assert abs(got - truth) <= 0.01 * truth, (label, q, got, truth)
+
+
+def test_every_value_maps_into_its_bucket_with_bounded_error():
+    for v in [*range(0, 5000), *(2**k + d for k in range(12, 37) for d in (-1, 0, 1))]:
+        rep = bucket_value(bucket_index(v))
+        assert abs(rep - v) <= v / 128 + 0.5
+
+
+def test_values_beyond_the_range_are_clamped_but_max_is_true():
+    h = Histogram()
+    h.record(2**45)
+    assert h.counts[BUCKETS - 1] == 1
+    assert h.max == 2**45
+    assert h.percentile(50) == 2**45  # clamped into [min, max]
+
+
+def test_merge_equals_the_histogram_of_the_union():
+    rng = random.Random(7)
+    a_values = [rng.randint(1, 10**6) for _ in range(5000)]
+    b_values = [rng.randint(1, 10**7) for _ in range(5000)]
+    a, b, union = Histogram(), Histogram(), Histogram()
+    for v in a_values:
+        a.record(v)
+        union.record(v)
+    for v in b_values:
+        b.record(v)
+        union.record(v)
+    a.merge(b)
+    assert a.counts == union.counts
+    assert (a.count, a.total, a.min, a.max) == (union.count, union.total, union.min, union.max)
+
+
+def test_subtract_gives_the_values_recorded_since_the_copy():
+    h = Histogram()
+    for v in range(1000, 2000):
+        h.record(v)
+    older = h.copy()
+    for v in range(50_000, 50_100):
+        h.record(v)
+    delta = h.subtract(older)
+    assert delta.count == 100
+    assert delta.total == sum(range(50_000, 50_100))
+    assert 49_600 <= delta.percentile(50) <= 50_500
+
+
+def test_sparse_roundtrip_is_exact():
+    h = Histogram()
+    for v in (0, 5, 300, 300, 10**6):
+        h.record(v)
+    clone = Histogram.from_sparse(h.to_sparse())
+    assert clone.counts == h.counts
+    assert (clone.count, clone.total, clone.min, clone.max) == (h.count, h.total, h.min, h.max)
+    assert Histogram.from_sparse(Histogram().to_sparse()).count == 0
+
+
+def test_record_n_and_reset():
+    h = Histogram()
+    h.record_n(1000, 10)
+    assert (h.count, h.total, h.min, h.max) == (10, 10_000, 1000, 1000)
+    h.reset()
+    assert (h.count, h.total, h.min, h.max, sum(h.counts)) == (0, 0, 0, 0, 0)
+    assert h.percentile(99) == 0

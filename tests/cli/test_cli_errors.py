@@ -85,7 +85,7 @@ def test_unknown_tag(scenario, tmp_path):
         (["-H", "http://127.0.0.1:8000", "-r", "0"], "invalid spawn rate"),
         (["-H", "http://127.0.0.1:8000", "-r", "fast"], "invalid spawn rate"),
         (["-H", "http://127.0.0.1:8000", "-t", "soon"], "invalid duration"),
-        (["-H", "http://127.0.0.1:8000", "-t", "-1s"], "invalid duration"),
+        (["-H", "http://127.0.0.1:8000", "--run-time=-1s"], "invalid duration"),
         (["--no-such-flag"], "unrecognized arguments"),
     ],
 )

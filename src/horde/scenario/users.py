@@ -140,7 +140,7 @@ class HttpUser(User):
             self.client.stopping = True
 
     async def close(self) -> None:
-        await self.client.close()
+        self.client.close()
 
 
 FastHttpUser = HttpUser

@@ -1,0 +1,136 @@
+"""A per-user cookie jar on the standard library's ``http.cookiejar``.
+
+``CookieJar`` implements the real rules (domain and path matching, expiry, Secure, max-age), but
+talks to urllib request and response objects; the two small adapters below give it what it asks
+for, the way the ``requests`` library does. Jar work is skipped entirely while the jar is empty
+and responses set no cookie, which is the common case on the request path.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+from collections.abc import Iterator
+from email.message import Message
+from urllib.parse import urlsplit
+
+__all__ = ["CookieJar"]
+
+
+class _CookieRequest:
+    """The parts of ``urllib.request.Request`` that CookieJar reads."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        parts = urlsplit(url)
+        self.type = parts.scheme
+        self.host = parts.netloc
+        self.origin_req_host = parts.hostname or ""
+        self.unverifiable = False
+        self.cookie_header: str | None = None
+
+    def get_full_url(self) -> str:
+        return self._url
+
+    def get_host(self) -> str:
+        return self.host
+
+    def get_type(self) -> str:
+        return self.type
+
+    def is_unverifiable(self) -> bool:
+        return False
+
+    def get_origin_req_host(self) -> str:
+        return self.origin_req_host
+
+    def has_header(self, name: str) -> bool:
+        return name.lower() == "cookie" and self.cookie_header is not None
+
+    def get_header(self, name: str, default: str | None = None) -> str | None:
+        if name.lower() == "host":
+            return self.host
+        return default
+
+    def header_items(self) -> list[tuple[str, str]]:
+        return []
+
+    def add_unredirected_header(self, name: str, value: str) -> None:
+        if name.lower() == "cookie":
+            self.cookie_header = value
+
+
+class _CookieResponse:
+    """The parts of a urllib response that CookieJar reads: ``info().get_all()``."""
+
+    def __init__(self, set_cookie: list[str]) -> None:
+        self._message = Message()
+        for value in set_cookie:
+            self._message["Set-Cookie"] = value
+
+    def info(self) -> Message:
+        return self._message
+
+
+class CookieJar:
+    """Cookies of one simulated user."""
+
+    def __init__(self) -> None:
+        self.jar = http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy())
+
+    def header_for(self, url: str) -> str | None:
+        """The Cookie header value to send to ``url``, or None."""
+        if not len(self.jar):
+            return None
+        request = _CookieRequest(url)
+        self.jar.add_cookie_header(request)  # type: ignore[arg-type]
+        return request.cookie_header
+
+    def extract(self, url: str, raw_headers: list[tuple[bytes, bytes]]) -> None:
+        """Store the cookies a response to ``url`` sets."""
+        values = [v.decode("latin-1") for n, v in raw_headers if n.lower() == b"set-cookie"]
+        if values:
+            self.jar.extract_cookies(_CookieResponse(values), _CookieRequest(url))  # type: ignore[arg-type]
+
+    def get(self, name: str, default: str | None = None, domain: str | None = None) -> str | None:
+        """Value of the cookie ``name`` (for ``domain`` when given; hosts without a dot get
+        CookieJar's ``.local`` suffix, e.g. ``localhost.local``)."""
+        for cookie in self.jar:
+            if cookie.name == name and (domain is None or cookie.domain.lstrip(".") == domain):
+                return cookie.value
+        return default
+
+    def value_for(self, name: str, url: str) -> str | None:
+        """Value of the cookie ``name`` that would be sent to ``url``."""
+        header = self.header_for(url)
+        if not header:
+            return None
+        for part in header.split(";"):
+            key, _, value = part.strip().partition("=")
+            if key == name:
+                return value.strip('"')
+        return None
+
+    def set(self, name: str, value: str, domain: str = "", path: str = "/") -> None:
+        cookie = http.cookiejar.Cookie(
+            0, name, value, None, False, domain, bool(domain), domain.startswith("."),
+            path, True, False, None, False, None, None, {},
+        )  # fmt: skip
+        self.jar.set_cookie(cookie)
+
+    def clear(self) -> None:
+        self.jar.clear()
+
+    def __len__(self) -> int:
+        return len(self.jar)
+
+    def __iter__(self) -> Iterator[http.cookiejar.Cookie]:
+        return iter(self.jar)
+
+    def __contains__(self, name: object) -> bool:
+        return any(c.name == name for c in self.jar)
+
+    def __getitem__(self, name: str) -> str:
+        value = self.get(name)
+        if value is None:
+            raise KeyError(name)
+        return value

@@ -1,0 +1,470 @@
+"""The HTTP client of one simulated user: cookies, redirects, CSRF, auth, and recording.
+
+One request path serves both task styles: ``request()`` returns the coroutine to an ``async``
+task, and inside a blocking-style task (a bridged greenlet) it waits for it through the bridge
+and returns the response. Every request the server sees is recorded once, including each
+redirect hop, so horde's counts equal the server's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json as jsonlib
+import ssl
+import time
+import zlib
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import urlencode, urljoin, urlsplit
+
+from horde import __version__
+from horde.bridge import await_, in_bridge
+from horde.events import events
+from horde.exceptions import StopUser
+from horde.http.connection import Connection, open_connection
+from horde.http.cookies import CookieJar
+from horde.http.errors import (
+    ConnectionReset,
+    InvalidURL,
+    MalformedResponse,
+    RequestCancelled,
+    RequestError,
+    TooManyRedirects,
+)
+from horde.http.response import Response
+
+__all__ = ["HttpSession"]
+
+DEFAULT_USER_AGENT = f"horde/{__version__}"
+REDIRECT_STATUSES = frozenset((301, 302, 303, 307, 308))
+UNSAFE_METHODS = frozenset(("POST", "PUT", "PATCH", "DELETE"))
+_perf_ns = time.perf_counter_ns
+_ssl_contexts: dict[bool, ssl.SSLContext] = {}
+
+
+def ssl_context(verify: bool) -> ssl.SSLContext:
+    """One context per setting for the whole process: creating one costs milliseconds."""
+    context = _ssl_contexts.get(verify)
+    if context is None:
+        context = ssl.create_default_context()
+        if not verify:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        _ssl_contexts[verify] = context
+    return context
+
+
+class _Origin:
+    """Scheme, host and port of a target, with the constant header bytes for it."""
+
+    __slots__ = ("head", "host", "key", "port", "scheme", "ssl", "url")
+
+    def __init__(self, scheme: str, host: str, port: int, head: bytes, ssl_ctx: Any) -> None:
+        self.scheme = scheme
+        self.host = host
+        self.port = port
+        self.head = head
+        self.ssl = ssl_ctx
+        self.key = (scheme, host, port)
+        default = 443 if scheme == "https" else 80
+        hostport = f"[{host}]" if ":" in host else host
+        self.url = f"{scheme}://{hostport}" + ("" if port == default else f":{port}")
+
+
+class _Recording:
+    """What to record for a response once its outcome is known (deferred by catch_response)."""
+
+    __slots__ = ("length", "method", "name", "session", "time_us")
+
+    def __init__(self, session: HttpSession, method: str, name: str, time_us: int, length: int):
+        self.session = session
+        self.method = method
+        self.name = name
+        self.time_us = time_us
+        self.length = length
+
+    def commit(self, response: Response | None, outcome: BaseException | str | None) -> None:
+        self.session._record(self.method, self.name, self.time_us, self.length, outcome, response)
+
+
+class HttpSession:
+    """Keep-alive HTTP/1.1 client with a cookie jar; one per simulated user."""
+
+    def __init__(
+        self,
+        base_url: str | None,
+        *,
+        stats: Any = None,
+        verify: bool = True,
+        connect_timeout: float = 10.0,
+        read_timeout: float = 60.0,
+        timeout: float | None = None,
+        max_redirects: int = 10,
+        django_csrf: bool = False,
+        headers: Mapping[str, str] | None = None,
+        user_agent: str = DEFAULT_USER_AGENT,
+    ) -> None:
+        self.base_url = base_url.rstrip("/") if base_url else None
+        self.stats = stats
+        self.verify = verify
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self.timeout = timeout
+        self.max_redirects = max_redirects
+        self.django_csrf = django_csrf
+        self.user_agent = user_agent
+        self.headers: dict[str, str] = dict(headers or {})
+        self.cookies = CookieJar()
+        self.stopping = False
+        self._entries: dict[tuple[str, str], Any] = {}
+        self._origins: dict[tuple[str, str, int], _Origin] = {}
+        self._idle: dict[tuple[str, str, int], list[Connection]] = {}
+        self._connections: set[Connection] = set()
+        self._base: _Origin | None = None
+        self._base_path = ""
+        if self.base_url:
+            parts = urlsplit(self.base_url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise InvalidURL(f"invalid base URL {base_url!r}: use http(s)://host[:port]")
+            self._base = self._origin(parts.scheme, parts.hostname, parts.port)
+            self._base_path = parts.path.rstrip("/")
+
+    # Public API, both styles ---------------------------------------------------------------------
+    def request(self, method: str, url: str, **kwargs: Any) -> Any:
+        """Send a request: returns the Response in a blocking-style task, else a coroutine."""
+        coro = self._request(method.upper(), url, **kwargs)
+        if in_bridge():
+            return await_(coro)
+        return coro
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, data: Any = None, json: Any = None, **kwargs: Any) -> Any:
+        return self.request("POST", url, data=data, json=json, **kwargs)
+
+    def put(self, url: str, data: Any = None, **kwargs: Any) -> Any:
+        return self.request("PUT", url, data=data, **kwargs)
+
+    def patch(self, url: str, data: Any = None, **kwargs: Any) -> Any:
+        return self.request("PATCH", url, data=data, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> Any:
+        return self.request("DELETE", url, **kwargs)
+
+    def head(self, url: str, **kwargs: Any) -> Any:
+        kwargs.setdefault("allow_redirects", False)
+        return self.request("HEAD", url, **kwargs)
+
+    def options(self, url: str, **kwargs: Any) -> Any:
+        return self.request("OPTIONS", url, **kwargs)
+
+    def close(self) -> None:
+        """Close every connection of this user."""
+        for connection in list(self._connections):
+            connection.close()
+        self._connections.clear()
+        self._idle.clear()
+
+    # The request path ----------------------------------------------------------------------------
+    async def _request(
+        self,
+        method: str,
+        url: str,
+        *,
+        name: str | None = None,
+        params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None = None,
+        headers: Mapping[str, str] | None = None,
+        data: Any = None,
+        json: Any = None,
+        cookies: Mapping[str, str] | None = None,
+        allow_redirects: bool = True,
+        timeout: float | None = None,
+        catch_response: bool = False,
+        auth: tuple[str, str] | None = None,
+    ) -> Response:
+        if self.stopping:
+            raise StopUser()
+        body, content_type = _encode_body(data, json)
+        total = timeout if timeout is not None else self.timeout
+        deadline = asyncio.get_running_loop().time() + total if total else None
+        history: list[Response] = []
+        target_url = url
+        if params:
+            target_url += ("&" if "?" in url else "?") + urlencode(params, doseq=True)
+        hop_name = name or url
+        while True:
+            response, recording = await self._send(
+                method, target_url, hop_name, headers, body, content_type, cookies, auth, deadline
+            )
+            location = (
+                response.headers.get("location")
+                if allow_redirects and response.status_code in REDIRECT_STATUSES
+                else None
+            )
+            if location is None:
+                break
+            if len(history) >= self.max_redirects:
+                response.history = history
+                recording.commit(
+                    response,
+                    TooManyRedirects(f"more than {self.max_redirects} redirects from {url}"),
+                )
+                return response
+            recording.commit(response, None)
+            history.append(response)
+            next_url = urljoin(response.url, location)
+            if response.status_code == 303 or (
+                response.status_code in (301, 302) and method not in ("GET", "HEAD")
+            ):
+                method, body, content_type = "GET", None, None
+            target_url = next_url
+            hop_name = name or self._name_for(next_url)
+            if self.stopping:
+                raise StopUser()
+        response.history = history
+        if catch_response:
+            response._recording = recording
+        else:
+            recording.commit(response, response._default_outcome())
+        return response
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        name: str,
+        headers: Mapping[str, str] | None,
+        body: bytes | None,
+        content_type: str | None,
+        cookies: Mapping[str, str] | None,
+        auth: tuple[str, str] | None,
+        deadline: float | None,
+    ) -> tuple[Response, _Recording]:
+        """One request on the wire; network errors come back as a response with ``error``."""
+        start = _perf_ns()
+        try:
+            origin, target, full_url = self._resolve(url)
+        except RequestError as exc:
+            return self._failed(method, url, name, exc, start)
+        extra = self._extra_headers(method, origin, full_url, headers, content_type, cookies, auth)
+        raw = b"%s %s HTTP/1.1\r\n%s%s\r\n" % (method.encode(), target, origin.head, extra)
+        if body is not None:
+            raw = raw[:-2] + b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+        head_only = method == "HEAD"
+        connection: Connection | None = None
+        try:
+            for attempt in (1, 2):
+                connection = await self._connection(origin, deadline)
+                reused = connection.requests_sent > 0
+                try:
+                    parser = await connection.send(raw, head_only, deadline)
+                    break
+                except ConnectionReset:
+                    # A kept-alive connection the server had closed: retry once on a new one,
+                    # but only when not a byte of an answer came back.
+                    if attempt == 1 and reused and not connection.received_any:
+                        continue
+                    raise
+        except asyncio.CancelledError:
+            if connection is not None:
+                connection.abandon()
+            error = RequestCancelled("request cancelled when the test stopped")
+            self._record(method, name, (_perf_ns() - start) // 1000, 0, error, None)
+            raise
+        except RequestError as exc:
+            return self._failed(method, full_url, name, exc, start)
+        end = _perf_ns()
+        if connection.state.value == 2:  # IDLE: reusable
+            self._idle.setdefault(origin.key, []).append(connection)
+        else:
+            self._connections.discard(connection)
+        raw_headers = parser.headers
+        chunks = parser.body
+        content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        encoding = None
+        set_cookie = False
+        for header_name, value in raw_headers:
+            lower = header_name.lower()
+            if lower == b"content-encoding":
+                encoding = value.lower()
+            elif lower == b"set-cookie":
+                set_cookie = True
+        error: Exception | None = None
+        if encoding and content:
+            try:
+                content = _decode(content, encoding)
+            except zlib.error as exc:
+                error = MalformedResponse(f"cannot decode {encoding.decode()} body: {exc}")
+        if set_cookie:
+            self.cookies.extract(full_url, raw_headers)
+        response = Response(
+            method, full_url, parser.status, raw_headers, content, (end - start) / 1e9, error
+        )
+        recording = _Recording(self, method, name, (end - start) // 1000, len(content))
+        return response, recording
+
+    # Helpers -------------------------------------------------------------------------------------
+    def _failed(
+        self, method: str, url: str, name: str, error: Exception, start: int
+    ) -> tuple[Response, _Recording]:
+        elapsed = _perf_ns() - start
+        response = Response(method, url, 0, None, b"", elapsed / 1e9, error)
+        recording = _Recording(self, method, name, elapsed // 1000, 0)
+        response._recording = recording
+        return response, recording
+
+    def _record(
+        self,
+        method: str,
+        name: str,
+        time_us: int,
+        length: int,
+        outcome: BaseException | str | None,
+        response: Response | None,
+    ) -> None:
+        stats = self.stats
+        if stats is not None:
+            key = (method, name)
+            entry = self._entries.get(key)
+            if entry is None:
+                entry = self._entries[key] = stats.entry(method, name)
+            entry.record(time_us, length)
+            if outcome is not None:
+                entry.record_failure(outcome)
+        if events.request:
+            events.request.fire(
+                request_type=method,
+                name=name,
+                response_time=time_us / 1000,
+                response_length=length,
+                exception=outcome,
+                record=False,
+                response=response,
+                url=response.url if response is not None else None,
+            )
+
+    def _origin(self, scheme: str, host: str, port: int | None) -> _Origin:
+        port = port or (443 if scheme == "https" else 80)
+        key = (scheme, host, port)
+        origin = self._origins.get(key)
+        if origin is None:
+            default = 443 if scheme == "https" else 80
+            hostport = f"[{host}]" if ":" in host else host
+            host_header = hostport if port == default else f"{hostport}:{port}"
+            lines = [
+                f"Host: {host_header}",
+                f"User-Agent: {self.user_agent}",
+                "Accept-Encoding: gzip, deflate",
+                "Accept: */*",
+            ]
+            overridden = {k.lower() for k in self.headers}
+            lines = [ln for ln in lines if ln.split(":")[0].lower() not in overridden]
+            lines += [f"{k}: {v}" for k, v in self.headers.items()]
+            head = "".join(f"{line}\r\n" for line in lines).encode("latin-1")
+            ctx = ssl_context(self.verify) if scheme == "https" else None
+            origin = self._origins[key] = _Origin(scheme, host, port, head, ctx)
+        return origin
+
+    def _resolve(self, url: str) -> tuple[_Origin, bytes, str]:
+        """Origin, request target and absolute URL; relative URLs take a fast path."""
+        base = self._base
+        if url[:1] == "/" and base is not None:
+            path = self._base_path + url
+            return base, path.encode("latin-1"), base.url + path
+        if "://" not in url:
+            if base is None:
+                raise InvalidURL(f"relative URL {url!r} but no host was given")
+            path = f"{self._base_path}/{url}"
+            return base, path.encode("latin-1"), base.url + path
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise InvalidURL(f"cannot request {url!r}: only http(s) URLs with a host")
+        origin = self._origin(parts.scheme, parts.hostname, parts.port)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        return origin, target.encode("latin-1"), origin.url + target
+
+    def _name_for(self, url: str) -> str:
+        """Stats name of a redirect target: its path on the base host, else the full URL."""
+        if self._base is not None and url.startswith(self._base.url + "/"):
+            return url[len(self._base.url) + len(self._base_path) :] or "/"
+        return url
+
+    def _extra_headers(
+        self,
+        method: str,
+        origin: _Origin,
+        url: str,
+        headers: Mapping[str, str] | None,
+        content_type: str | None,
+        cookies: Mapping[str, str] | None,
+        auth: tuple[str, str] | None,
+    ) -> bytes:
+        jar_has_cookies = len(self.cookies.jar) > 0
+        if not (headers or content_type or cookies or auth or jar_has_cookies):
+            return b""
+        lines: dict[str, str] = {}
+        if content_type:
+            lines["Content-Type"] = content_type
+        if auth:
+            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+            lines["Authorization"] = f"Basic {token}"
+        cookie = self.cookies.header_for(url) if jar_has_cookies else None
+        if cookies:
+            extra = "; ".join(f"{k}={v}" for k, v in cookies.items())
+            cookie = f"{cookie}; {extra}" if cookie else extra
+        if cookie:
+            lines["Cookie"] = cookie
+        if self.django_csrf and method in UNSAFE_METHODS and jar_has_cookies:
+            token = self.cookies.value_for("csrftoken", url)
+            if token:
+                lines["X-CSRFToken"] = token
+                if origin.scheme == "https":
+                    lines["Referer"] = origin.url + "/"
+        if headers:
+            lower = {k.lower(): k for k in lines}
+            for key, value in headers.items():
+                lines.pop(lower.get(key.lower(), key), None)
+                lines[key] = value
+        return "".join(f"{k}: {v}\r\n" for k, v in lines.items()).encode("latin-1")
+
+    async def _connection(self, origin: _Origin, deadline: float | None) -> Connection:
+        idle = self._idle.get(origin.key)
+        while idle:
+            connection = idle.pop()
+            if connection.usable:
+                return connection
+            self._connections.discard(connection)
+        loop = asyncio.get_running_loop()
+        limit = self.connect_timeout
+        if deadline is not None:
+            limit = max(0.0, min(limit, deadline - loop.time()))
+        connection = await open_connection(
+            loop, origin.host, origin.port, origin.ssl, limit, self.read_timeout
+        )
+        self._connections.add(connection)
+        return connection
+
+
+def _encode_body(data: Any, json: Any) -> tuple[bytes | None, str | None]:
+    if json is not None:
+        return jsonlib.dumps(json, separators=(",", ":")).encode(), "application/json"
+    if data is None:
+        return None, None
+    if isinstance(data, bytes):
+        return data, None
+    if isinstance(data, str):
+        return data.encode(), None
+    return urlencode(data, doseq=True).encode(), "application/x-www-form-urlencoded"
+
+
+def _decode(content: bytes, encoding: bytes) -> bytes:
+    if encoding == b"gzip" or encoding == b"x-gzip":
+        return zlib.decompress(content, 16 + zlib.MAX_WBITS)
+    if encoding == b"deflate":
+        try:
+            return zlib.decompress(content)
+        except zlib.error:
+            return zlib.decompress(content, -zlib.MAX_WBITS)  # raw deflate, as some servers send
+    return content

@@ -77,9 +77,14 @@ class CookieJar:
     def __init__(self) -> None:
         self.jar = http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy())
 
+    @property
+    def nonempty(self) -> bool:
+        """Cheap emptiness test: ``len(jar)`` walks every cookie, this looks at one dict."""
+        return bool(self.jar._cookies)  # type: ignore[attr-defined]
+
     def header_for(self, url: str) -> str | None:
         """The Cookie header value to send to ``url``, or None."""
-        if not len(self.jar):
+        if not self.nonempty:
             return None
         request = _CookieRequest(url)
         self.jar.add_cookie_header(request)  # type: ignore[arg-type]

@@ -401,7 +401,7 @@ class HttpSession:
         cookies: Mapping[str, str] | None,
         auth: tuple[str, str] | None,
     ) -> bytes:
-        jar_has_cookies = len(self.cookies.jar) > 0
+        jar_has_cookies = self.cookies.nonempty
         if not (headers or content_type or cookies or auth or jar_has_cookies):
             return b""
         lines: dict[str, str] = {}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import random
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -159,11 +160,14 @@ async def run_task_loop(owner: User | TaskSet, user: User) -> None:
     if isinstance(owner, TaskSet):
         next_task = owner.next_task
     else:
-        import random
-
         schedule = cls._horde_schedule
-        choice = random.choice
-        next_task = lambda: choice(schedule)  # noqa: E731 - the hot path wants a plain closure
+        if len(set(schedule)) == 1:
+            only = schedule[0]
+            next_task = lambda: only  # noqa: E731 - the hot path wants a plain closure
+        else:
+            size = len(schedule)
+            rand = random.random
+            next_task = lambda: schedule[int(rand() * size)]  # noqa: E731
     stats = user.environment.stats
     spins = 0
     while not user.stop_requested:

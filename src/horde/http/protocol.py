@@ -46,10 +46,12 @@ class ResponseParser:
         "_parser",
         "body",
         "complete",
+        "encoding",
         "head_only",
         "headers",
         "headers_done",
         "keep_alive",
+        "set_cookie",
         "status",
     )
 
@@ -65,10 +67,21 @@ class ResponseParser:
         self.complete = False
         self.headers_done = False
         self.keep_alive = True
+        self.encoding: bytes | None = None
+        self.set_cookie = False
 
     # httptools callbacks ----------------------------------------------------------------------
     def on_header(self, name: bytes, value: bytes) -> None:
         self.headers.append((name, value))
+        # Two headers change what the client must do; spot them here rather than in a second
+        # loop over the headers (only names starting with c or s are looked at twice).
+        first = name[0] | 0x20
+        if first == 0x63 or first == 0x73:  # c, s
+            lower = name.lower()
+            if lower == b"content-encoding":
+                self.encoding = value.lower()
+            elif lower == b"set-cookie":
+                self.set_cookie = True
 
     def on_headers_complete(self) -> None:
         self.status = self._parser.get_status_code()

@@ -22,7 +22,7 @@ from horde import __version__
 from horde.bridge import await_, in_bridge
 from horde.events import events
 from horde.exceptions import StopUser
-from horde.http.connection import Connection, open_connection
+from horde.http.connection import Connection, ConnectionState, open_connection
 from horde.http.cookies import CookieJar
 from horde.http.errors import (
     ConnectionReset,
@@ -40,6 +40,7 @@ DEFAULT_USER_AGENT = f"horde/{__version__}"
 REDIRECT_STATUSES = frozenset((301, 302, 303, 307, 308))
 UNSAFE_METHODS = frozenset(("POST", "PUT", "PATCH", "DELETE"))
 _perf_ns = time.perf_counter_ns
+_IDLE = ConnectionState.IDLE
 _ssl_contexts: dict[bool, ssl.SSLContext] = {}
 
 
@@ -255,18 +256,21 @@ class HttpSession:
         head_only = method == "HEAD"
         connection: Connection | None = None
         try:
-            for attempt in (1, 2):
+            idle = self._idle.get(origin.key)
+            connection = idle.pop() if idle else None
+            if connection is None or connection.state is not _IDLE:
                 connection = await self._connection(origin, deadline)
-                reused = connection.requests_sent > 0
-                try:
-                    parser = await connection.send(raw, head_only, deadline)
-                    break
-                except ConnectionReset:
-                    # A kept-alive connection the server had closed: retry once on a new one,
-                    # but only when not a byte of an answer came back.
-                    if attempt == 1 and reused and not connection.received_any:
-                        continue
+            reused = connection.requests_sent > 0
+            try:
+                parser = await connection.send(raw, head_only, deadline)
+            except ConnectionReset:
+                # A kept-alive connection the server had closed: retry once on a new one, but
+                # only when not a byte of an answer came back.
+                if not reused or connection.received_any:
                     raise
+                self._connections.discard(connection)
+                connection = await self._connection(origin, deadline, fresh=True)
+                parser = await connection.send(raw, head_only, deadline)
         except asyncio.CancelledError:
             if connection is not None:
                 connection.abandon()
@@ -276,28 +280,23 @@ class HttpSession:
         except RequestError as exc:
             return self._failed(method, full_url, name, exc, start)
         end = _perf_ns()
-        if connection.state.value == 2:  # IDLE: reusable
-            self._idle.setdefault(origin.key, []).append(connection)
+        if connection.state is _IDLE:
+            if idle is None:
+                idle = self._idle[origin.key] = []
+            idle.append(connection)
         else:
             self._connections.discard(connection)
         raw_headers = parser.headers
         chunks = parser.body
         content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        encoding = None
-        set_cookie = False
-        for header_name, value in raw_headers:
-            lower = header_name.lower()
-            if lower == b"content-encoding":
-                encoding = value.lower()
-            elif lower == b"set-cookie":
-                set_cookie = True
         error: Exception | None = None
-        if encoding and content:
+        encoding = parser.encoding
+        if encoding is not None and content:
             try:
                 content = _decode(content, encoding)
             except zlib.error as exc:
                 error = MalformedResponse(f"cannot decode {encoding.decode()} body: {exc}")
-        if set_cookie:
+        if parser.set_cookie:
             self.cookies.extract(full_url, raw_headers)
         response = Response(
             method, full_url, parser.status, raw_headers, content, (end - start) / 1e9, error
@@ -429,8 +428,10 @@ class HttpSession:
                 lines[key] = value
         return "".join(f"{k}: {v}\r\n" for k, v in lines.items()).encode("latin-1")
 
-    async def _connection(self, origin: _Origin, deadline: float | None) -> Connection:
-        idle = self._idle.get(origin.key)
+    async def _connection(
+        self, origin: _Origin, deadline: float | None, fresh: bool = False
+    ) -> Connection:
+        idle = None if fresh else self._idle.get(origin.key)
         while idle:
             connection = idle.pop()
             if connection.usable:

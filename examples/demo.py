@@ -73,10 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     ) as server:
         print(f"demo app ready at {server.url}; running: horde run {' '.join(args)}", flush=True)
         code = horde_main(["run", *args, "-H", server.url])
-    print(
-        f"\nresults in {run_dir.relative_to(ROOT)}/: demo_stats.csv, demo_stats_history.csv, "
-        "demo_failures.csv, demo_exceptions.csv, demo.json, report.html"
-    )
+    files = ", ".join(sorted(p.name for p in run_dir.iterdir() if p.is_file()))
+    print(f"\nresults in {run_dir.relative_to(ROOT)}/: {files}")
     return code
 
 

@@ -72,7 +72,6 @@ class WebUser(HttpUser):
             "/accounts/login/",
             username=self.username,
             password="password",
-            name="/accounts/login/",
         )
 
     @task

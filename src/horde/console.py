@@ -117,6 +117,9 @@ class Console:
         self.environment = environment
         self.options = options
         self.console = RichConsole(stderr=False)
+        if not self.console.is_terminal:
+            # Logs and CI: wide enough that names and percentiles are never cut.
+            self.console = RichConsole(stderr=False, width=200)
         self._task: asyncio.Task[None] | None = None
         self._live: Live | None = None
         self._progress: Progress | None = None

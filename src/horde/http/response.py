@@ -12,9 +12,10 @@ from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING, Any
 
 from horde.http.errors import HTTPError, RequestError
+from horde.http.protocol import parse_head
 
 if TYPE_CHECKING:
-    from horde.http.session import _Recording
+    from horde.http.session import HttpSession
 
 __all__ = ["Headers", "Response"]
 
@@ -74,13 +75,16 @@ class Response:
     __slots__ = (
         "_cookies",
         "_headers",
+        "_name",
         "_outcome",
-        "_recording",
+        "_raw_headers",
+        "_session",
+        "_time_us",
         "content",
         "elapsed",
         "error",
+        "head",
         "history",
-        "raw_headers",
         "request_method",
         "status_code",
         "url",
@@ -91,7 +95,7 @@ class Response:
         method: str,
         url: str,
         status_code: int = 0,
-        raw_headers: list[tuple[bytes, bytes]] | None = None,
+        head: bytes = b"",
         content: bytes = b"",
         elapsed: float = 0.0,
         error: Exception | None = None,
@@ -99,17 +103,28 @@ class Response:
         self.request_method = method
         self.url = url
         self.status_code = status_code
-        self.raw_headers = raw_headers or []
+        self.head = head
+        self._raw_headers: list[tuple[bytes, bytes]] | None = None
         self.content = content
         self.elapsed = elapsed
         self.error = error
         self.history: list[Response] = []
         self._headers: Headers | None = None
         self._cookies: dict[str, str] | None = None
-        self._recording: _Recording | None = None
+        # Set while a catch_response result waits for its verdict (recorded in __exit__).
+        self._session: HttpSession | None = None
+        self._name = ""
+        self._time_us = 0
         self._outcome: Exception | str | bool | None = False  # False: not decided
 
     # Reading -------------------------------------------------------------------------------------
+    @property
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:
+        """Header pairs as received, parsed from the raw header block on first use."""
+        if self._raw_headers is None:
+            self._raw_headers = parse_head(self.head)
+        return self._raw_headers
+
     @property
     def headers(self) -> Headers:
         if self._headers is None:
@@ -183,20 +198,20 @@ class Response:
         return self
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
-        recording = self._recording
-        if recording is None:
+        session = self._session
+        if session is None:
             return False
-        self._recording = None
+        self._session = None
         if exc is not None and not isinstance(exc, RequestError):
             from horde.exceptions import InterruptTaskSet, RescheduleTask, StopTest, StopUser
 
             if isinstance(exc, StopUser | StopTest | InterruptTaskSet | RescheduleTask):
-                recording.commit(self, self._default_outcome())
+                session._record_response(self, self._default_outcome())
             else:
-                recording.commit(self, exc)  # type: ignore[arg-type]
+                session._record_response(self, exc)
             return False
         outcome = self._outcome
-        recording.commit(self, self._default_outcome() if outcome is False else outcome)
+        session._record_response(self, self._default_outcome() if outcome is False else outcome)
         return False
 
     def _default_outcome(self) -> Exception | None:

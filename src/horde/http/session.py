@@ -26,6 +26,7 @@ from horde.http.connection import Connection, ConnectionState, open_connection
 from horde.http.cookies import CookieJar
 from horde.http.errors import (
     ConnectionReset,
+    HTTPError,
     InvalidURL,
     MalformedResponse,
     RequestCancelled,
@@ -71,22 +72,6 @@ class _Origin:
         default = 443 if scheme == "https" else 80
         hostport = f"[{host}]" if ":" in host else host
         self.url = f"{scheme}://{hostport}" + ("" if port == default else f":{port}")
-
-
-class _Recording:
-    """What to record for a response once its outcome is known (deferred by catch_response)."""
-
-    __slots__ = ("length", "method", "name", "session", "time_us")
-
-    def __init__(self, session: HttpSession, method: str, name: str, time_us: int, length: int):
-        self.session = session
-        self.method = method
-        self.name = name
-        self.time_us = time_us
-        self.length = length
-
-    def commit(self, response: Response | None, outcome: BaseException | str | None) -> None:
-        self.session._record(self.method, self.name, self.time_us, self.length, outcome, response)
 
 
 class HttpSession:
@@ -187,48 +172,74 @@ class HttpSession:
     ) -> Response:
         if self.stopping:
             raise StopUser()
-        body, content_type = _encode_body(data, json)
+        if data is None and json is None:
+            body = content_type = None
+        else:
+            body, content_type = _encode_body(data, json)
         total = timeout if timeout is not None else self.timeout
         deadline = asyncio.get_running_loop().time() + total if total else None
-        history: list[Response] = []
         target_url = url
         if params:
             target_url += ("&" if "?" in url else "?") + urlencode(params, doseq=True)
-        hop_name = name or url
-        while True:
-            response, recording = await self._send(
-                method, target_url, hop_name, headers, body, content_type, cookies, auth, deadline
+        response = await self._send(
+            method, target_url, name or url, headers, body, content_type, cookies, auth, deadline
+        )
+        if allow_redirects and response.status_code in REDIRECT_STATUSES:
+            response = await self._follow_redirects(
+                response, url, name, headers, body, content_type, cookies, auth, deadline
             )
-            location = (
-                response.headers.get("location")
-                if allow_redirects and response.status_code in REDIRECT_STATUSES
-                else None
-            )
+            if response._session is not None:  # too many redirects: already recorded
+                response._session = None
+                return response
+        if catch_response:
+            response._session = self
+        else:
+            error = response.error
+            if error is None and response.status_code >= 400:
+                error = HTTPError(f"{response.status_code} {response.reason}")
+            self._record(response.request_method, response._name, response._time_us,
+                         len(response.content), error, response)  # fmt: skip
+        return response
+
+    async def _follow_redirects(
+        self,
+        response: Response,
+        url: str,
+        name: str | None,
+        headers: Mapping[str, str] | None,
+        body: bytes | None,
+        content_type: str | None,
+        cookies: Mapping[str, str] | None,
+        auth: tuple[str, str] | None,
+        deadline: float | None,
+    ) -> Response:
+        """Follow Location headers; every hop but the last is recorded here, as a success."""
+        history: list[Response] = []
+        method = response.request_method
+        while response.status_code in REDIRECT_STATUSES:
+            location = response.headers.get("location")
             if location is None:
                 break
             if len(history) >= self.max_redirects:
                 response.history = history
-                recording.commit(
-                    response,
-                    TooManyRedirects(f"more than {self.max_redirects} redirects from {url}"),
-                )
+                error = TooManyRedirects(f"more than {self.max_redirects} redirects from {url}")
+                self._record_response(response, error)
+                response._session = self  # tells _request that this one is recorded
                 return response
-            recording.commit(response, None)
+            self._record_response(response, None)
             history.append(response)
-            next_url = urljoin(response.url, location)
             if response.status_code == 303 or (
                 response.status_code in (301, 302) and method not in ("GET", "HEAD")
             ):
                 method, body, content_type = "GET", None, None
-            target_url = next_url
-            hop_name = name or self._name_for(next_url)
+            next_url = urljoin(response.url, location)
             if self.stopping:
                 raise StopUser()
+            response = await self._send(
+                method, next_url, name or self._name_for(next_url), headers, body,
+                content_type, cookies, auth, deadline,
+            )  # fmt: skip
         response.history = history
-        if catch_response:
-            response._recording = recording
-        else:
-            recording.commit(response, response._default_outcome())
         return response
 
     async def _send(
@@ -242,17 +253,34 @@ class HttpSession:
         cookies: Mapping[str, str] | None,
         auth: tuple[str, str] | None,
         deadline: float | None,
-    ) -> tuple[Response, _Recording]:
-        """One request on the wire; network errors come back as a response with ``error``."""
+    ) -> Response:
+        """One request on the wire; network errors come back as a response with ``error``.
+
+        The response carries its stats name and time; the caller records it.
+        """
         start = _perf_ns()
-        try:
-            origin, target, full_url = self._resolve(url)
-        except RequestError as exc:
-            return self._failed(method, url, name, exc, start)
-        extra = self._extra_headers(method, origin, full_url, headers, content_type, cookies, auth)
-        raw = b"%s %s HTTP/1.1\r\n%s%s\r\n" % (method.encode(), target, origin.head, extra)
-        if body is not None:
-            raw = raw[:-2] + b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+        base = self._base
+        if url[:1] == "/" and base is not None:
+            origin = base
+            path = self._base_path + url if self._base_path else url
+            target = path.encode("latin-1")
+            full_url = base.url + path
+        else:
+            try:
+                origin, target, full_url = self._resolve(url)
+            except RequestError as exc:
+                return self._failed(method, url, name, exc, start)
+        if headers or content_type or cookies or auth or self.cookies.nonempty:
+            extra = self._extra_headers(
+                method, origin, full_url, headers, content_type, cookies, auth
+            )
+            raw = b"%s %s HTTP/1.1\r\n%s%s" % (method.encode(), target, origin.head, extra)
+        else:
+            raw = b"%s %s HTTP/1.1\r\n%s" % (method.encode(), target, origin.head)
+        if body is None:
+            raw += b"\r\n"
+        else:
+            raw += b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
         head_only = method == "HEAD"
         connection: Connection | None = None
         try:
@@ -286,7 +314,6 @@ class HttpSession:
             idle.append(connection)
         else:
             self._connections.discard(connection)
-        raw_headers = parser.headers
         chunks = parser.body
         content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         error: Exception | None = None
@@ -296,23 +323,32 @@ class HttpSession:
                 content = _decode(content, encoding)
             except zlib.error as exc:
                 error = MalformedResponse(f"cannot decode {encoding.decode()} body: {exc}")
-        if parser.set_cookie:
-            self.cookies.extract(full_url, raw_headers)
         response = Response(
-            method, full_url, parser.status, raw_headers, content, (end - start) / 1e9, error
+            method, full_url, parser.status, parser.head, content, (end - start) / 1e9, error
         )
-        recording = _Recording(self, method, name, (end - start) // 1000, len(content))
-        return response, recording
+        response._name = name
+        response._time_us = (end - start) // 1000
+        if parser.set_cookie:
+            self.cookies.extract(full_url, response.raw_headers)
+        return response
 
     # Helpers -------------------------------------------------------------------------------------
-    def _failed(
-        self, method: str, url: str, name: str, error: Exception, start: int
-    ) -> tuple[Response, _Recording]:
+    def _failed(self, method: str, url: str, name: str, error: Exception, start: int) -> Response:
         elapsed = _perf_ns() - start
-        response = Response(method, url, 0, None, b"", elapsed / 1e9, error)
-        recording = _Recording(self, method, name, elapsed // 1000, 0)
-        response._recording = recording
-        return response, recording
+        response = Response(method, url, 0, b"", b"", elapsed / 1e9, error)
+        response._name = name
+        response._time_us = elapsed // 1000
+        return response
+
+    def _record_response(self, response: Response, outcome: BaseException | str | None) -> None:
+        self._record(
+            response.request_method,
+            response._name,
+            response._time_us,
+            len(response.content),
+            outcome,
+            response,
+        )
 
     def _record(
         self,
@@ -332,7 +368,7 @@ class HttpSession:
             entry.record(time_us, length)
             if outcome is not None:
                 entry.record_failure(outcome)
-        if events.request:
+        if events.request._listeners:
             events.request.fire(
                 request_type=method,
                 name=name,

@@ -7,7 +7,9 @@ VENV := .venv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup test lint format demo bench clean
+STATIC := src/horde/web/static/vendor
+
+.PHONY: setup web-assets test lint format demo bench bench-compare clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -17,7 +19,17 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --python $(PYTHON)
 	touch $@
 
-setup: $(VENV)/.synced
+# Front-end libraries come from npm by the lock file and are copied next to the package; nothing
+# third-party is committed.
+$(STATIC)/.built: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(STATIC)
+	cp web/node_modules/uplot/dist/uPlot.iife.min.js web/node_modules/uplot/dist/uPlot.min.css $(STATIC)/
+	touch $@
+
+web-assets: $(STATIC)/.built
+
+setup: $(VENV)/.synced web-assets
 
 lint: setup
 	$(VENV)/bin/ruff check src tests bench examples
@@ -36,5 +48,9 @@ demo: setup
 bench: setup
 	$(VENV)/bin/python bench/simple.py $(ARGS)
 
+bench-compare: setup
+	$(UV) sync --frozen --python $(PYTHON) --group bench
+	$(VENV)/bin/python bench/compare.py $(ARGS)
+
 clean:
-	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache web/node_modules src/horde/web/static

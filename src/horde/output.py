@@ -31,4 +31,8 @@ def write_results(
         path.parent.mkdir(parents=True, exist_ok=True)
         write_json(stats, str(path), meta=meta)
         written.append(path)
+    if getattr(options, "html_path", None):
+        from horde.report import write_html_report
+
+        written.append(write_html_report(environment, options.html_path, meta))
     return written

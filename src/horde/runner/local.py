@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+import math
 import time
 from typing import TYPE_CHECKING
 
@@ -187,6 +188,9 @@ class LocalRunner:
     async def _tick_every_second(self) -> None:
         stats = self.environment.stats
         while True:
+            # Tick just after each whole second; timers may fire a little early, so aim 5 ms
+            # past the boundary rather than at it (two ticks in one second would make a row
+            # covering a few milliseconds).
             now = time.time()
-            await asyncio.sleep(1.0 - (now % 1.0))
+            await asyncio.sleep(math.floor(now) + 1.005 - now)
             stats.tick(time.time(), self.user_count)

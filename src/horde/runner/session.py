@@ -81,12 +81,12 @@ def _needs_host(cls: type) -> bool:
 
 def run_session(environment: Environment, options: argparse.Namespace) -> int:
     """Run until the run time is over or the user interrupts; returns the exit code."""
-    if not options.headless:
-        raise ScenarioError(
-            "the web UI is not available in this version: add --headless to run from the console"
-        )
     import uvloop
 
+    if not options.headless:
+        from horde.web.mode import run_web
+
+        return uvloop.run(run_web(environment, options))
     return uvloop.run(_headless(environment, options))
 
 

@@ -1,0 +1,143 @@
+"""The self-contained HTML report: one file that opens offline, from disk, anywhere.
+
+Tables are rendered here as plain HTML (readable without JavaScript); the charts are drawn in
+the browser by the same code as the live dashboard's, with uPlot and the run's history inlined
+in the file. No CDN, no second file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import string
+from pathlib import Path
+from typing import Any
+
+from horde import __version__
+from horde.runner.environment import Environment
+from horde.stats.entries import StatsEntry
+from horde.stats.history import PERCENTILES
+
+WEB = Path(__file__).resolve().parent.parent / "web"
+VENDOR = WEB / "static" / "vendor"
+ASSETS = WEB / "assets"
+
+__all__ = ["ReportError", "render_report", "write_html_report"]
+
+
+class ReportError(RuntimeError):
+    """The report cannot be rendered (front-end assets not built)."""
+
+
+def _read(path: Path) -> str:
+    if not path.exists():
+        raise ReportError(
+            f"cannot write the HTML report: {path.name} is missing; run `make web-assets`"
+        )
+    return path.read_text()
+
+
+def _ms(value: float) -> str:
+    return f"{value:,.0f}" if value >= 10 else f"{value:.1f}"
+
+
+def _when(stamp: float | None) -> str:
+    if not stamp:
+        return "-"
+    return dt.datetime.fromtimestamp(stamp, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _stats_rows(rows: list[StatsEntry]) -> str:
+    out = []
+    for e in rows:
+        empty = e.num_requests == 0
+        pcts = e.get_response_time_percentiles([0.5, 0.9, 0.95, 0.99])
+        cells = [
+            html.escape(e.method), html.escape(e.name), f"{e.num_requests:,}",
+            f"{e.num_failures:,}",
+            *("-" if empty else _ms(v) for v in (e.avg_response_time, e.min_response_time / 1000,
+                                                   e.max_response_time / 1000, *pcts)),
+            f"{e.avg_content_length:,.0f}", f"{e.total_rps:,.1f}", f"{e.total_fail_per_sec:,.1f}",
+        ]  # fmt: skip
+        out.append(
+            "<tr>"
+            + "".join(f'<td class="{"num" if i > 1 else ""}">{c}</td>' for i, c in enumerate(cells))
+            + "</tr>"
+        )
+    return "\n".join(out)
+
+
+def render_report(environment: Environment, meta: dict[str, Any]) -> str:
+    stats = environment.stats
+    entries = stats.sorted_entries()
+    history = [
+        {k: r[k] for k in ("timestamp", "rps", "fail_per_sec", "p50", "p95", "p99",
+                           "user_count", "requests")}
+        for r in stats.history.rows
+    ]  # fmt: skip
+    failures = sorted(stats.errors.values(), key=lambda e: -e.occurrences)
+    exceptions = sorted(stats.exceptions.values(), key=lambda e: -e.count)
+    failure_rows = (
+        "\n".join(
+            f'<tr><td class="num">{e.occurrences:,}</td><td>{html.escape(e.method)}</td>'
+            f"<td>{html.escape(e.name)}</td><td>{html.escape(e.error)}</td></tr>"
+            for e in failures
+        )
+        or '<tr><td colspan="4">No failures.</td></tr>'
+    )
+    exception_rows = (
+        "\n".join(
+            f'<tr><td class="num">{e.count:,}</td><td>{html.escape(e.where)}</td>'
+            f"<td>{html.escape(e.msg)}</td><td><pre>{html.escape(e.traceback)}</pre></td></tr>"
+            for e in exceptions
+        )
+        or '<tr><td colspan="4">No exceptions.</td></tr>'
+    )
+    percentile_head = "".join(f"<th>{q * 100:g}%</th>" for q in PERCENTILES)
+    percentile_rows = "\n".join(
+        f"<tr><td>{html.escape(e.method)}</td><td>{html.escape(e.name)}</td>"
+        + "".join(
+            f'<td class="num">{"-" if not e.num_requests else _ms(v)}</td>'
+            for v in e.get_response_time_percentiles(list(PERCENTILES))
+        )
+        + "</tr>"
+        for e in [*entries, stats.total]
+    )
+    duration = meta.get("duration") or 0
+    facts = [
+        ("Scenario", html.escape(str(meta.get("scenario") or "-"))),
+        ("Host", html.escape(str(meta.get("host") or "-"))),
+        ("User classes", html.escape(", ".join(meta.get("user_classes") or []))),
+        ("Users (peak)", html.escape(str(meta.get("users") or "-"))),
+        ("Start", _when(meta.get("start_time"))),
+        ("End", _when(meta.get("end_time"))),
+        ("Duration", f"{duration:,.0f} s"),
+        ("Ended because", html.escape(str(meta.get("stop_reason") or "-"))),
+    ]
+    facts_html = "".join(f"<div><span>{k}</span><b>{v}</b></div>" for k, v in facts)
+    data = json.dumps(history).replace("</", "<\\/")
+    page = string.Template(_read(Path(__file__).with_name("template.html")))
+    return page.substitute(
+        title_host=html.escape(str(meta.get("host") or "")),
+        uplot_css=_read(VENDOR / "uPlot.min.css"),
+        app_css=_read(ASSETS / "app.css"),
+        version=__version__,
+        facts=facts_html,
+        stats_rows=_stats_rows(entries),
+        total_row=_stats_rows([stats.total]),
+        percentile_head=percentile_head,
+        percentile_rows=percentile_rows,
+        failure_rows=failure_rows,
+        exception_rows=exception_rows,
+        uplot_js=_read(VENDOR / "uPlot.iife.min.js"),
+        charts_js=_read(ASSETS / "charts.js"),
+        data=data,
+    )
+
+
+def write_html_report(environment: Environment, path: str | Path, meta: dict[str, Any]) -> Path:
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(render_report(environment, meta))
+    return target

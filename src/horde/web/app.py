@@ -1,0 +1,231 @@
+"""Routes of the web UI and its JSON API (Locust's endpoint names where Locust has them).
+
+Handlers stay thin: they read the stats, call the runner's control methods, and render. The page
+polls ``/stats/requests`` and ``/stats/history?since=`` every 2 s; both are built from figures
+the stats already hold, so polling costs little next to the load itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from horde import __version__
+from horde.runner.environment import Environment
+from horde.runner.local import LocalRunner, RunnerState
+from horde.scenario.tasks import all_tags
+from horde.stats.csv_export import exceptions_csv, failures_csv, stats_csv, stats_history_csv
+from horde.stats.json_export import stats_requests_payload, stats_to_json
+from horde.web.forms import FormError, parse_swarm
+from horde.web.openapi import openapi_document
+from horde.web.security import WebSecurity, control
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+VENDOR = Path(__file__).resolve().parent / "static" / "vendor"
+
+__all__ = ["WebUI", "build_app"]
+
+
+class WebUI:
+    """State of the UI: the runner it drives and the timer of a test started with a run time."""
+
+    def __init__(self, environment: Environment, runner: LocalRunner, security: WebSecurity):
+        self.environment = environment
+        self.runner = runner
+        self.security = security
+        self.run_time_timer: asyncio.TimerHandle | None = None
+        self.meta: dict[str, Any] = {}
+
+    # Pages -----------------------------------------------------------------------------------
+    async def index(self, request: web.Request) -> web.Response:
+        env = self.environment
+        if not (VENDOR / "uPlot.iife.min.js").exists():
+            return web.Response(
+                status=500,
+                text="horde's web assets are not built: run `make web-assets` (or `make setup`).\n",
+            )
+        page = (ASSETS / "index.html").read_text()
+        options = env.parsed_options
+        replacements = {
+            "{{token}}": self.security.token,
+            "{{version}}": __version__,
+            "{{host}}": html.escape(env.host or _class_host(env) or ""),
+            "{{users}}": str(getattr(options, "users", 1) or 1),
+            "{{spawn_rate}}": f"{getattr(options, 'spawn_rate', 1) or 1:g}",
+            "{{scenario}}": html.escape(Path(env.scenario_path or "").name),
+            "{{user_classes}}": html.escape(", ".join(c.__name__ for c in env.user_classes)),
+            "{{tags}}": html.escape(", ".join(sorted(all_tags(env.user_classes))) or "none"),
+        }
+        for key, value in replacements.items():
+            page = page.replace(key, value)
+        return web.Response(text=page, content_type="text/html")
+
+    # Reading ---------------------------------------------------------------------------------
+    async def stats_requests(self, request: web.Request) -> web.Response:
+        runner = self.runner
+        payload = stats_requests_payload(
+            self.environment.stats, runner.user_count, runner.state.value
+        )
+        payload["target_user_count"] = runner.target_user_count
+        payload["host"] = self.environment.host
+        payload["user_classes_count"] = runner.user_classes_count
+        payload["exceptions_count"] = sum(
+            e.count for e in self.environment.stats.exceptions.values()
+        )
+        return web.json_response(payload)
+
+    async def stats_history(self, request: web.Request) -> web.Response:
+        try:
+            since = float(request.query.get("since", "0"))
+        except ValueError:
+            return _bad("since must be a number (a Unix timestamp)")
+        return web.json_response({"rows": self.environment.stats.history.since(since)})
+
+    async def exceptions(self, request: web.Request) -> web.Response:
+        rows = sorted(self.environment.stats.exceptions.values(), key=lambda e: -e.count)
+        return web.json_response({"exceptions": [e.to_dict() for e in rows]})
+
+    async def csv_stats(self, request: web.Request) -> web.Response:
+        return _download(stats_csv(self.environment.stats), "requests.csv", "text/csv")
+
+    async def csv_history(self, request: web.Request) -> web.Response:
+        return _download(stats_history_csv(self.environment.stats), "stats_history.csv", "text/csv")
+
+    async def csv_failures(self, request: web.Request) -> web.Response:
+        return _download(failures_csv(self.environment.stats), "failures.csv", "text/csv")
+
+    async def csv_exceptions(self, request: web.Request) -> web.Response:
+        return _download(exceptions_csv(self.environment.stats), "exceptions.csv", "text/csv")
+
+    async def json_results(self, request: web.Request) -> web.Response:
+        document = stats_to_json(self.environment.stats, self.run_meta())
+        return _download(json.dumps(document, indent=2), "results.json", "application/json")
+
+    async def report(self, request: web.Request) -> web.Response:
+        from horde.report import render_report
+
+        body = render_report(self.environment, self.run_meta())
+        if request.query.get("download"):
+            return _download(body, "report.html", "text/html")
+        return web.Response(text=body, content_type="text/html")
+
+    async def openapi(self, request: web.Request) -> web.Response:
+        return web.json_response(openapi_document())
+
+    # Control ---------------------------------------------------------------------------------
+    @control
+    async def swarm(self, request: web.Request) -> web.Response:
+        try:
+            form = parse_swarm(await request.post())
+        except FormError as exc:
+            return _bad(str(exc))
+        env = self.environment
+        if form.host:
+            env.host = form.host
+        elif not env.host and not _class_host(env):
+            return _bad("host is required: no host was given with -H or on the user classes")
+        if self.run_time_timer is not None:
+            self.run_time_timer.cancel()
+            self.run_time_timer = None
+        starting = self.runner.state in (RunnerState.READY, RunnerState.STOPPED)
+        self.runner.start(form.user_count, form.spawn_rate)
+        if starting:
+            self.meta = {"start_time": time.time(), "users": form.user_count}
+        self.meta["users"] = max(self.meta.get("users", 0), form.user_count)
+        self.meta["spawn_rate"] = form.spawn_rate
+        if form.run_time:
+            loop = asyncio.get_running_loop()
+            self.run_time_timer = loop.call_later(
+                form.run_time, lambda: loop.create_task(self._stop("run time reached"))
+            )
+        return web.json_response({"success": True, "message": "Swarming started", "host": env.host})
+
+    @control
+    async def stop(self, request: web.Request) -> web.Response:
+        await self._stop("stopped from the web UI")
+        return web.json_response({"success": True, "message": "Test stopped"})
+
+    @control
+    async def reset(self, request: web.Request) -> web.Response:
+        self.environment.stats.reset()
+        return web.json_response({"success": True, "message": "Statistics reset"})
+
+    async def _stop(self, reason: str) -> None:
+        if self.run_time_timer is not None:
+            self.run_time_timer.cancel()
+            self.run_time_timer = None
+        await self.runner.stop()
+        self.meta["end_time"] = time.time()
+        self.meta["stop_reason"] = reason
+
+    def run_meta(self) -> dict[str, Any]:
+        env = self.environment
+        start = self.meta.get("start_time", env.stats.start_time)
+        end = self.meta.get("end_time") or env.stats.end_time or time.time()
+        return {
+            "scenario": env.scenario_path,
+            "host": env.host,
+            "user_classes": [c.__name__ for c in env.user_classes],
+            "users": self.meta.get("users", self.runner.target_user_count),
+            "spawn_rate": self.meta.get("spawn_rate"),
+            "start_time": start,
+            "end_time": end,
+            "duration": end - start,
+            "stop_reason": self.meta.get("stop_reason"),
+        }
+
+
+def _class_host(env: Environment) -> str | None:
+    return next((c.host for c in env.user_classes if c.host), None)
+
+
+def _bad(message: str) -> web.Response:
+    return web.json_response({"success": False, "message": message}, status=400)
+
+
+def _download(body: str, filename: str, content_type: str) -> web.Response:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return web.Response(
+        text=body,
+        content_type=content_type,
+        headers={"Content-Disposition": f'attachment; filename="horde-{stamp}-{filename}"'},
+    )
+
+
+def build_app(ui: WebUI) -> web.Application:
+    app = web.Application(middlewares=[ui.security.middleware()])
+    app.add_routes(
+        [
+            web.get("/", ui.index),
+            web.get("/stats/requests", ui.stats_requests),
+            web.get("/stats/history", ui.stats_history),
+            web.get("/exceptions", ui.exceptions),
+            web.get("/stats/requests/csv", ui.csv_stats),
+            web.get("/stats/requests_full_history/csv", ui.csv_history),
+            web.get("/stats/failures/csv", ui.csv_failures),
+            web.get("/exceptions/csv", ui.csv_exceptions),
+            web.get("/stats/json", ui.json_results),
+            web.get("/stats/report", ui.report),
+            web.get("/openapi.json", ui.openapi),
+            web.post("/swarm", ui.swarm),
+            web.get("/stop", ui.stop),
+            web.post("/stop", ui.stop),
+            web.get("/stats/reset", ui.reset),
+            web.post("/stats/reset", ui.reset),
+            web.static("/assets", ASSETS),
+            web.static("/vendor", VENDOR, append_version=False)
+            if VENDOR.exists()
+            else web.get("/vendor/{name}", _missing_assets),
+        ]
+    )
+    return app
+
+
+async def _missing_assets(request: web.Request) -> web.Response:
+    return web.Response(status=404, text="web assets not built: run `make web-assets`\n")

@@ -1,0 +1,96 @@
+"""A run driven from the web UI: serve the dashboard until Ctrl-C, then write the results.
+
+Tests start and stop from the page (or the API) as often as the user likes; when the process is
+asked to quit, the current test is stopped and, as in a headless run, the summary is printed
+and every requested file is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+import time
+
+from aiohttp import web
+
+from horde.exceptions import ScenarioError
+from horde.runner.blockwatch import BlockWatch
+from horde.runner.environment import Environment
+from horde.runner.local import LocalRunner
+from horde.web.app import WebUI, build_app
+from horde.web.security import WebSecurity, is_loopback
+
+__all__ = ["run_web", "start_web_ui"]
+
+
+def check_bind(options: argparse.Namespace) -> None:
+    """Off loopback, the UI needs --web-auth (or an explicit --web-no-auth)."""
+    host = options.web_host or "127.0.0.1"
+    if not is_loopback(host) and not options.web_auth and not options.web_no_auth:
+        raise ScenarioError(
+            f"the web UI would listen on {host}, reachable from other machines: add "
+            "--web-auth USER:PASSWORD (or --web-no-auth to allow it without a password)"
+        )
+    if options.web_auth and ":" not in options.web_auth:
+        raise ScenarioError("--web-auth must be USER:PASSWORD")
+
+
+async def start_web_ui(
+    environment: Environment, runner: LocalRunner, options: argparse.Namespace
+) -> tuple[WebUI, web.AppRunner, str]:
+    """Serve the UI on the running loop; returns it, its aiohttp runner and its URL."""
+    check_bind(options)
+    security = WebSecurity(options.web_auth)
+    ui = WebUI(environment, runner, security)
+    app_runner = web.AppRunner(build_app(ui), access_log=None, handle_signals=False)
+    await app_runner.setup()
+    host = options.web_host or "127.0.0.1"
+    site = web.TCPSite(app_runner, host, options.web_port, reuse_address=True)
+    try:
+        await site.start()
+    except OSError as exc:
+        await app_runner.cleanup()
+        raise ScenarioError(
+            f"cannot serve the web UI on {host}:{options.web_port}: {exc.strerror or exc}"
+        ) from None
+    port = app_runner.addresses[0][1] if app_runner.addresses else options.web_port
+    shown = f"[{host}]" if ":" in host else host
+    return ui, app_runner, f"http://{shown}:{port}"
+
+
+async def run_web(environment: Environment, options: argparse.Namespace) -> int:
+    from horde.console import Console
+    from horde.output import write_results
+
+    loop = asyncio.get_running_loop()
+    runner = LocalRunner(environment)
+    ui, app_runner, url = await start_web_ui(environment, runner, options)
+    watch = BlockWatch()
+    watch.start(loop)
+    for sig, name in ((signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "SIGTERM")):
+        loop.add_signal_handler(sig, environment.request_test_stop, f"interrupted ({name})")
+    print(f"horde web UI on {url} (Ctrl-C to quit)", file=sys.stderr, flush=True)
+    environment.events.init.fire(environment=environment, runner=runner)
+    started = time.time()
+    await environment.test_stop_event.wait()
+    if ui.run_time_timer is not None:
+        ui.run_time_timer.cancel()
+    await runner.stop()
+    await app_runner.cleanup()
+    watch.stop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.remove_signal_handler(sig)
+    meta = ui.run_meta()
+    meta.setdefault("start_time", started)
+    meta["stop_reason"] = environment.stop_reason
+    console = Console(environment, options)
+    console.print_summary()
+    for path in write_results(environment, options, meta):
+        print(f"wrote {path}", file=sys.stderr)
+    environment.events.quitting.fire(environment=environment)
+    stats = environment.stats
+    if stats.total.num_failures or stats.exceptions:
+        return int(options.exit_code_on_error)
+    return 0

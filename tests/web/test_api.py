@@ -1,0 +1,205 @@
+"""Every endpoint of the web API, its input checks and its refusal of cross-site control."""
+
+import base64
+import csv
+import io
+import json
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from .conftest import WebRun
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def call(url, method="GET", data=None, headers=None):
+    body = urllib.parse.urlencode(data).encode() if data is not None else None
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read().decode(), dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(), dict(error.headers)
+
+
+def stats(run):
+    return json.loads(call(run.url + "/stats/requests")[1])
+
+
+def swarm(run, **fields):
+    fields = {"user_count": "3", "spawn_rate": "50", **fields}
+    return call(run.url + "/swarm", "POST", fields, {"X-Horde-Token": run.token})
+
+
+def wait_for(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+def test_page_holds_the_token_and_the_scenario_facts(web_run, counting_target):
+    status, page, headers = call(web_run.url + "/")
+    assert status == 200
+    assert web_run.token in page
+    assert counting_target.url in page  # host prefilled
+    assert "Visitor" in page and "browse" in page
+    assert headers["X-Frame-Options"] == "DENY"
+
+
+def test_swarm_stats_reset_and_stop(web_run, counting_target):
+    status, body, _ = swarm(web_run)
+    assert status == 200 and json.loads(body)["success"]
+    data = wait_for(lambda: (s := stats(web_run))["stats"][-1]["num_requests"] > 20 and s)
+    assert data["user_count"] == 3
+    assert data["state"] in ("spawning", "running")
+    assert {"errors", "total_rps", "fail_ratio", "current_response_time_percentiles"} <= set(data)
+
+    assert swarm(web_run, user_count="5")[0] == 200  # change users while running
+    wait_for(lambda: stats(web_run)["user_count"] == 5)
+
+    assert (
+        call(web_run.url + "/stats/reset", "POST", {}, {"X-Horde-Token": web_run.token})[0] == 200
+    )
+    assert stats(web_run)["stats"][-1]["num_requests"] < 20
+    wait_for(lambda: stats(web_run)["stats"][-1]["num_requests"] > 5)
+
+    status, _, _ = call(web_run.url + "/stop", headers={"X-Horde-Token": web_run.token})
+    assert status == 200
+    assert wait_for(lambda: stats(web_run)["state"] == "stopped")
+    total = stats(web_run)["stats"][-1]["num_requests"]
+    assert total > 0
+
+    rows = list(csv.DictReader(io.StringIO(call(web_run.url + "/stats/requests/csv")[1])))
+    assert rows[-1]["Name"] == "Aggregated"
+    assert int(rows[-1]["Request Count"]) == total
+    for path, first in (
+        ("/stats/failures/csv", "Method,Name,Error,Occurrences"),
+        ("/exceptions/csv", "Count,Message,Traceback,Nodes"),
+        ("/stats/requests_full_history/csv", "Timestamp,User Count"),
+    ):
+        status, body, headers = call(web_run.url + path)
+        assert status == 200 and body.startswith(first)
+        assert "attachment" in headers["Content-Disposition"]
+    history = json.loads(call(web_run.url + "/stats/history?since=0")[1])["rows"]
+    assert history and {"rps", "p50", "p95", "p99", "user_count"} <= set(history[0])
+    document = json.loads(call(web_run.url + "/stats/json")[1])
+    assert document["total"]["num_requests"] == total
+    status, report, _ = call(web_run.url + "/stats/report")
+    assert status == 200 and "uPlot" in report and "Aggregated" in report
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},  # no token
+        {"X-Horde-Token": "guess"},
+        {"X-Horde-Token": "TOKEN", "Origin": "http://evil.example"},
+        {"X-Horde-Token": "TOKEN", "Sec-Fetch-Site": "cross-site"},
+    ],
+)
+def test_control_requests_without_token_or_from_another_site_are_refused(web_run, headers):
+    headers = {k: v.replace("TOKEN", web_run.token) for k, v in headers.items()}
+    for path, method in (("/swarm", "POST"), ("/stop", "GET"), ("/stats/reset", "POST")):
+        status, body, _ = call(web_run.url + path, method, {"user_count": "1", "spawn_rate": "1"},
+                               headers)  # fmt: skip
+        assert status == 403, (path, body)
+    assert stats(web_run)["state"] == "ready"
+
+
+def test_same_origin_browser_request_with_token_is_accepted(web_run):
+    headers = {
+        "X-Horde-Token": web_run.token,
+        "Origin": web_run.url,
+        "Sec-Fetch-Site": "same-origin",
+    }
+    status, _, _ = call(
+        web_run.url + "/swarm", "POST", {"user_count": "1", "spawn_rate": "5"}, headers
+    )
+    assert status == 200
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"user_count": "-1"}, "user_count must be between"),
+        ({"user_count": "many"}, "user_count must be a whole number"),
+        ({"user_count": "2000000"}, "user_count must be between"),
+        ({"spawn_rate": "0"}, "spawn_rate must be greater than 0"),
+        ({"spawn_rate": "fast"}, "spawn_rate must be a number"),
+        ({"host": "ftp://example.com"}, "invalid host"),
+        ({"host": "javascript:alert(1)"}, "invalid host"),
+        ({"run_time": "soon"}, "invalid duration"),
+    ],
+)
+def test_bad_input_is_a_clear_400(web_run, fields, message):
+    status, body, _ = swarm(web_run, **fields)
+    assert status == 400
+    answer = json.loads(body)
+    assert answer["success"] is False
+    assert message in answer["message"]
+
+
+def test_run_time_stops_the_test(web_run):
+    assert swarm(web_run, run_time="1s")[0] == 200
+    assert wait_for(lambda: stats(web_run)["state"] == "stopped", timeout=8)
+
+
+def test_every_documented_path_answers(web_run):
+    document = json.loads(call(web_run.url + "/openapi.json")[1])
+    assert document["openapi"].startswith("3.")
+    for path, operations in document["paths"].items():
+        for method in operations:
+            status, _, _ = call(
+                web_run.url + path, method.upper(), {} if method == "post" else None
+            )
+            # Control endpoints refuse a request without the token; all others answer.
+            expected = 403 if "X-Horde-Token" in json.dumps(operations[method]) else 200
+            assert status == expected, (method, path, status)
+
+
+def test_basic_auth_when_asked(tmp_path, counting_target):
+    run = WebRun(tmp_path, counting_target.url, "--web-auth", "admin:s3cret")
+    try:
+        assert call(run.url + "/stats/requests")[0] == 401
+        good = {"Authorization": "Basic " + base64.b64encode(b"admin:s3cret").decode()}
+        bad = {"Authorization": "Basic " + base64.b64encode(b"admin:nope").decode()}
+        assert call(run.url + "/stats/requests", headers=bad)[0] == 401
+        assert call(run.url + "/stats/requests", headers=good)[0] == 200
+    finally:
+        run.stop()
+
+
+def test_listening_beyond_loopback_needs_auth(tmp_path, counting_target):
+    (tmp_path / "s.py").write_text(
+        "from horde import HttpUser, task\nclass U(HttpUser):\n    @task\n    def t(self): pass\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "horde", "run", "s.py", "-H", counting_target.url,
+         "--web-host", "0.0.0.0", "--web-port", "0"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "--web-auth" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_quitting_writes_the_files(tmp_path, counting_target):
+    run = WebRun(tmp_path, counting_target.url, "--csv", "out/run", "--html", "out/report.html")
+    run.load_token()
+    swarm(run)
+    wait_for(lambda: stats(run)["stats"][-1]["num_requests"] > 10)
+    out, err = run.stop()
+    assert run.process.returncode == 0, err
+    assert "Summary" in out
+    assert (tmp_path / "out" / "run_stats.csv").exists()
+    assert "uPlot" in (tmp_path / "out" / "report.html").read_text()

@@ -280,3 +280,20 @@ def test_cancelled_request_is_recorded_as_cancelled(server):
     assert (entry.num_requests, entry.num_failures) == (1, 1)
     (error,) = stats.errors.values()
     assert error.error.startswith("RequestCancelled")
+
+
+def test_session_headers_changed_by_the_scenario_are_sent_and_override(server):
+    async def go():
+        client, _ = client_for(server)
+        first = await client.get("/echo")
+        client.headers["Authorization"] = "Bearer abc"  # the Locust pattern, after creation
+        client.headers["user-agent"] = "my-agent"
+        second = await client.get("/echo", headers={"Authorization": "Bearer per-request"})
+        client.close()
+        return first.json()["headers"], second.json()["headers"]
+
+    first, second = run(go())
+    assert "authorization" not in first
+    assert first["user-agent"].startswith("horde/")
+    assert second["authorization"] == "Bearer per-request"
+    assert second["user-agent"] == "my-agent"

@@ -71,16 +71,34 @@ class _CookieResponse:
         return self._message
 
 
+# One policy serves every jar: it holds settings, and the time of the call in progress (calls
+# never interleave: they all run on the one event loop thread).
+_POLICY = http.cookiejar.DefaultCookiePolicy()
+
+
 class CookieJar:
-    """Cookies of one simulated user."""
+    """Cookies of one simulated user.
+
+    The standard library's jar (with its lock) is only created when the first cookie arrives:
+    many load-test users never get one, and thousands of empty jars would cost memory.
+    """
+
+    __slots__ = ("_jar",)
 
     def __init__(self) -> None:
-        self.jar = http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy())
+        self._jar: http.cookiejar.CookieJar | None = None
+
+    @property
+    def jar(self) -> http.cookiejar.CookieJar:
+        if self._jar is None:
+            self._jar = http.cookiejar.CookieJar(_POLICY)
+        return self._jar
 
     @property
     def nonempty(self) -> bool:
         """Cheap emptiness test: ``len(jar)`` walks every cookie, this looks at one dict."""
-        return bool(self.jar._cookies)  # type: ignore[attr-defined]
+        jar = self._jar
+        return jar is not None and bool(jar._cookies)  # type: ignore[attr-defined]
 
     def header_for(self, url: str) -> str | None:
         """The Cookie header value to send to ``url``, or None."""
@@ -99,7 +117,7 @@ class CookieJar:
     def get(self, name: str, default: str | None = None, domain: str | None = None) -> str | None:
         """Value of the cookie ``name`` (for ``domain`` when given; hosts without a dot get
         CookieJar's ``.local`` suffix, e.g. ``localhost.local``)."""
-        for cookie in self.jar:
+        for cookie in self:
             if cookie.name == name and (domain is None or cookie.domain.lstrip(".") == domain):
                 return cookie.value
         return default
@@ -123,13 +141,14 @@ class CookieJar:
         self.jar.set_cookie(cookie)
 
     def clear(self) -> None:
-        self.jar.clear()
+        if self._jar is not None:
+            self._jar.clear()
 
     def __len__(self) -> int:
-        return len(self.jar)
+        return len(self._jar) if self._jar is not None else 0
 
     def __iter__(self) -> Iterator[http.cookiejar.Cookie]:
-        return iter(self.jar)
+        return iter(self._jar) if self._jar is not None else iter(())
 
     def __contains__(self, name: object) -> bool:
         return any(c.name == name for c in self.jar)

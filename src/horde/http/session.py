@@ -60,13 +60,16 @@ def ssl_context(verify: bool) -> ssl.SSLContext:
 class _Origin:
     """Scheme, host and port of a target, with the constant header bytes for it."""
 
-    __slots__ = ("head", "host", "key", "port", "scheme", "ssl", "url")
+    __slots__ = ("base_headers", "head", "host", "key", "port", "scheme", "ssl", "url")
 
-    def __init__(self, scheme: str, host: str, port: int, head: bytes, ssl_ctx: Any) -> None:
+    def __init__(
+        self, scheme: str, host: str, port: int, base_headers: dict[str, str], ssl_ctx: Any
+    ) -> None:
         self.scheme = scheme
         self.host = host
         self.port = port
-        self.head = head
+        self.base_headers = base_headers
+        self.head = "".join(f"{k}: {v}\r\n" for k, v in base_headers.items()).encode("latin-1")
         self.ssl = ssl_ctx
         self.key = (scheme, host, port)
         default = 443 if scheme == "https" else 80
@@ -75,7 +78,30 @@ class _Origin:
 
 
 class HttpSession:
-    """Keep-alive HTTP/1.1 client with a cookie jar; one per simulated user."""
+    """Keep-alive HTTP/1.1 client with a cookie jar; one per simulated user.
+
+    Slotted: thousands of idle users each hold one, so its size is per-user memory.
+    """
+
+    __slots__ = (
+        "_base",
+        "_base_path",
+        "_connections",
+        "_idle",
+        "_origins",
+        "base_url",
+        "connect_timeout",
+        "cookies",
+        "django_csrf",
+        "headers",
+        "max_redirects",
+        "read_timeout",
+        "stats",
+        "stopping",
+        "timeout",
+        "user_agent",
+        "verify",
+    )
 
     def __init__(
         self,
@@ -103,7 +129,6 @@ class HttpSession:
         self.headers: dict[str, str] = dict(headers or {})
         self.cookies = CookieJar()
         self.stopping = False
-        self._entries: dict[tuple[str, str], Any] = {}
         self._origins: dict[tuple[str, str, int], _Origin] = {}
         self._idle: dict[tuple[str, str, int], list[Connection]] = {}
         self._connections: set[Connection] = set()
@@ -270,11 +295,11 @@ class HttpSession:
                 origin, target, full_url = self._resolve(url)
             except RequestError as exc:
                 return self._failed(method, url, name, exc, start)
-        if headers or content_type or cookies or auth or self.cookies.nonempty:
-            extra = self._extra_headers(
+        if headers or content_type or cookies or auth or self.headers or self.cookies.nonempty:
+            block = self._header_block(
                 method, origin, full_url, headers, content_type, cookies, auth
             )
-            raw = b"%s %s HTTP/1.1\r\n%s%s" % (method.encode(), target, origin.head, extra)
+            raw = b"%s %s HTTP/1.1\r\n%s" % (method.encode(), target, block)
         else:
             raw = b"%s %s HTTP/1.1\r\n%s" % (method.encode(), target, origin.head)
         if body is None:
@@ -361,10 +386,7 @@ class HttpSession:
     ) -> None:
         stats = self.stats
         if stats is not None:
-            key = (method, name)
-            entry = self._entries.get(key)
-            if entry is None:
-                entry = self._entries[key] = stats.entry(method, name)
+            entry = stats.entry(method, name)
             entry.record(time_us, length)
             if outcome is not None:
                 entry.record_failure(outcome)
@@ -388,18 +410,14 @@ class HttpSession:
             default = 443 if scheme == "https" else 80
             hostport = f"[{host}]" if ":" in host else host
             host_header = hostport if port == default else f"{hostport}:{port}"
-            lines = [
-                f"Host: {host_header}",
-                f"User-Agent: {self.user_agent}",
-                "Accept-Encoding: gzip, deflate",
-                "Accept: */*",
-            ]
-            overridden = {k.lower() for k in self.headers}
-            lines = [ln for ln in lines if ln.split(":")[0].lower() not in overridden]
-            lines += [f"{k}: {v}" for k, v in self.headers.items()]
-            head = "".join(f"{line}\r\n" for line in lines).encode("latin-1")
+            base = {
+                "Host": host_header,
+                "User-Agent": self.user_agent,
+                "Accept-Encoding": "gzip, deflate",
+                "Accept": "*/*",
+            }
             ctx = ssl_context(self.verify) if scheme == "https" else None
-            origin = self._origins[key] = _Origin(scheme, host, port, head, ctx)
+            origin = self._origins[key] = _Origin(scheme, host, port, base, ctx)
         return origin
 
     def _resolve(self, url: str) -> tuple[_Origin, bytes, str]:
@@ -426,7 +444,7 @@ class HttpSession:
             return url[len(self._base.url) + len(self._base_path) :] or "/"
         return url
 
-    def _extra_headers(
+    def _header_block(
         self,
         method: str,
         origin: _Origin,
@@ -436,10 +454,17 @@ class HttpSession:
         cookies: Mapping[str, str] | None,
         auth: tuple[str, str] | None,
     ) -> bytes:
+        """All header lines of a request that needs more than the constant ones.
+
+        Later sources override earlier ones, whatever the case of the name: the constant lines,
+        the session's ``headers`` (which scenarios may change at any time, as in Locust), then
+        body type, auth, cookies, CSRF, and this request's ``headers``.
+        """
         jar_has_cookies = self.cookies.nonempty
-        if not (headers or content_type or cookies or auth or jar_has_cookies):
-            return b""
         lines: dict[str, str] = {}
+        _override(lines, origin.base_headers)
+        if self.headers:
+            _override(lines, self.headers)
         if content_type:
             lines["Content-Type"] = content_type
         if auth:
@@ -458,10 +483,7 @@ class HttpSession:
                 if origin.scheme == "https":
                     lines["Referer"] = origin.url + "/"
         if headers:
-            lower = {k.lower(): k for k in lines}
-            for key, value in headers.items():
-                lines.pop(lower.get(key.lower(), key), None)
-                lines[key] = value
+            _override(lines, headers)
         return "".join(f"{k}: {v}\r\n" for k, v in lines.items()).encode("latin-1")
 
     async def _connection(
@@ -482,6 +504,14 @@ class HttpSession:
         )
         self._connections.add(connection)
         return connection
+
+
+def _override(lines: dict[str, str], new: Mapping[str, str]) -> None:
+    """Set ``new`` into ``lines``, replacing names that differ only in case."""
+    lower = {k.lower(): k for k in lines}
+    for key, value in new.items():
+        lines.pop(lower.get(key.lower(), key), None)
+        lines[key] = value
 
 
 def _encode_body(data: Any, json: Any) -> tuple[bytes | None, str | None]:

@@ -42,7 +42,10 @@ REDIRECT_STATUSES = frozenset((301, 302, 303, 307, 308))
 UNSAFE_METHODS = frozenset(("POST", "PUT", "PATCH", "DELETE"))
 _perf_ns = time.perf_counter_ns
 _IDLE = ConnectionState.IDLE
+_NO_CHUNKS: list[bytes] = []  # never appended to: the parser gets a fresh list per response
 _ssl_contexts: dict[bool, ssl.SSLContext] = {}
+# Origins are immutable (host, port, constant header bytes): every session shares them.
+_origins: dict[tuple[str, str, int, str, bool], _Origin] = {}
 
 
 def ssl_context(verify: bool) -> ssl.SSLContext:
@@ -60,17 +63,14 @@ def ssl_context(verify: bool) -> ssl.SSLContext:
 class _Origin:
     """Scheme, host and port of a target, with the constant header bytes for it."""
 
-    __slots__ = ("base_headers", "head", "host", "key", "port", "scheme", "ssl", "url")
+    __slots__ = ("base_headers", "head", "host", "key", "port", "scheme", "url")
 
-    def __init__(
-        self, scheme: str, host: str, port: int, base_headers: dict[str, str], ssl_ctx: Any
-    ) -> None:
+    def __init__(self, scheme: str, host: str, port: int, base_headers: dict[str, str]) -> None:
         self.scheme = scheme
         self.host = host
         self.port = port
         self.base_headers = base_headers
         self.head = "".join(f"{k}: {v}\r\n" for k, v in base_headers.items()).encode("latin-1")
-        self.ssl = ssl_ctx
         self.key = (scheme, host, port)
         default = 443 if scheme == "https" else 80
         hostport = f"[{host}]" if ":" in host else host
@@ -88,7 +88,6 @@ class HttpSession:
         "_base_path",
         "_connections",
         "_idle",
-        "_origins",
         "base_url",
         "connect_timeout",
         "cookies",
@@ -129,9 +128,9 @@ class HttpSession:
         self.headers: dict[str, str] = dict(headers or {})
         self.cookies = CookieJar()
         self.stopping = False
-        self._origins: dict[tuple[str, str, int], _Origin] = {}
         self._idle: dict[tuple[str, str, int], list[Connection]] = {}
-        self._connections: set[Connection] = set()
+        # A list, not a set: a user has one or two connections, and an empty set costs 216 B.
+        self._connections: list[Connection] = []
         self._base: _Origin | None = None
         self._base_path = ""
         if self.base_url:
@@ -173,7 +172,7 @@ class HttpSession:
 
     def close(self) -> None:
         """Close every connection of this user."""
-        for connection in list(self._connections):
+        for connection in self._connections:
             connection.close()
         self._connections.clear()
         self._idle.clear()
@@ -321,7 +320,7 @@ class HttpSession:
                 # only when not a byte of an answer came back.
                 if not reused or connection.received_any:
                     raise
-                self._connections.discard(connection)
+                _forget(self._connections, connection)
                 connection = await self._connection(origin, deadline, fresh=True)
                 parser = await connection.send(raw, head_only, deadline)
         except asyncio.CancelledError:
@@ -338,7 +337,7 @@ class HttpSession:
                 idle = self._idle[origin.key] = []
             idle.append(connection)
         else:
-            self._connections.discard(connection)
+            _forget(self._connections, connection)
         chunks = parser.body
         content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         error: Exception | None = None
@@ -355,6 +354,9 @@ class HttpSession:
         response._time_us = (end - start) // 1000
         if parser.set_cookie:
             self.cookies.extract(full_url, response.raw_headers)
+        # The response owns them now; an idle connection should not keep them alive.
+        parser.body = _NO_CHUNKS
+        parser.head = b""
         return response
 
     # Helpers -------------------------------------------------------------------------------------
@@ -404,8 +406,8 @@ class HttpSession:
 
     def _origin(self, scheme: str, host: str, port: int | None) -> _Origin:
         port = port or (443 if scheme == "https" else 80)
-        key = (scheme, host, port)
-        origin = self._origins.get(key)
+        key = (scheme, host, port, self.user_agent, self.verify)
+        origin = _origins.get(key)
         if origin is None:
             default = 443 if scheme == "https" else 80
             hostport = f"[{host}]" if ":" in host else host
@@ -416,8 +418,7 @@ class HttpSession:
                 "Accept-Encoding": "gzip, deflate",
                 "Accept": "*/*",
             }
-            ctx = ssl_context(self.verify) if scheme == "https" else None
-            origin = self._origins[key] = _Origin(scheme, host, port, base, ctx)
+            origin = _origins[key] = _Origin(scheme, host, port, base)
         return origin
 
     def _resolve(self, url: str) -> tuple[_Origin, bytes, str]:
@@ -494,16 +495,26 @@ class HttpSession:
             connection = idle.pop()
             if connection.usable:
                 return connection
-            self._connections.discard(connection)
+            _forget(self._connections, connection)
         loop = asyncio.get_running_loop()
         limit = self.connect_timeout
         if deadline is not None:
             limit = max(0.0, min(limit, deadline - loop.time()))
         connection = await open_connection(
-            loop, origin.host, origin.port, origin.ssl, limit, self.read_timeout
+            loop,
+            origin.host,
+            origin.port,
+            ssl_context(self.verify) if origin.scheme == "https" else None,
+            limit,
+            self.read_timeout,
         )
-        self._connections.add(connection)
+        self._connections.append(connection)
         return connection
+
+
+def _forget(connections: list[Connection], connection: Connection) -> None:
+    if connection in connections:
+        connections.remove(connection)
 
 
 def _override(lines: dict[str, str], new: Mapping[str, str]) -> None:

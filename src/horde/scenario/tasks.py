@@ -104,6 +104,26 @@ def _build_schedule(tasks: Iterable[Task]) -> list[Task]:
     return schedule
 
 
+def _picker(schedule: list[Task]) -> Callable[[], Task]:
+    """A function choosing a task by weight, made once per class (not per user)."""
+    if len(set(schedule)) == 1:
+        only = schedule[0]
+        return lambda: only
+    size = len(schedule)
+    rand = random.random
+    return lambda: schedule[int(rand() * size)]
+
+
+def _compile(cls: type[TaskHolder], tasks: list[Task]) -> None:
+    cls._horde_tasks = tasks
+    cls._horde_schedule = _build_schedule(tasks)
+    cls._horde_pick = staticmethod(_picker(cls._horde_schedule) if cls._horde_schedule else _none)
+
+
+def _none() -> Task:
+    raise LookupError("no task to run")
+
+
 class TaskHolder:
     """Shared class machinery of users and task sets: compiled task lists and tag filtering."""
 
@@ -111,12 +131,12 @@ class TaskHolder:
     _horde_all_tasks: list[Task] = []
     _horde_tasks: list[Task] = []
     _horde_schedule: list[Task] = []
+    _horde_pick: Callable[[], Task]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._horde_all_tasks = collect_tasks(cls)
-        cls._horde_tasks = list(cls._horde_all_tasks)
-        cls._horde_schedule = _build_schedule(cls._horde_tasks)
+        _compile(cls, list(cls._horde_all_tasks))
 
 
 class TaskSet(TaskHolder):
@@ -147,7 +167,7 @@ class TaskSet(TaskHolder):
         raise InterruptTaskSet(reschedule)
 
     def next_task(self) -> Task:
-        return random.choice(self._horde_schedule)
+        return self._horde_pick()
 
 
 class SequentialTaskSet(TaskSet):
@@ -177,8 +197,7 @@ def _filter(cls: type[TaskHolder], tags: frozenset[str] | None, exclude: frozens
                 kept.append(t)
         elif tags is None or t.tags & tags:
             kept.append(t)
-    cls._horde_tasks = kept
-    cls._horde_schedule = _build_schedule(kept)
+    _compile(cls, kept)
     return bool(cls._horde_schedule)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import random
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -156,18 +155,9 @@ async def run_task_loop(owner: User | TaskSet, user: User) -> None:
     # Bound methods, as in Locust: the wait function gets the user (or task set) as argument.
     own_wait = isinstance(owner, TaskSet) and type(owner).wait_time is not None
     wait_time: Callable[[], float] = owner.wait_time if own_wait else user.wait_time  # type: ignore[assignment]
-    next_task: Callable[[], Task]
-    if isinstance(owner, TaskSet):
-        next_task = owner.next_task
-    else:
-        schedule = cls._horde_schedule
-        if len(set(schedule)) == 1:
-            only = schedule[0]
-            next_task = lambda: only  # noqa: E731 - the hot path wants a plain closure
-        else:
-            size = len(schedule)
-            rand = random.random
-            next_task = lambda: schedule[int(rand() * size)]  # noqa: E731
+    next_task: Callable[[], Task] = (
+        owner.next_task if isinstance(owner, TaskSet) else cls._horde_pick
+    )
     stats = user.environment.stats
     spins = 0
     while not user.stop_requested:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,10 @@ def write_results(
         write_json(stats, str(path), meta=meta)
         written.append(path)
     if getattr(options, "html_path", None):
-        from horde.report import write_html_report
+        from horde.report import ReportError, write_html_report
 
-        written.append(write_html_report(environment, options.html_path, meta))
+        try:
+            written.append(write_html_report(environment, options.html_path, meta))
+        except ReportError as exc:  # the other files are written all the same
+            print(f"horde: {exc}", file=sys.stderr)
     return written

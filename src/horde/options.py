@@ -96,6 +96,12 @@ def _typed(convert: Callable[[Any], Any]) -> Callable[[str], Any]:
     return run
 
 
+def _processes(value: Any) -> int:
+    from horde.distributed.config import parse_processes
+
+    return parse_processes(value)
+
+
 # name -> converter, for values that come from config files and the environment.
 CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "host": parse_host,
@@ -105,8 +111,76 @@ CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "stop_timeout": _non_negative_float("stop timeout"),
     "exit_code_on_error": _non_negative_int("exit code"),
     "web_port": _non_negative_int("web port"),
+    # Distributed runs (horde.distributed; Locust's flag names).
+    "processes": _processes,
+    "master_port": _non_negative_int("master port"),
+    "master_bind_port": _non_negative_int("master bind port"),
+    "expect_workers": _non_negative_int("worker count"),
+    "expect_workers_max_wait": parse_duration,
+    "master_timeout": _positive_float("master timeout"),
 }
 FLAGS = {"headless", "csv_full_history", "only_summary", "insecure", "web_no_auth"}
+FLAGS |= {"master", "worker", "no_redistribute"}
+
+
+def _add_distributed_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of distributed runs (see docs/distributed.md)."""
+    group = parser.add_argument_group("distributed runs (several processes or machines)")
+    group.add_argument(
+        "--processes",
+        type=_typed(CONVERTERS["processes"]),
+        metavar="N",
+        help="run N worker processes on this machine under one master ('auto': one per core)",
+    )
+    group.add_argument(
+        "--master", action="store_true", default=None, help="be the master of remote workers"
+    )
+    group.add_argument(
+        "--worker", action="store_true", default=None, help="be a worker of a master"
+    )
+    group.add_argument("--master-host", help="worker: address of the master (default 127.0.0.1)")
+    group.add_argument(
+        "--master-port",
+        type=_typed(CONVERTERS["master_port"]),
+        help="worker: port of the master (default 5557)",
+    )
+    group.add_argument(
+        "--master-bind-host",
+        help="master: address to listen on (default: all with --secret, else 127.0.0.1)",
+    )
+    group.add_argument(
+        "--master-bind-port",
+        type=_typed(CONVERTERS["master_bind_port"]),
+        help="master: port to listen on (default 5557)",
+    )
+    group.add_argument(
+        "--expect-workers",
+        type=_typed(CONVERTERS["expect_workers"]),
+        metavar="K",
+        help="master: wait for K workers before starting (default 1)",
+    )
+    group.add_argument(
+        "--expect-workers-max-wait",
+        type=_typed(parse_duration),
+        metavar="SECONDS",
+        help="master: give up waiting for workers after this long (default: wait forever)",
+    )
+    group.add_argument(
+        "--secret",
+        help="secret shared by master and workers (better: HORDE_SECRET in the environment)",
+    )
+    group.add_argument(
+        "--no-redistribute",
+        action="store_true",
+        default=None,
+        help="master: do not give a missing worker's users to the others",
+    )
+    group.add_argument(
+        "--master-timeout",
+        type=_typed(CONVERTERS["master_timeout"]),
+        metavar="SECONDS",
+        help="worker: stop and exit after this long without the master (default 10)",
+    )
 
 
 class _Parser(argparse.ArgumentParser):
@@ -233,6 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-L", "--loglevel", help="DEBUG, INFO, WARNING (default) or ERROR")
     parser.add_argument("--config", help="config file (default: horde.toml or pyproject.toml)")
+    _add_distributed_arguments(parser)
     return parser
 
 

@@ -45,7 +45,8 @@ def prepare_environment(
     if not classes:
         raise ScenarioError("no task left to run after applying -T/-E tag filters")
     host = options.host
-    if host is None:
+    # A worker may get the host from its master (Locust's rule), so it needs none of its own.
+    if host is None and not getattr(options, "worker", False):
         missing = [c.__name__ for c in classes if not c.host and _needs_host(c)]
         if missing:
             raise ScenarioError(
@@ -81,6 +82,11 @@ def _needs_host(cls: type) -> bool:
 
 def run_session(environment: Environment, options: argparse.Namespace) -> int:
     """Run until the run time is over or the user interrupts; returns the exit code."""
+    from horde.distributed.session import run_distributed
+
+    distributed = run_distributed(environment, options)  # master or worker: its own session
+    if distributed is not None:
+        return distributed
     import uvloop
 
     if not options.headless:

@@ -1,0 +1,143 @@
+"""Which role this process plays (single, master or worker), from the parsed options.
+
+All the rules about combining the distributed flags live here, so they are checked once, before
+any socket is opened, and each mistake is one sentence (a ``ScenarioError``, exit code 2). The
+security rule: without a shared secret anyone who reaches the master's port could drive the
+workers, so the master then listens on loopback only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from horde.exceptions import ScenarioError
+
+__all__ = [
+    "DEFAULT_MASTER_PORT",
+    "LOCAL_WORKER_ENV",
+    "DistributedConfig",
+    "is_loopback",
+    "parse_processes",
+    "resolve",
+]
+
+DEFAULT_MASTER_PORT = 5557
+# Set in the environment of worker processes started by --processes: they are workers, whatever
+# a config file or HORDE_* variable says about --master or --processes.
+LOCAL_WORKER_ENV = "HORDE_LOCAL_WORKER_OF"
+# How long a master started with --processes waits for its own workers by default.
+LOCAL_WORKERS_WAIT = 60.0
+
+
+def parse_processes(value: object) -> int:
+    """``auto`` (or -1) is one per core; otherwise a whole number >= 0 (0: no extra process)."""
+    text = str(value).strip().lower()
+    if text in ("auto", "-1"):
+        return os.cpu_count() or 1
+    try:
+        number = int(text)
+    except ValueError:
+        raise ValueError(f"invalid process count {value!r}: use a number or 'auto'") from None
+    if number < 0:
+        raise ValueError(f"invalid process count {value!r}: use a number >= 0 or 'auto'")
+    return number
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
+    host = host.strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class DistributedConfig:
+    """The resolved role and its settings; ``mode`` is ``single``, ``master`` or ``worker``."""
+
+    mode: str
+    processes: int = 0
+    secret: str = ""
+    bind_host: str = "127.0.0.1"
+    bind_port: int = DEFAULT_MASTER_PORT
+    master_host: str = "127.0.0.1"
+    master_port: int = DEFAULT_MASTER_PORT
+    expect_workers: int = 1
+    expect_workers_max_wait: float = 0.0
+    redistribute: bool = True
+    master_timeout: float = 10.0
+    parent_pid: int | None = None
+
+
+def resolve(options: argparse.Namespace, environ: Mapping[str, str]) -> DistributedConfig:
+    """The role ``options`` ask for; raises ``ScenarioError`` for a combination that cannot work."""
+
+    def get(name: str, default: object = None) -> Any:
+        value = getattr(options, name, None)
+        return default if value is None else value
+
+    secret = get("secret") or environ.get("HORDE_SECRET", "")
+    processes = parse_processes(get("processes", 0))
+    master, worker = bool(get("master")), bool(get("worker"))
+    parent = environ.get(LOCAL_WORKER_ENV)
+    common = {
+        "secret": secret,
+        "redistribute": not get("no_redistribute"),
+        "master_timeout": float(get("master_timeout", 10.0)),
+    }
+    if parent:
+        return DistributedConfig(
+            mode="worker",
+            master_host=get("master_host", "127.0.0.1"),
+            master_port=int(get("master_port", DEFAULT_MASTER_PORT)),
+            parent_pid=int(parent),
+            **common,
+        )
+    if master and worker:
+        raise ScenarioError(
+            "--master and --worker cannot be combined: a process is one or the other"
+        )
+    if worker:
+        return DistributedConfig(
+            mode="worker",
+            processes=processes,
+            master_host=get("master_host", "127.0.0.1"),
+            master_port=int(get("master_port", DEFAULT_MASTER_PORT)),
+            **common,
+        )
+    if not master and not processes:
+        return DistributedConfig(mode="single", **common)
+    if master:
+        bind_host = get("master_bind_host") or ("*" if secret else "127.0.0.1")
+        if not secret and not is_loopback(bind_host):
+            raise ScenarioError(
+                f"--master-bind-host {bind_host} is reachable from other machines: set a shared "
+                "secret with --secret or HORDE_SECRET so that only your workers can join"
+            )
+        bind_port = int(get("master_bind_port", DEFAULT_MASTER_PORT))
+        expect = max(int(get("expect_workers", 1)), processes)
+        max_wait = float(get("expect_workers_max_wait", 0.0))
+    else:
+        # --processes alone: a private master on a free loopback port, with a secret of its own
+        # so that no other local user's process can join or drive it.
+        bind_host, bind_port, expect = "127.0.0.1", 0, processes
+        common["secret"] = secret or secrets.token_hex(16)
+        max_wait = float(get("expect_workers_max_wait", 0.0)) or LOCAL_WORKERS_WAIT
+    return DistributedConfig(
+        mode="master",
+        processes=processes,
+        bind_host=bind_host,
+        bind_port=bind_port,
+        expect_workers=expect,
+        expect_workers_max_wait=max_wait,
+        **common,
+    )

@@ -1,0 +1,411 @@
+"""The master: the same control surface as ``LocalRunner``, with the users on workers.
+
+``start(user_count, spawn_rate)``, ``stop()``, ``state``, ``user_count`` and
+``user_classes_count`` behave as for one process, so the console, the web UI and load shapes
+drive a distributed run without knowing it; ``workers_info()`` adds the workers table.
+
+The master plans every worker's users per class (``plan.plan_workers``), merges the stats deltas
+workers send every second into ``environment.stats``, and watches heartbeats: a worker silent for
+``heartbeat_timeout`` seconds is marked missing and, unless ``redistribute`` is off, its users
+are given to the others. What it reported before stays in the totals; if it comes back, it is
+given users again. Each message type has its own handler (``_handlers``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from horde import __version__
+from horde.distributed.cpu import CpuMeter
+from horde.distributed.plan import plan_workers, worker_spawn_rate
+from horde.distributed.protocol import (
+    Bye,
+    Heartbeat,
+    Hello,
+    Message,
+    Quit,
+    Refused,
+    Report,
+    Spawn,
+    Stop,
+    StopTest,
+    Welcome,
+)
+from horde.distributed.registry import GONE, MISSING, WorkerInfo
+from horde.distributed.stats_delta import merge_delta
+from horde.runner.local import DRAIN_GRACE, RunnerState
+
+if TYPE_CHECKING:
+    from horde.distributed.transport import MasterTransport
+    from horde.runner.environment import Environment
+
+log = logging.getLogger("horde.distributed")
+
+__all__ = ["HEARTBEAT_INTERVAL", "HEARTBEAT_TIMEOUT", "MasterRunner"]
+
+HEARTBEAT_INTERVAL = 1.0
+HEARTBEAT_TIMEOUT = 3.0
+CPU_WARNING_PERCENT = 90.0
+TICK_DELAY = 0.3
+
+
+class MasterRunner:
+    """Drives workers over ``transport``; call ``serve()`` once before anything else."""
+
+    def __init__(
+        self,
+        environment: Environment,
+        transport: MasterTransport,
+        scenario_digest: str,
+        *,
+        settings: dict[str, Any] | None = None,
+        redistribute: bool = True,
+        heartbeat_timeout: float = HEARTBEAT_TIMEOUT,
+    ) -> None:
+        self.environment = environment
+        environment.runner = self  # type: ignore[assignment]
+        self.transport = transport
+        self.scenario_digest = scenario_digest
+        self.settings = dict(settings or {})
+        self.redistribute = redistribute
+        self.heartbeat_timeout = heartbeat_timeout
+        self.state = RunnerState.READY
+        self.target_user_count = 0
+        self.spawn_rate = 0.0
+        self.started_at: float | None = None
+        self.run_id = ""
+        self.workers: dict[str, WorkerInfo] = {}
+        self.cpu_percent = 0.0
+        self._cpu = CpuMeter()
+        self._joins = 0
+        self._changed = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._ticker: asyncio.Task[None] | None = None
+        self._cpu_warned: set[str] = set()
+        self._handlers: dict[type[Message], Callable[[str, Any], None]] = {
+            Hello: self._on_hello,
+            Report: self._on_report,
+            Bye: self._on_bye,
+            StopTest: self._on_stop_test,
+        }
+
+    # Reading ---------------------------------------------------------------------------------
+    @property
+    def live_workers(self) -> list[WorkerInfo]:
+        return [w for w in self.workers.values() if w.live]
+
+    @property
+    def worker_count(self) -> int:
+        return len(self.live_workers)
+
+    @property
+    def user_count(self) -> int:
+        return sum(w.user_count for w in self.live_workers)
+
+    @property
+    def user_classes_count(self) -> dict[str, int]:
+        counts = {cls.__name__: 0 for cls in self.environment.user_classes}
+        for w in self.live_workers:
+            for name, n in w.user_classes_count.items():
+                counts[name] = counts.get(name, 0) + n
+        return counts
+
+    def workers_info(self) -> list[dict[str, Any]]:
+        """One row per worker that ever joined, in order of joining (for the UI and files)."""
+        return [w.as_dict() for w in sorted(self.workers.values(), key=lambda w: w.index)]
+
+    # Serving ---------------------------------------------------------------------------------
+    def serve(self) -> None:
+        """Start receiving messages and sending heartbeats on the running loop."""
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(self._receive()), loop.create_task(self._monitor())]
+
+    async def wait_for_workers(self, count: int, timeout: float | None) -> bool:
+        """Wait until ``count`` workers are connected; False after ``timeout`` seconds."""
+        deadline = None if not timeout else time.monotonic() + timeout
+        while self.worker_count < count:
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                return False
+            await self._wait_change(remaining if remaining is not None else 5.0)
+        return True
+
+    async def close(self) -> None:
+        """Tell every worker to quit, then stop serving and close the socket."""
+        for w in self.live_workers:
+            await self.transport.send(w.id, Quit())
+        for task in [*self._tasks, *([self._ticker] if self._ticker else [])]:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        self.transport.close()
+
+    # Control ---------------------------------------------------------------------------------
+    def start(self, user_count: int, spawn_rate: float) -> None:
+        """Move the whole run towards ``user_count`` users; returns at once (as LocalRunner)."""
+        if user_count < 0 or spawn_rate <= 0:
+            raise ValueError("user count must be >= 0 and spawn rate > 0")
+        env = self.environment
+        if self.state in (RunnerState.READY, RunnerState.STOPPED):
+            self.started_at = time.time()
+            self.run_id = uuid.uuid4().hex[:12]
+            env.stats.reset()
+            env.stats.start_time = self.started_at
+            for w in self.workers.values():
+                w.num_requests = w.num_failures = w.peak_user_count = 0
+                w.peak_cpu_percent = 0.0
+            env.events.test_start.fire(environment=env)
+            self._ticker = asyncio.get_running_loop().create_task(self._tick_every_second())
+        if not self.live_workers:
+            log.warning("no worker connected yet: users start as workers join")
+        self.target_user_count = user_count
+        self.spawn_rate = spawn_rate
+        self.state = RunnerState.SPAWNING
+        self._rebalance(force=True)
+
+    async def stop(self) -> None:
+        """Stop every worker's users and wait for their final reports (or their loss)."""
+        if self.state in (RunnerState.READY, RunnerState.STOPPED):
+            return
+        self.state = RunnerState.STOPPING
+        waiting = self.live_workers
+        for w in waiting:
+            w.assigned = {}
+            await self.transport.send(w.id, Stop())
+        sent_at = self._seq_marks(waiting)
+        timeout = self.environment.stop_timeout + DRAIN_GRACE + self.heartbeat_timeout + 2.0
+        deadline = time.monotonic() + timeout
+        while True:
+            pending = [w for w in waiting if w.live and w.final_seq <= sent_at[w.id]]
+            if not pending:
+                break
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                log.warning(
+                    "no final report from %s within %.0f s: their last requests are not counted",
+                    ", ".join(w.id for w in pending),
+                    timeout,
+                )
+                break
+            await self._wait_change(remaining)
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
+        stopped_at = time.time()
+        self.environment.stats.tick(stopped_at, 0)
+        self.environment.stats.end_time = stopped_at
+        self.state = RunnerState.STOPPED
+        self.target_user_count = 0
+        self.environment.events.test_stop.fire(environment=self.environment)
+
+    # Planning --------------------------------------------------------------------------------
+    def _rebalance(self, force: bool = False) -> None:
+        """Send each live worker its share of the target, if it changed (or ``force``)."""
+        if self.state not in (RunnerState.SPAWNING, RunnerState.RUNNING):
+            return
+        live = self.live_workers
+        plan = plan_workers(
+            self.environment.user_classes, self.target_user_count, [w.id for w in live]
+        )
+        rate = worker_spawn_rate(self.spawn_rate, len(live))
+        changed = False
+        for w in live:
+            counts = plan[w.id]
+            if force or counts != w.assigned:
+                w.assigned = counts
+                changed = True
+                self._send_soon(w.id, Spawn(counts, rate, self.run_id))
+        if changed:
+            self.state = RunnerState.SPAWNING
+            self._check_spawned()
+
+    def _check_spawned(self) -> None:
+        """SPAWNING becomes RUNNING when every live worker runs what it was assigned."""
+        if self.state != RunnerState.SPAWNING:
+            return
+        for w in self.live_workers:
+            if w.state != RunnerState.RUNNING or w.user_count != w.assigned_count:
+                return
+        self.state = RunnerState.RUNNING
+        log.info("all workers spawned: %d users %s", self.user_count, self.user_classes_count)
+        self.environment.events.spawning_complete.fire(user_count=self.user_count)
+
+    def _send_soon(self, worker_id: str, message: Message) -> None:
+        task = asyncio.get_running_loop().create_task(self.transport.send(worker_id, message))
+        self._tasks.append(task)
+        task.add_done_callback(self._forget_task)
+
+    def _forget_task(self, task: asyncio.Task[None]) -> None:
+        if task in self._tasks:
+            self._tasks.remove(task)
+
+    # Receiving -------------------------------------------------------------------------------
+    async def _receive(self) -> None:
+        while True:
+            worker_id, message = await self.transport.recv()
+            handler = self._handlers.get(type(message))
+            if handler is None:
+                log.warning("ignored an unexpected %s message from %s", message.TYPE, worker_id)
+                continue
+            try:
+                handler(worker_id, message)
+            except Exception:
+                log.exception("error handling %s from %s", message.TYPE, worker_id)
+            self._changed.set()
+
+    def _on_hello(self, worker_id: str, hello: Hello) -> None:
+        reason = self._refusal(hello)
+        if reason:
+            log.error("refused worker %s from %s: %s", worker_id, hello.host, reason)
+            self._send_soon(worker_id, Refused(reason))
+            return
+        worker = self.workers.get(worker_id)
+        if worker is None:
+            self._joins += 1
+            worker = WorkerInfo(id=worker_id, host=hello.host, pid=hello.pid, index=self._joins)
+            self.workers[worker_id] = worker
+            log.info(
+                "worker %s joined from %s (%d connected)", worker_id, hello.host, self.worker_count
+            )
+        elif not worker.live:
+            log.warning("worker %s is back", worker_id)
+            worker.state = "ready"
+            worker.last_seen = time.monotonic()
+        self._send_soon(worker_id, Welcome(worker.index, self.settings))
+        self._rebalance()
+
+    def _refusal(self, hello: Hello) -> str:
+        """Why a worker cannot take part, in one sentence; empty if it can."""
+        if hello.version != __version__:
+            return (
+                f"it runs horde {hello.version} but the master runs horde {__version__}: "
+                "install the same version everywhere"
+            )
+        if hello.scenario_digest != self.scenario_digest:
+            name = self.environment.scenario_path or "the scenario"
+            return (
+                f"its scenario file differs from the master's {name} (sha256 "
+                f"{hello.scenario_digest[:12]} vs {self.scenario_digest[:12]}): "
+                "run the same file everywhere"
+            )
+        missing = [
+            c.__name__
+            for c in self.environment.user_classes
+            if c.__name__ not in hello.user_classes
+        ]
+        if missing:
+            return f"it does not run user class {', '.join(missing)}: select the same classes"
+        return ""
+
+    def _on_report(self, worker_id: str, report: Report) -> None:
+        worker = self.workers.get(worker_id)
+        if worker is None:
+            log.debug("report from unknown worker %s ignored", worker_id)
+            return
+        if report.stats:
+            requests, failures = merge_delta(self.environment.stats, report.stats)
+            worker.num_requests += requests
+            worker.num_failures += failures
+        if worker.state == GONE:
+            return  # it said goodbye: a late report adds its stats, not its users
+        was_missing = worker.state == MISSING
+        worker.state = report.state
+        worker.user_count = report.user_count
+        worker.user_classes_count = dict(report.user_classes_count)
+        worker.cpu_percent = report.cpu_percent
+        worker.peak_user_count = max(worker.peak_user_count, report.user_count)
+        worker.peak_cpu_percent = max(worker.peak_cpu_percent, report.cpu_percent)
+        worker.last_seen = time.monotonic()
+        worker.reports += 1
+        if report.final:
+            worker.final_seq = report.seq
+        if report.cpu_percent >= CPU_WARNING_PERCENT and worker_id not in self._cpu_warned:
+            self._cpu_warned.add(worker_id)
+            log.warning(
+                "worker %s uses %.0f%% CPU: response times may include its own delays; add workers",
+                worker_id,
+                report.cpu_percent,
+            )
+        if was_missing:
+            log.warning("worker %s is back: giving it users again", worker_id)
+            self._rebalance()
+        self._check_spawned()
+
+    def _on_bye(self, worker_id: str, bye: Bye) -> None:
+        worker = self.workers.get(worker_id)
+        if worker is None:
+            return
+        worker.state = GONE
+        worker.user_count = 0
+        worker.user_classes_count = {}
+        log.warning("worker %s left (%s)", worker_id, bye.reason or "no reason given")
+        self._lost(worker)
+
+    def _on_stop_test(self, worker_id: str, message: StopTest) -> None:
+        self.environment.request_test_stop(message.reason or f"StopTest on worker {worker_id}")
+
+    # Heartbeats ------------------------------------------------------------------------------
+    async def _monitor(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_INTERVAL)
+            self.cpu_percent = self._cpu.percent()
+            now = time.monotonic()
+            for w in self.live_workers:
+                silent = now - w.last_seen
+                if silent > self.heartbeat_timeout:
+                    w.state = MISSING
+                    log.warning(
+                        "worker %s missed heartbeats for %.1f s: marked missing (its stats up to "
+                        "its last report are kept)",
+                        w.id,
+                        silent,
+                    )
+                    self._lost(w)
+                    self._changed.set()
+                else:
+                    await self.transport.send(w.id, Heartbeat(str(self.state)))
+
+    def _lost(self, worker: WorkerInfo) -> None:
+        """A worker no longer runs users: give them to the others, if allowed."""
+        if self.state not in (RunnerState.SPAWNING, RunnerState.RUNNING):
+            return
+        if not self.live_workers:
+            log.error("no worker left: the run carries on with no users until one joins")
+            return
+        if not self.redistribute:
+            log.warning("its %d users are not redistributed (--no-redistribute)", worker.user_count)
+            return
+        log.warning(
+            "redistributing %d users over %d workers", self.target_user_count, self.worker_count
+        )
+        self._rebalance()
+
+    async def _tick_every_second(self) -> None:
+        """Close each second a little after it ends, once workers' reports for it are in.
+
+        Workers report on whole seconds of the wall clock; ticking TICK_DELAY later puts each
+        report in the second it belongs to (hosts' clocks must agree within that, as NTP does).
+        """
+        stats = self.environment.stats
+        while True:
+            now = time.time()
+            await asyncio.sleep(1.0 - ((now - TICK_DELAY) % 1.0))
+            stats.tick(float(int(time.time() - TICK_DELAY)), self.user_count)
+
+    # Helpers ---------------------------------------------------------------------------------
+    async def _wait_change(self, timeout: float) -> None:
+        self._changed.clear()
+        try:
+            await asyncio.wait_for(self._changed.wait(), timeout=timeout)
+        except TimeoutError:
+            pass
+
+    @staticmethod
+    def _seq_marks(workers: list[WorkerInfo]) -> dict[str, int]:
+        """The final-report marks before a stop: a final report newer than these ends the wait."""
+        return {w.id: w.final_seq for w in workers}

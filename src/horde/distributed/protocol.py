@@ -1,0 +1,197 @@
+"""The messages a master and its workers exchange, and their compact encoding (msgpack).
+
+One small frozen dataclass per message type, so a handler receives typed fields instead of
+digging in dicts, and a new message is one class here plus one handler, not another branch of
+a string ``if/elif``. The encoding is a msgpack map of the fields, tagged with the type name: maps
+(rather than positional arrays) let a newer horde decode an older worker's ``Hello`` well enough
+to refuse it with a clear message about the version.
+
+This module knows nothing of sockets or secrets: see ``security`` and ``transport``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import msgpack
+
+__all__ = [
+    "Bye",
+    "DecodeError",
+    "Heartbeat",
+    "Hello",
+    "Message",
+    "Quit",
+    "Refused",
+    "Report",
+    "Spawn",
+    "Stop",
+    "StopTest",
+    "Welcome",
+    "decode",
+    "encode",
+]
+
+
+class DecodeError(ValueError):
+    """Bytes that are not a message of this protocol."""
+
+
+class Message:
+    """Base of every message; ``TYPE`` is the tag written on the wire."""
+
+    __slots__ = ()
+    TYPE: ClassVar[str] = ""
+
+
+_REGISTRY: dict[str, type[Message]] = {}
+
+
+def _message(cls: type[Message]) -> type[Message]:
+    """Register a message class under its ``TYPE`` tag (a decorator)."""
+    if not cls.TYPE or cls.TYPE in _REGISTRY:
+        raise TypeError(f"message {cls.__name__} needs a unique TYPE")
+    _REGISTRY[cls.TYPE] = cls
+    return cls
+
+
+# Worker -> master ----------------------------------------------------------------------------
+@_message
+@dataclass(frozen=True, slots=True)
+class Hello(Message):
+    """A worker asks to join: the master checks its version, scenario and user classes."""
+
+    TYPE: ClassVar[str] = "hello"
+    worker_id: str
+    host: str
+    pid: int
+    version: str
+    scenario_digest: str
+    user_classes: list[str]
+
+
+@_message
+@dataclass(frozen=True, slots=True)
+class Report(Message):
+    """Sent every second, and at once on a change of state; doubles as the worker's heartbeat.
+
+    ``stats`` is what was recorded since the previous report (``None`` when nothing was), so the
+    master adds it to its totals; ``final`` marks the last report of a run, sent after the
+    worker's users stopped and their in-flight requests were recorded.
+    """
+
+    TYPE: ClassVar[str] = "report"
+    state: str
+    user_count: int
+    user_classes_count: dict[str, int]
+    cpu_percent: float
+    stats: dict[str, Any] | None = None
+    final: bool = False
+    seq: int = 0
+
+
+@_message
+@dataclass(frozen=True, slots=True)
+class Bye(Message):
+    """The worker is leaving (stopped by its own Ctrl-C or SIGTERM) after its final report."""
+
+    TYPE: ClassVar[str] = "bye"
+    reason: str = ""
+
+
+@_message
+@dataclass(frozen=True, slots=True)
+class StopTest(Message):
+    """Scenario code on the worker raised ``StopTest``: the whole run should end."""
+
+    TYPE: ClassVar[str] = "stop_test"
+    reason: str = ""
+
+
+# Master -> worker ----------------------------------------------------------------------------
+@_message
+@dataclass(frozen=True, slots=True)
+class Welcome(Message):
+    """The master accepts a worker, and tells it the run's settings that come from the master."""
+
+    TYPE: ClassVar[str] = "welcome"
+    worker_index: int
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@_message
+@dataclass(frozen=True, slots=True)
+class Refused(Message):
+    """The master will not use this worker; ``reason`` is one sentence for the worker's user."""
+
+    TYPE: ClassVar[str] = "refused"
+    reason: str
+
+
+@_message
+@dataclass(frozen=True, slots=True)
+class Spawn(Message):
+    """Run exactly these users per class, changing ``spawn_rate`` users per second.
+
+    Counts are absolute, so a repeated or re-ordered spawn converges to the same state; the
+    master computes them for all workers at once, so the global mix is exact.
+    """
+
+    TYPE: ClassVar[str] = "spawn"
+    user_classes_count: dict[str, int]
+    spawn_rate: float
+    run_id: str = ""
+
+
+@_message
+@dataclass(frozen=True, slots=True)
+class Stop(Message):
+    """Stop every user, then send the final report of the run."""
+
+    TYPE: ClassVar[str] = "stop"
+
+
+@_message
+@dataclass(frozen=True, slots=True)
+class Quit(Message):
+    """The master is done: stop and exit (with success)."""
+
+    TYPE: ClassVar[str] = "quit"
+
+
+@_message
+@dataclass(frozen=True, slots=True)
+class Heartbeat(Message):
+    """The master is alive; a worker that hears nothing from it for a while stops and exits."""
+
+    TYPE: ClassVar[str] = "heartbeat"
+    state: str = ""
+
+
+# Encoding ------------------------------------------------------------------------------------
+def encode(message: Message) -> bytes:
+    """The message as msgpack: ``[type, {field: value}]``."""
+    fields = {f.name: getattr(message, f.name) for f in dataclasses.fields(message)}  # type: ignore[arg-type]
+    return msgpack.packb([message.TYPE, fields], use_bin_type=True)
+
+
+def decode(data: bytes) -> Message:
+    """The message encoded in ``data``; ``DecodeError`` for anything else.
+
+    Unknown fields are ignored (a newer peer may send more); missing fields without a default
+    are an error.
+    """
+    try:
+        kind, fields = msgpack.unpackb(data, raw=False, strict_map_key=False)
+    except Exception as exc:
+        raise DecodeError(f"not a horde message: {exc}") from None
+    cls = _REGISTRY.get(kind) if isinstance(kind, str) else None
+    if cls is None or not isinstance(fields, dict):
+        raise DecodeError(f"unknown message type {kind!r}")
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    try:
+        return cls(**{k: v for k, v in fields.items() if k in names})
+    except TypeError as exc:
+        raise DecodeError(f"malformed {kind!r} message: {exc}") from None

@@ -1,0 +1,386 @@
+"""A distributed run from the command line: the master's headless session, or a worker's.
+
+The master's session mirrors the single-process one (``horde.runner.session``): the same console,
+summary, files and exit codes, so a user sees one run whatever the number of processes. Before
+starting it waits for the expected workers; at the end it stops them, waits for their final
+reports, and only then prints and writes results. Worker processes it started are reaped on
+every way out (run time, Ctrl-C, errors).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hashlib
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from horde.distributed.config import DistributedConfig, resolve
+from horde.distributed.master import MasterRunner
+from horde.distributed.processes import LocalWorkers, worker_command
+from horde.distributed.security import Signer
+from horde.distributed.summary import workers_table
+from horde.distributed.transport import MasterTransport, WorkerTransport
+from horde.distributed.worker import Worker, new_worker_id
+from horde.runner.environment import Environment
+
+log = logging.getLogger("horde.distributed")
+
+__all__ = [
+    "MasterSession",
+    "master_session",
+    "master_settings",
+    "run_distributed",
+    "scenario_digest",
+    "start_master",
+    "wait_for_workers",
+]
+
+
+def run_distributed(environment: Environment, options: argparse.Namespace) -> int | None:
+    """Run as master or worker if the options say so; ``None`` for a single-process run."""
+    config = resolve(options, os.environ)
+    if config.mode == "single":
+        return None
+    import uvloop
+
+    if config.mode == "worker":
+        if config.processes > 1:
+            return uvloop.run(_supervise_workers(environment, options, config))
+        return uvloop.run(_worker(environment, config))
+    if not options.headless:
+        return uvloop.run(_master_web(environment, options, config))
+    return uvloop.run(_master_headless(environment, options, config))
+
+
+def scenario_digest(environment: Environment) -> str:
+    """SHA-256 of the scenario file (as ``Scenario.digest``): workers must run the same file."""
+    return hashlib.sha256(Path(environment.scenario_path or "").read_bytes()).hexdigest()
+
+
+def master_settings(environment: Environment) -> dict[str, Any]:
+    """What workers take from the master on joining: target, stop timeout, scenario options."""
+    from horde.options import build_parser
+
+    custom: dict[str, Any] = {}
+    options = environment.parsed_options
+    if options is not None:
+        standard = {a.dest for a in build_parser()._actions} | {"user_class_names"}
+        custom = {k: v for k, v in vars(options).items() if k not in standard and _plain(v)}
+    return {
+        "host": environment.host,
+        "stop_timeout": environment.stop_timeout,
+        "insecure": environment.insecure,
+        "options": custom,
+    }
+
+
+def _plain(value: Any) -> bool:
+    if isinstance(value, list | tuple):
+        return all(_plain(v) for v in value)
+    return value is None or isinstance(value, str | int | float | bool)
+
+
+@dataclass
+class MasterSession:
+    """A serving master and the local worker processes it started (``--processes``)."""
+
+    master: MasterRunner
+    config: DistributedConfig
+    local: LocalWorkers | None
+
+    @property
+    def address(self) -> str:
+        return f"{self.config.bind_host}:{self.master.transport.port}"
+
+
+@contextlib.asynccontextmanager
+async def master_session(
+    environment: Environment, options: argparse.Namespace, config: DistributedConfig
+) -> AsyncIterator[MasterSession]:
+    """Serve workers (and start local ones) for the body; then quit them and reap processes.
+
+    For the headless run here and the web UI alike; ``OSError`` if the port cannot be bound.
+    """
+    master = await start_master(environment, config)
+    local: LocalWorkers | None = None
+    try:
+        if config.processes:
+            local_host = config.bind_host
+            if local_host in ("*", "0.0.0.0", "::"):
+                local_host = "127.0.0.1"
+            scenario = environment.scenario_path or ""
+            command = worker_command(options, scenario, local_host, master.transport.port)
+            local = LocalWorkers(command, config.processes, config.secret)
+            local.start()
+        yield MasterSession(master, config, local)
+    finally:
+        await master.close()
+        if local is not None:
+            await local.stop()
+
+
+async def start_master(environment: Environment, config: DistributedConfig) -> MasterRunner:
+    """Bind, and start serving workers on the running loop."""
+    transport = MasterTransport(Signer(config.secret), config.bind_host, config.bind_port)
+    master = MasterRunner(
+        environment,
+        transport,
+        scenario_digest(environment),
+        settings=master_settings(environment),
+        redistribute=config.redistribute,
+    )
+    master.serve()
+    return master
+
+
+# Master ---------------------------------------------------------------------------------------
+async def _master_headless(
+    environment: Environment, options: argparse.Namespace, config: DistributedConfig
+) -> int:
+    loop = asyncio.get_running_loop()
+    interrupts = 0
+
+    def on_signal(name: str) -> None:
+        nonlocal interrupts
+        interrupts += 1
+        if interrupts == 1:
+            environment.request_test_stop(f"interrupted ({name})")
+        else:
+            environment.stop_timeout = 0
+
+    for sig, name in ((signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "SIGTERM")):
+        loop.add_signal_handler(sig, on_signal, name)
+    try:
+        async with master_session(environment, options, config) as session:
+            if not await wait_for_workers(session, environment):
+                return 1
+            return await _run_headless(session.master, environment, options)
+    except OSError as exc:
+        print(f"horde: error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+async def _master_web(
+    environment: Environment, options: argparse.Namespace, config: DistributedConfig
+) -> int:
+    """The web UI drives the master (as ``horde.web.mode.run_web`` drives a LocalRunner).
+
+    Tests start from the page as often as the user likes, with whichever workers are connected
+    (new ones get users at once); Ctrl-C stops, prints the summary and writes the files.
+    """
+    from horde.console import Console
+    from horde.output import write_results
+    from horde.web.mode import start_web_ui
+
+    loop = asyncio.get_running_loop()
+    for sig, name in ((signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "SIGTERM")):
+        loop.add_signal_handler(sig, environment.request_test_stop, f"interrupted ({name})")
+    try:
+        async with master_session(environment, options, config) as session:
+            master = session.master
+            ui, app_runner, url = await start_web_ui(environment, master, options)  # type: ignore[arg-type]
+            print(
+                f"horde web UI on {url} (Ctrl-C to quit); workers join at {session.address}",
+                file=sys.stderr,
+                flush=True,
+            )
+            environment.events.init.fire(environment=environment, runner=master)
+            started, cpu_started = time.time(), time.process_time()
+            await environment.test_stop_event.wait()
+            if ui.run_time_timer is not None:
+                ui.run_time_timer.cancel()
+            await master.stop()
+            await app_runner.cleanup()
+            master_cpu = 100.0 * (time.process_time() - cpu_started) / (time.time() - started)
+            meta = ui.run_meta()
+            meta.setdefault("start_time", started)
+            meta["stop_reason"] = environment.stop_reason
+            meta["workers"] = master.workers_info()
+            meta["master_cpu_percent"] = round(master_cpu, 1)
+            console = Console(environment, options)
+            console.print_summary()
+            console.console.print(workers_table(meta["workers"], master_cpu))
+            for path in write_results(environment, options, meta):
+                print(f"wrote {path}", file=sys.stderr)
+            environment.events.quitting.fire(environment=environment)
+    except OSError as exc:
+        print(f"horde: error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+    stats = environment.stats
+    if stats.total.num_failures or stats.exceptions:
+        return int(options.exit_code_on_error)
+    return 0
+
+
+async def _run_headless(
+    master: MasterRunner, environment: Environment, options: argparse.Namespace
+) -> int:
+    """The run itself, as in one process: console, run time, stop, summary, files."""
+    from horde.console import Console
+    from horde.output import write_results
+
+    console = Console(environment, options)
+    started = time.time()
+    cpu_started = time.process_time()
+    environment.events.init.fire(environment=environment, runner=master)
+    master.start(options.users, options.spawn_rate)
+    console.start(asyncio.get_running_loop())
+    try:
+        await asyncio.wait_for(environment.test_stop_event.wait(), timeout=options.run_time)
+    except TimeoutError:
+        environment.request_test_stop("run time reached")
+    await master.stop()
+    console.stop()
+    ended = time.time()
+    master_cpu = 100.0 * (time.process_time() - cpu_started) / max(1e-9, ended - started)
+    meta = {
+        "scenario": environment.scenario_path,
+        "host": environment.host,
+        "user_classes": [c.__name__ for c in environment.user_classes],
+        "users": options.users,
+        "spawn_rate": options.spawn_rate,
+        "run_time": options.run_time,
+        "start_time": started,
+        "end_time": ended,
+        "duration": ended - started,
+        "stop_reason": environment.stop_reason,
+        "workers": master.workers_info(),
+        "master_cpu_percent": round(master_cpu, 1),
+    }
+    console.print_summary()
+    console.console.print(workers_table(meta["workers"], master_cpu))
+    for path in write_results(environment, options, meta):
+        print(f"wrote {path}", file=sys.stderr)
+    environment.events.quitting.fire(environment=environment)
+    stats = environment.stats
+    if stats.total.num_failures or stats.exceptions:
+        return int(options.exit_code_on_error)
+    return 0
+
+
+async def wait_for_workers(session: MasterSession, environment: Environment) -> bool:
+    """Wait for the expected workers, saying so every few seconds; False on timeout or Ctrl-C."""
+    master, config, local, where = session.master, session.config, session.local, session.address
+    expected = config.expect_workers
+    limit = config.expect_workers_max_wait
+    started = time.monotonic()
+    told = started
+    while master.worker_count < expected:
+        if environment.test_stop_event.is_set():
+            print(f"horde: {environment.stop_reason} while waiting for workers", file=sys.stderr)
+            return False
+        if local is not None:
+            failed = [(pid, rc) for pid, rc in local.exited() if rc != 0]
+            if failed:
+                pid, rc = failed[0]
+                print(
+                    f"horde: error: worker process {pid} exited with code {rc} before joining "
+                    "(its messages are above)",
+                    file=sys.stderr,
+                )
+                return False
+        now = time.monotonic()
+        if limit and now - started >= limit:
+            print(
+                f"horde: error: only {master.worker_count} of {expected} workers connected to the "
+                f"master at {where} within {limit:.0f} s (--expect-workers-max-wait): start "
+                "workers with 'horde run SCENARIO --worker --master-host HOST', or lower "
+                "--expect-workers",
+                file=sys.stderr,
+            )
+            return False
+        if now - told >= 5.0:
+            told = now
+            print(
+                f"waiting for workers on {where}: {master.worker_count} of {expected} connected",
+                file=sys.stderr,
+            )
+        await master.wait_for_workers(expected, 0.25)
+    return True
+
+
+# Worker ---------------------------------------------------------------------------------------
+async def _worker(environment: Environment, config: DistributedConfig) -> int:
+    loop = asyncio.get_running_loop()
+    worker_id = new_worker_id()
+    address = f"{config.master_host}:{config.master_port}"
+    transport = WorkerTransport(
+        Signer(config.secret), config.master_host, config.master_port, worker_id
+    )
+    worker = Worker(
+        environment,
+        transport,
+        worker_id,
+        scenario_digest(environment),
+        address,
+        master_timeout=config.master_timeout,
+        parent_pid=config.parent_pid,
+    )
+    interrupts = 0
+
+    def on_signal(name: str) -> None:
+        nonlocal interrupts
+        interrupts += 1
+        if interrupts == 1:
+            worker.request_quit(f"interrupted ({name})")
+        else:
+            worker.hard_stop()
+
+    for sig, name in ((signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "SIGTERM")):
+        loop.add_signal_handler(sig, on_signal, name)
+    environment.events.init.fire(environment=environment, runner=worker.runner)
+    try:
+        code = await worker.run()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        transport.close()
+    environment.events.quitting.fire(environment=environment)
+    return code
+
+
+async def _supervise_workers(
+    environment: Environment, options: argparse.Namespace, config: DistributedConfig
+) -> int:
+    """``--worker --processes N``: N worker processes on this machine for a remote master."""
+    loop = asyncio.get_running_loop()
+    command = worker_command(
+        options, environment.scenario_path or "", config.master_host, config.master_port
+    )
+    # The children are workers of a remote master, not of this process: no parent check.
+    local = LocalWorkers(command, config.processes, config.secret, watch_parent=False)
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    local.start()
+    try:
+        while len(local.exited()) < len(local.processes) and not stop.is_set():
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=0.2)
+            except TimeoutError:
+                pass
+        if stop.is_set():
+            for p in local.processes:
+                if p.poll() is None:
+                    p.send_signal(signal.SIGINT)
+        await local.stop(grace=environment.stop_timeout + 10.0)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        local.kill_all()
+    return max((p.returncode or 0) for p in local.processes)

@@ -51,6 +51,10 @@ def test_web_ui_starts_and_stops_a_distributed_run(scenario, target, horde, tmp_
     stats = lambda: json.loads(call(url + "/stats/requests"))  # noqa: E731
     wait_for(lambda: stats()["state"] == "running" and stats()["user_count"] == 4)
     time.sleep(1.5)
+    live = stats()
+    assert live["worker_count"] == 2
+    assert sorted(w["user_count"] for w in live["workers"]) == [2, 2]
+    assert all(w["state"] == "running" and "cpu_usage" in w for w in live["workers"])
     call(url + "/stop", token=token)
     wait_for(lambda: stats()["state"] == "stopped")
     run.process.send_signal(signal.SIGINT)

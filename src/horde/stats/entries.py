@@ -201,6 +201,15 @@ class StatsEntry:
         if other.last_request_time is not None:
             self.last_request_time = max(self.last_request_time or 0.0, other.last_request_time)
 
+    def merge_dict(self, data: dict[str, Any]) -> None:
+        """``merge`` from the wire form, touching only the buckets it lists."""
+        self.histogram.merge_sparse(data["histogram"])
+        self.num_failures += data["num_failures"]
+        self.total_content_length += data["total_content_length"]
+        last = data.get("last_request_time")
+        if last is not None:
+            self.last_request_time = max(self.last_request_time or 0.0, last)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "method": self.method,

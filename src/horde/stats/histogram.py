@@ -127,6 +127,21 @@ class Histogram:
         self._min = min(self._min, other._min)
         self.max = max(self.max, other.max)
 
+    def merge_sparse(self, data: dict[str, Any]) -> None:
+        """Add a ``to_sparse()`` form without building a Histogram: only its buckets are touched.
+
+        A distributed master merges one of these per name per worker per second.
+        """
+        if not data["count"]:
+            return
+        counts = self.counts
+        for i, n in data["buckets"].items():
+            counts[int(i)] += n
+        self.count += data["count"]
+        self.total += data["total"]
+        self._min = min(self._min, data["min"])
+        self.max = max(self.max, data["max"])
+
     def copy(self) -> Histogram:
         clone = Histogram()
         clone.counts = self.counts.copy()

@@ -182,4 +182,20 @@ class RequestStats:
         return stats
 
     def merge_dict(self, data: dict[str, Any]) -> None:
-        self.merge(RequestStats.from_dict(data))
+        """``merge`` from the wire form (a worker's delta), without building a RequestStats."""
+        for item in data["entries"]:
+            self.entry(item["method"], item["name"]).merge_dict(item)
+        self.total.merge_dict(data["total"])
+        for item in data["errors"]:
+            key = (item["method"], item["name"], item["error"])
+            found = self.errors.get(key)
+            if found is None:
+                found = self.errors[key] = StatsError(*key)
+            found.occurrences += item["occurrences"]
+        for item in data["exceptions"]:
+            found_exc = self.exceptions.get(item["traceback"])
+            if found_exc is None:
+                found_exc = self.exceptions[item["traceback"]] = ExceptionEntry(
+                    item["msg"], item["traceback"], item.get("where", "")
+                )
+            found_exc.count += item["count"]

@@ -78,6 +78,14 @@ class WebUI:
         payload["exceptions_count"] = sum(
             e.count for e in self.environment.stats.exceptions.values()
         )
+        workers_info = getattr(runner, "workers_info", None)
+        if workers_info is not None:  # a distributed master: the figures cover all workers
+            workers = workers_info()
+            for row in workers:
+                row.setdefault("cpu_usage", row.get("cpu_percent"))  # Locust's field name
+            payload["workers"] = workers
+            payload["worker_count"] = runner.worker_count  # type: ignore[attr-defined]
+            payload["master_cpu_percent"] = getattr(runner, "cpu_percent", None)
         return web.json_response(payload)
 
     async def stats_history(self, request: web.Request) -> web.Response:

@@ -140,6 +140,30 @@
     $("#failures-table tbody").replaceChildren(...failures);
     $("#failures-count").textContent = data.errors.length ? "(" + data.errors.length + ")" : "";
     $("#exceptions-count").textContent = data.exceptions_count ? "(" + data.exceptions_count + ")" : "";
+    renderWorkers(data);
+  }
+
+  function renderWorkers(data) {
+    const workers = data.workers;
+    show("#workers-tab", Array.isArray(workers));
+    if (!Array.isArray(workers)) return;
+    $("#workers-count").textContent = "(" + data.worker_count + ")";
+    $("#master-cpu").textContent = fmt(data.master_cpu_percent, 1);
+    const rows = workers.map((w) => {
+      const tr = document.createElement("tr");
+      if (w.state === "missing") tr.className = "missing";
+      const values = [[w.id, ""], [w.host, ""], [w.state, ""], [fmt(w.user_count), "num"],
+        [fmt(w.cpu_percent, 1), "num"], [fmt(w.num_requests), "num"], [fmt(w.num_failures), "num"],
+        [fmt(w.last_report_age, 1), "num"]];
+      for (const [text, cls] of values) {
+        const td = document.createElement("td");
+        td.textContent = text;
+        if (cls) td.className = cls;
+        tr.appendChild(td);
+      }
+      return tr;
+    });
+    $("#workers-table tbody").replaceChildren(...rows);
   }
 
   function renderStatus(data) {

@@ -55,6 +55,12 @@ class _TimeoutSweep:
 
 _sweeps: dict[asyncio.AbstractEventLoop, _TimeoutSweep] = {}
 
+# Parsers of finished responses, reused: an httptools parser costs ~700 B, and thousands of idle
+# keep-alive connections need none. The pool only grows to the peak of responses in flight.
+_PARSERS: list[ResponseParser] = []
+_POOL_LIMIT = 10_000
+_NO_CHUNKS: list[bytes] = []
+
 
 def _sweep_for(loop: asyncio.AbstractEventLoop) -> _TimeoutSweep:
     sweep = _sweeps.get(loop)
@@ -90,7 +96,8 @@ class Connection(asyncio.Protocol):
     def __init__(self, loop: asyncio.AbstractEventLoop, read_timeout: float) -> None:
         self._loop = loop
         self.read_timeout = read_timeout
-        self.parser = ResponseParser()
+        # Borrowed from the pool for each response: an idle connection holds no parser.
+        self.parser: ResponseParser | None = None
         self.state = ConnectionState.NEW
         self.transport: asyncio.Transport | None = None
         self._future: asyncio.Future[ResponseParser] | None = None
@@ -120,7 +127,7 @@ class Connection(asyncio.Protocol):
         self.received_any = True
         self._last_data = self._loop.time()
         try:
-            complete = self.parser.feed(data)
+            complete = self.parser.feed(data)  # type: ignore[union-attr]
         except Exception as exc:
             self._finish_error(exc)
             self.close()
@@ -131,7 +138,7 @@ class Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.state = ConnectionState.CLOSED
         if self._future is not None:
-            if self.parser.finish_on_close():
+            if self.parser is not None and self.parser.finish_on_close():
                 self._finish_ok()
             else:
                 detail = f": {exc}" if exc else ""
@@ -147,7 +154,7 @@ class Connection(asyncio.Protocol):
         self.state = ConnectionState.ACTIVE
         self.requests_sent += 1
         self.received_any = False
-        parser = self.parser
+        parser = self.parser = _PARSERS.pop() if _PARSERS else ResponseParser()
         parser.reset()
         parser.head_only = head_only
         future = self._future = self._loop.create_future()
@@ -177,16 +184,28 @@ class Connection(asyncio.Protocol):
         future = self._future
         self._future = None
         if self.state is not ConnectionState.CLOSED:
-            if self.parser.keep_alive:
+            if self.parser.keep_alive:  # type: ignore[union-attr]
                 self.state = ConnectionState.IDLE
             else:
                 self.close()
         if future is not None and not future.done():
             future.set_result(self.parser)
 
+    def release_parser(self) -> None:
+        """Give the parser back once its response has been read (only at a message boundary,
+        where it holds no state of this stream)."""
+        parser = self.parser
+        if parser is not None:
+            self.parser = None
+            if parser.complete and len(_PARSERS) < _POOL_LIMIT:
+                parser.body = _NO_CHUNKS
+                parser.head = b""
+                _PARSERS.append(parser)
+
     def _finish_error(self, exc: Exception) -> None:
         future = self._future
         self._future = None
+        self.parser = None  # mid-message: never reused
         self._active.discard(self)
         if future is not None and not future.done():
             future.set_exception(exc)

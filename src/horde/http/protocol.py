@@ -113,6 +113,7 @@ class ResponseParser:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade:
             self.complete = True
+            self._parser = httptools.HttpResponseParser(self)  # llhttp is done with this stream
         except httptools.HttpParserError as exc:
             if not self.complete:
                 raise MalformedResponse(f"malformed HTTP response: {exc}") from None
@@ -150,6 +151,8 @@ class ResponseParser:
         if self.headers_done and not self.complete and self.close_delimited():
             self.complete = True
             self.keep_alive = False
+            # llhttp still waits for the end of the body: a fresh one, so this can be reused.
+            self._parser = httptools.HttpResponseParser(self)
         return self.complete
 
     def new_stream(self) -> None:

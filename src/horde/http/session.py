@@ -42,7 +42,6 @@ REDIRECT_STATUSES = frozenset((301, 302, 303, 307, 308))
 UNSAFE_METHODS = frozenset(("POST", "PUT", "PATCH", "DELETE"))
 _perf_ns = time.perf_counter_ns
 _IDLE = ConnectionState.IDLE
-_NO_CHUNKS: list[bytes] = []  # never appended to: the parser gets a fresh list per response
 _ssl_contexts: dict[bool, ssl.SSLContext] = {}
 # Origins are immutable (host, port, constant header bytes): every session shares them.
 _origins: dict[tuple[str, str, int, str, bool], _Origin] = {}
@@ -354,9 +353,7 @@ class HttpSession:
         response._time_us = (end - start) // 1000
         if parser.set_cookie:
             self.cookies.extract(full_url, response.raw_headers)
-        # The response owns them now; an idle connection should not keep them alive.
-        parser.body = _NO_CHUNKS
-        parser.head = b""
+        connection.release_parser()
         return response
 
     # Helpers -------------------------------------------------------------------------------------

@@ -56,9 +56,9 @@ class _TimeoutSweep:
 _sweeps: dict[asyncio.AbstractEventLoop, _TimeoutSweep] = {}
 
 # Parsers of finished responses, reused: an httptools parser costs ~700 B, and thousands of idle
-# keep-alive connections need none. The pool only grows to the peak of responses in flight.
+# keep-alive connections need none.
 _PARSERS: list[ResponseParser] = []
-_POOL_LIMIT = 10_000
+_POOL_LIMIT = 256  # beyond a burst of this many responses at once, parsers are made anew
 _NO_CHUNKS: list[bytes] = []
 
 

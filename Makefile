@@ -47,6 +47,7 @@ demo: setup
 
 bench: setup
 	$(VENV)/bin/python bench/simple.py $(ARGS)
+	$(VENV)/bin/python bench/web_polling.py
 
 bench-compare: setup
 	$(UV) sync --frozen --python $(PYTHON) --group bench

@@ -30,6 +30,7 @@ from horde.distributed.security import Signer
 from horde.distributed.summary import workers_table
 from horde.distributed.transport import MasterTransport, WorkerTransport
 from horde.distributed.worker import Worker, new_worker_id
+from horde.runner.conclusion import conclude, run_meta
 from horde.runner.environment import Environment
 
 log = logging.getLogger("horde.distributed")
@@ -181,7 +182,6 @@ async def _master_web(
     (new ones get users at once); Ctrl-C stops, prints the summary and writes the files.
     """
     from horde.console import Console
-    from horde.output import write_results
     from horde.web.mode import start_web_ui
 
     loop = asyncio.get_running_loop()
@@ -209,22 +209,14 @@ async def _master_web(
             meta["stop_reason"] = environment.stop_reason
             meta["workers"] = master.workers_info()
             meta["master_cpu_percent"] = round(master_cpu, 1)
-            console = Console(environment, options)
-            console.print_summary()
-            console.console.print(workers_table(meta["workers"], master_cpu))
-            for path in write_results(environment, options, meta):
-                print(f"wrote {path}", file=sys.stderr)
-            environment.events.quitting.fire(environment=environment)
+            table = workers_table(meta["workers"], master_cpu)
+            return conclude(environment, options, meta, Console(environment, options), table)
     except OSError as exc:
         print(f"horde: error: {exc}", file=sys.stderr)
         return 2
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
-    stats = environment.stats
-    if stats.total.num_failures or stats.exceptions:
-        return int(options.exit_code_on_error)
-    return 0
 
 
 async def _run_headless(
@@ -232,7 +224,6 @@ async def _run_headless(
 ) -> int:
     """The run itself, as in one process: console, run time, stop, summary, files."""
     from horde.console import Console
-    from horde.output import write_results
 
     console = Console(environment, options)
     started = time.time()
@@ -248,29 +239,11 @@ async def _run_headless(
     console.stop()
     ended = time.time()
     master_cpu = 100.0 * (time.process_time() - cpu_started) / max(1e-9, ended - started)
-    meta = {
-        "scenario": environment.scenario_path,
-        "host": environment.host,
-        "user_classes": [c.__name__ for c in environment.user_classes],
-        "users": options.users,
-        "spawn_rate": options.spawn_rate,
-        "run_time": options.run_time,
-        "start_time": started,
-        "end_time": ended,
-        "duration": ended - started,
-        "stop_reason": environment.stop_reason,
-        "workers": master.workers_info(),
-        "master_cpu_percent": round(master_cpu, 1),
-    }
-    console.print_summary()
-    console.console.print(workers_table(meta["workers"], master_cpu))
-    for path in write_results(environment, options, meta):
-        print(f"wrote {path}", file=sys.stderr)
-    environment.events.quitting.fire(environment=environment)
-    stats = environment.stats
-    if stats.total.num_failures or stats.exceptions:
-        return int(options.exit_code_on_error)
-    return 0
+    meta = run_meta(environment, options, started, ended)
+    meta["workers"] = master.workers_info()
+    meta["master_cpu_percent"] = round(master_cpu, 1)
+    table = workers_table(meta["workers"], master_cpu)
+    return conclude(environment, options, meta, console, table)
 
 
 async def wait_for_workers(session: MasterSession, environment: Environment) -> bool:

@@ -8,16 +8,15 @@ spawn rate, with the same spawn order and stopping rules as ``LocalRunner``.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from horde.runner.distribution import interleave
-from horde.runner.local import LocalRunner, RunnerState
+from horde.runner.local import LocalRunner
 
 if TYPE_CHECKING:
     from horde.runner.environment import Environment
+    from horde.scenario.users import User
 
 log = logging.getLogger("horde.distributed")
 
@@ -43,31 +42,9 @@ class WorkerRunner(LocalRunner):
         self._desired = {name: max(0, int(n)) for name, n in counts.items()}
         self.start(sum(self._desired.values()), spawn_rate)
 
-    async def _ramp_to(self, target: int, rate: float) -> None:
-        classes = list(self.environment.user_classes)
-        desired = {c: self._desired.get(c.__name__, 0) for c in classes}
-        adds = {c: max(0, desired[c] - len(self._running[c])) for c in classes}
-        removes = {c: max(0, len(self._running[c]) - desired[c]) for c in classes}
-        actions = [(c, True) for c in interleave(adds)] + [(c, False) for c in interleave(removes)]
-        loop = asyncio.get_running_loop()
-        t0 = loop.time()
-        done = 0
-        try:
-            while done < len(actions):
-                due = min(len(actions), int((loop.time() - t0) * rate) + 1)
-                while done < due:
-                    cls, add = actions[done]
-                    if add:
-                        self._spawn(cls)
-                    else:
-                        self._retire(cls)
-                    done += 1
-                if done < len(actions):
-                    await asyncio.sleep(max(0.0, t0 + done / rate - loop.time()))
-        except asyncio.CancelledError:
-            return
-        self.state = RunnerState.RUNNING
-        log.info("ramp complete: %d users %s", self.user_count, self.user_classes_count)
-        self.environment.events.spawning_complete.fire(user_count=self.user_count)
+    def _desired_counts(self, target: int) -> dict[type[User], int]:
+        return {c: self._desired.get(c.__name__, 0) for c in self.environment.user_classes}
+
+    def _ramp_complete(self) -> None:
         if self._on_state is not None:
             self._on_state()

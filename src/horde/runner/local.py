@@ -107,9 +107,16 @@ class LocalRunner:
         self.environment.events.test_stop.fire(environment=self.environment)
 
     # Internals -------------------------------------------------------------------------------
+    def _desired_counts(self, target: int) -> dict[type[User], int]:
+        """Users wanted per class for ``target`` users (a distributed worker is told instead)."""
+        return distribute(list(self.environment.user_classes), target)
+
+    def _ramp_complete(self) -> None:
+        """Called when a ramp has reached its target (subclasses may report it)."""
+
     async def _ramp_to(self, target: int, rate: float) -> None:
         classes = list(self.environment.user_classes)
-        desired = distribute(classes, target)
+        desired = self._desired_counts(target)
         adds = {c: max(0, desired[c] - len(self._running[c])) for c in classes}
         removes = {c: max(0, len(self._running[c]) - desired[c]) for c in classes}
         actions = [(c, True) for c in interleave(adds)] + [(c, False) for c in interleave(removes)]
@@ -134,6 +141,7 @@ class LocalRunner:
         self.state = RunnerState.RUNNING
         log.info("ramp complete: %d users %s", self.user_count, self.user_classes_count)
         self.environment.events.spawning_complete.fire(user_count=self.user_count)
+        self._ramp_complete()
 
     def _spawn(self, cls: type[User]) -> None:
         user = cls(self.environment)

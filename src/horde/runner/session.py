@@ -11,11 +11,11 @@ import argparse
 import asyncio
 import logging
 import signal
-import sys
 import time
 
 from horde.exceptions import ScenarioError
 from horde.runner.blockwatch import BlockWatch
+from horde.runner.conclusion import conclude, run_meta
 from horde.runner.environment import Environment
 from horde.runner.local import LocalRunner
 from horde.scenario.loader import Scenario, load_scenario, select_user_classes
@@ -98,7 +98,6 @@ def run_session(environment: Environment, options: argparse.Namespace) -> int:
 
 async def _headless(environment: Environment, options: argparse.Namespace) -> int:
     from horde.console import Console
-    from horde.output import write_results
 
     loop = asyncio.get_running_loop()
     runner = LocalRunner(environment)
@@ -134,25 +133,5 @@ async def _headless(environment: Environment, options: argparse.Namespace) -> in
     watch.stop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.remove_signal_handler(sig)
-    ended = time.time()
-    meta = {
-        "scenario": environment.scenario_path,
-        "host": environment.host,
-        "user_classes": [c.__name__ for c in environment.user_classes],
-        "users": options.users,
-        "spawn_rate": options.spawn_rate,
-        "run_time": options.run_time,
-        "start_time": started,
-        "end_time": ended,
-        "duration": ended - started,
-        "stop_reason": environment.stop_reason,
-    }
-    console.print_summary()
-    written = write_results(environment, options, meta)
-    for path in written:
-        print(f"wrote {path}", file=sys.stderr)
-    environment.events.quitting.fire(environment=environment)
-    stats = environment.stats
-    if stats.total.num_failures or stats.exceptions:
-        return int(options.exit_code_on_error)
-    return 0
+    meta = run_meta(environment, options, started, time.time())
+    return conclude(environment, options, meta, console)

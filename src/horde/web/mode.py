@@ -17,6 +17,7 @@ from aiohttp import web
 
 from horde.exceptions import ScenarioError
 from horde.runner.blockwatch import BlockWatch
+from horde.runner.conclusion import conclude
 from horde.runner.environment import Environment
 from horde.runner.local import LocalRunner
 from horde.web.app import WebUI, build_app
@@ -62,7 +63,6 @@ async def start_web_ui(
 
 async def run_web(environment: Environment, options: argparse.Namespace) -> int:
     from horde.console import Console
-    from horde.output import write_results
 
     loop = asyncio.get_running_loop()
     runner = LocalRunner(environment)
@@ -85,12 +85,4 @@ async def run_web(environment: Environment, options: argparse.Namespace) -> int:
     meta = ui.run_meta()
     meta.setdefault("start_time", started)
     meta["stop_reason"] = environment.stop_reason
-    console = Console(environment, options)
-    console.print_summary()
-    for path in write_results(environment, options, meta):
-        print(f"wrote {path}", file=sys.stderr)
-    environment.events.quitting.fire(environment=environment)
-    stats = environment.stats
-    if stats.total.num_failures or stats.exceptions:
-        return int(options.exit_code_on_error)
-    return 0
+    return conclude(environment, options, meta, Console(environment, options))

@@ -13,6 +13,7 @@ import asyncio
 import enum
 import socket
 import ssl
+import time
 
 from horde.http.errors import (
     ConnectError,
@@ -29,6 +30,7 @@ from horde.http.protocol import ResponseParser
 __all__ = ["SWEEP_INTERVAL", "Connection", "ConnectionState", "open_connection"]
 
 SWEEP_INTERVAL = 0.05
+_perf_ns = time.perf_counter_ns
 
 
 class _TimeoutSweep:
@@ -85,6 +87,7 @@ class Connection(asyncio.Protocol):
         "_future",
         "_last_data",
         "_loop",
+        "completed_ns",
         "parser",
         "read_timeout",
         "received_any",
@@ -105,6 +108,9 @@ class Connection(asyncio.Protocol):
         self._deadline: float | None = None
         self._active = _sweep_for(loop).active
         self.requests_sent = 0
+        # When the last byte of the response arrived: a response is timed to here, not to when
+        # its task gets the loop back, which can be later when many responses land at once.
+        self.completed_ns = 0
         self.received_any = False
 
     # asyncio.Protocol ---------------------------------------------------------------------------
@@ -181,6 +187,7 @@ class Connection(asyncio.Protocol):
         self.close()
 
     def _finish_ok(self) -> None:
+        self.completed_ns = _perf_ns()
         future = self._future
         self._future = None
         if self.state is not ConnectionState.CLOSED:

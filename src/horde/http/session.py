@@ -330,7 +330,7 @@ class HttpSession:
             raise
         except RequestError as exc:
             return self._failed(method, full_url, name, exc, start)
-        end = _perf_ns()
+        end = connection.completed_ns
         if connection.state is _IDLE:
             if idle is None:
                 idle = self._idle[origin.key] = []

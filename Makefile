@@ -48,6 +48,8 @@ demo: setup
 bench: setup
 	$(VENV)/bin/python bench/simple.py $(ARGS)
 	$(VENV)/bin/python bench/web_polling.py
+	$(VENV)/bin/python bench/accuracy.py
+	$(VENV)/bin/python bench/startup.py
 
 bench-compare: setup
 	$(UV) sync --frozen --python $(PYTHON) --group bench

@@ -54,6 +54,7 @@ bench: setup
 bench-compare: setup
 	$(UV) sync --frozen --python $(PYTHON) --group bench
 	$(VENV)/bin/python bench/compare.py $(ARGS)
+	$(VENV)/bin/python bench/compare.py --realistic $(ARGS)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache web/node_modules src/horde/web/static

@@ -16,7 +16,6 @@ import csv
 import json
 import os
 import re
-import resource
 import shutil
 import statistics
 import subprocess
@@ -34,9 +33,14 @@ TARGETS = {"horde async": 60_000, "horde blocking": 50_000}
 MIN_RATIO = 5.0
 
 
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+def run_measured(argv: list[str]) -> tuple[float, float, str]:
+    """Run ``argv``; its process tree's CPU-seconds (user + system), wall seconds, stdout."""
+    started = time.perf_counter()
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    out = process.stdout.read() if process.stdout else ""
+    _, _, usage = os.wait4(process.pid, 0)
+    process.returncode = 0
+    return usage.ru_utime + usage.ru_stime, time.perf_counter() - started, out
 
 
 def pinned(cpu: int, argv: list[str]) -> list[str]:
@@ -147,18 +151,14 @@ def run_generator(name: str, url: str, seconds: int, users: int, workdir: Path) 
         ]
     else:  # wrk
         argv = ["wrk", "-t1", f"-c{users}", f"-d{seconds}s", url]
-    cpu0 = children_cpu()
-    started = time.perf_counter()
-    result = subprocess.run(pinned(1, argv), capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - started
-    cpu = children_cpu() - cpu0
+    cpu, wall, stdout = run_measured(pinned(1, argv))
     if name == "wrk":
-        match = re.search(r"(\d+) requests in", result.stdout)
+        match = re.search(r"(\d+) requests in", stdout)
         requests = int(match.group(1)) if match else 0
     else:
         requests = csv_total(prefix) if Path(f"{prefix}_stats.csv").exists() else 0
     if requests == 0:
-        print(f"{name} produced no result:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+        print(f"{name} produced no result:\n{stdout[-2000:]}")
     return {
         "requests": requests,
         "cpu_seconds": cpu,
@@ -167,12 +167,76 @@ def run_generator(name: str, url: str, seconds: int, users: int, workdir: Path) 
     }
 
 
+def realistic(args: argparse.Namespace) -> int:
+    """The seed's Django scenario in horde and in Locust: generator CPU per 1,000 requests."""
+    sys.path.insert(0, str(ROOT / "examples" / "django_app"))
+    from serve import DemoServer
+    from serve import free_port as app_port
+
+    generators = {
+        "horde (examples/django_seed.py)": lambda url, prefix: [
+            str(VENV_BIN / "horde"), "run", str(ROOT / "examples" / "django_seed.py"), "-H", url,
+            "--min-wait", "0.05", "--max-wait", "0.2", "--exit-code-on-error", "0"],
+        "locust FastHttpUser (bench/scenarios/locust_django_seed.py)": lambda url, prefix: [
+            str(VENV_BIN / "locust"), "-f", str(SCENARIOS / "locust_django_seed.py"), "-H", url,
+            "--loglevel", "ERROR"],
+    }  # fmt: skip
+    runs: dict[str, list[dict]] = {g: [] for g in generators}
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        DemoServer(port=app_port(), data_dir=Path(tmp) / "app", workers=2, users=1000) as app,
+    ):
+        for round_no in range(args.rounds):
+            for name, command in generators.items():
+                prefix = Path(tmp) / f"r{round_no}-{len(runs[name])}-{name.split()[0]}"
+                argv = [*command(app.url, prefix),
+                        "-u", str(args.users), "-r", "50", "-t", f"{args.seconds}s", "--headless",
+                        "--only-summary", "--csv", str(prefix)]  # fmt: skip
+                cpu, wall, _ = run_measured(pinned(1, argv))
+                requests = csv_total(prefix)
+                runs[name].append({"requests": requests, "cpu_seconds": cpu, "wall_seconds": wall,
+                                   "cpu_per_1000": 1000 * cpu / max(1, requests)})  # fmt: skip
+                print(f"round {round_no + 1} {name[:30]:30s} {1000 * cpu / max(1, requests):.3f} "
+                      f"CPU-s per 1,000 requests ({requests} requests)", flush=True)  # fmt: skip
+    medians = {g: statistics.median(r["cpu_per_1000"] for r in rs) for g, rs in runs.items()}
+    horde_cost, locust_cost = medians.values()
+    ratio = horde_cost / locust_cost
+    verdict = "PASS" if ratio <= 0.25 else "FAIL"
+    table = "\n".join(
+        ["| generator | CPU-seconds per 1,000 requests (median) |", "|---|---|"]
+        + [f"| {g} | {v:.3f} |" for g, v in medians.items()]
+        + [f"| horde / Locust | {ratio:.2f} (target <= 0.25: {verdict}) |"]
+    )
+    print(table)
+    command = " ".join(["bench/compare.py", *sys.argv[1:]])
+    results_path("compare-realistic").write_text(
+        json.dumps({"runs": runs, "medians": medians, "command": command}, indent=2)
+    )
+    write_block(
+        "compare-realistic",
+        "A realistic scenario: the seed's Django app (bench/compare.py --realistic)",
+        f"The demo app under gunicorn (2 workers) on this machine; each generator pinned to CPU 1, "
+        f"{args.users} users, waits 0.05-0.2 s, {args.seconds} s per run, {args.rounds} "
+        f"interleaved rounds. The app shares the cores, so only the generators' CPU per request "
+        f"is compared.\n\n{table}",
+        command,
+    )
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--users", type=int, default=50)
+    parser.add_argument(
+        "--realistic",
+        action="store_true",
+        help="the seed's Django scenario instead of GET / against nginx",
+    )
     args = parser.parse_args()
+    if args.realistic:
+        return realistic(args)
 
     missing = ensure_debian_tools()
     if "nginx" in missing:

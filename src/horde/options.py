@@ -102,6 +102,20 @@ def _processes(value: Any) -> int:
     return parse_processes(value)
 
 
+def _thresholds(value: Any) -> list[Any]:
+    """A list from a config file, or one string from the environment (separated by ';')."""
+    from horde.thresholds import parse_threshold
+
+    items = value.split(";") if isinstance(value, str) else list(value)
+    return [item if not isinstance(item, str) else parse_threshold(item) for item in items if item]
+
+
+def _threshold(value: str) -> Any:
+    from horde.thresholds import parse_threshold
+
+    return parse_threshold(value)
+
+
 # name -> converter, for values that come from config files and the environment.
 CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "host": parse_host,
@@ -111,6 +125,7 @@ CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "stop_timeout": _non_negative_float("stop timeout"),
     "exit_code_on_error": _non_negative_int("exit code"),
     "web_port": _non_negative_int("web port"),
+    "thresholds": _thresholds,
     # Distributed runs (horde.distributed; Locust's flag names).
     "processes": _processes,
     "master_port": _non_negative_int("master port"),
@@ -283,6 +298,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         default=None,
         help="do not verify TLS certificates of the target",
+    )
+    parser.add_argument(
+        "--threshold",
+        dest="thresholds",
+        action="append",
+        type=_typed(_threshold),
+        metavar="EXPR",
+        help="pass/fail rule checked at the end, e.g. 'p95<300ms', 'fail_ratio<1%%', "
+        "'GET /pages/:p99<800ms' (repeatable; exit code 1 when one fails)",
     )
     parser.add_argument(
         "--html",

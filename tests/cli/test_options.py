@@ -63,3 +63,18 @@ def test_positionals_are_scenario_then_user_classes(tmp_path, monkeypatch):
     options = parse_run_options(["s.py", "WebUser", "ApiUser"], environ={})
     assert options.scenario == "s.py"
     assert options.user_class_names == ["WebUser", "ApiUser"]
+
+
+def test_thresholds_from_config_and_environment(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.py").write_text("")
+    (tmp_path / "horde.toml").write_text('thresholds = ["p95<300ms", "fail_ratio<1%"]\n')
+    options = parse_run_options(["s.py"], environ={})
+    assert [t.expression for t in options.thresholds] == ["p95<300ms", "fail_ratio<1%"]
+    options = parse_run_options(["s.py"], environ={"HORDE_THRESHOLDS": "p99<1s;rps>10"})
+    assert [t.metric for t in options.thresholds] == ["p99", "rps"]
+    options = parse_run_options(["s.py", "--threshold", "avg<5"], environ={})
+    assert [t.expression for t in options.thresholds] == ["avg<5"]
+    with pytest.raises(ScenarioError, match=r"invalid threshold.*config file"):
+        (tmp_path / "horde.toml").write_text('thresholds = ["p95 is fast"]\n')
+        parse_run_options(["s.py"], environ={})

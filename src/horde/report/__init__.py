@@ -68,6 +68,25 @@ def _stats_rows(rows: list[StatsEntry]) -> str:
     return "\n".join(out)
 
 
+def _thresholds_html(verdicts: list[dict[str, Any]]) -> str:
+    if not verdicts:
+        return ""
+    rows = []
+    for v in verdicts:
+        measured = "-" if v["measured"] is None else f"{v['measured']:.4g} {v.get('unit', '')}"
+        verdict = "pass" if v["passed"] else "fail"
+        rows.append(
+            f"<tr><td>{html.escape(v['threshold'])}</td><td>{html.escape(v['row'] or '-')}</td>"
+            f'<td class="num">{html.escape(measured)}</td>'
+            f'<td class="{verdict}">{verdict.upper()}</td></tr>'
+        )
+    return (
+        '<h2 class="section">Thresholds</h2><table class="data" id="thresholds-table"><thead>'
+        '<tr><th>Threshold</th><th>Row</th><th class="num">Measured</th><th>Verdict</th></tr>'
+        f"</thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
 def render_report(environment: Environment, meta: dict[str, Any]) -> str:
     stats = environment.stats
     entries = stats.sorted_entries()
@@ -124,6 +143,7 @@ def render_report(environment: Environment, meta: dict[str, Any]) -> str:
         app_css=_read(ASSETS / "app.css"),
         version=__version__,
         facts=facts_html,
+        thresholds=_thresholds_html(meta.get("thresholds") or []),
         stats_rows=_stats_rows(entries),
         total_row=_stats_rows([stats.total]),
         percentile_head=percentile_head,

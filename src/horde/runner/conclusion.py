@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from horde.output import write_results
 from horde.runner.environment import Environment
+from horde.thresholds import evaluate
 
 if TYPE_CHECKING:
     from horde.console import Console
@@ -52,11 +53,34 @@ def conclude(
     console: Console,
     extra: Any = None,
 ) -> int:
-    """Summary (and ``extra``, a table to print after it), files, ``quitting``; the exit code."""
+    """Summary (and ``extra``, a table to print after it), thresholds, files, ``quitting``;
+    the exit code (1 when a threshold failed, if nothing else set one)."""
+    thresholds = getattr(options, "thresholds", None) or []
+    verdicts = evaluate(thresholds, environment.stats) if thresholds else []
+    if verdicts:
+        meta["thresholds"] = verdicts
     console.print_summary()
     if extra is not None:
         console.console.print(extra)
+    if verdicts:
+        console.console.print(thresholds_table(verdicts))
     for path in write_results(environment, options, meta):
         print(f"wrote {path}", file=sys.stderr)
     environment.events.quitting.fire(environment=environment)
-    return exit_code(environment, options)
+    code = exit_code(environment, options)
+    if any(not v["passed"] for v in verdicts):
+        return code or 1
+    return code
+
+
+def thresholds_table(verdicts: list[dict[str, Any]]) -> Any:
+    from rich.table import Table
+
+    table = Table(title="Thresholds", title_justify="left", header_style="bold")
+    for column in ("Threshold", "Row", "Measured", "Verdict"):
+        table.add_column(column, justify="right" if column == "Measured" else "left")
+    for v in verdicts:
+        measured = "-" if v["measured"] is None else f"{v['measured']:.4g} {v.get('unit', '')}"
+        verdict = "[green]PASS[/]" if v["passed"] else "[red]FAIL[/]"
+        table.add_row(v["threshold"], v["row"] or "-", measured.strip(), verdict)
+    return table

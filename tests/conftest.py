@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,12 +15,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class CountingTarget:
-    """bench/target_server.py in a subprocess: fixed 200 answers, and a count at /__count."""
+    """bench/target_server.py (or another bench server) in a subprocess: fixed 200 answers, and
+    a count at /__count."""
 
-    def __init__(self) -> None:
+    def __init__(self, script: str = "target_server.py", *args: str) -> None:
         read_fd, write_fd = os.pipe()
         self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "bench" / "target_server.py"), "--ready-fd", str(write_fd)],
+            [sys.executable, str(ROOT / "bench" / script), "--ready-fd", str(write_fd), *args],
             pass_fds=(write_fd,),
         )
         os.close(write_fd)
@@ -29,8 +30,11 @@ class CountingTarget:
         self.url = f"http://127.0.0.1:{self.port}"
 
     def count(self) -> int:
-        with urllib.request.urlopen(f"{self.url}/__count", timeout=5) as response:
-            return int(response.read())
+        return int(self.get("/__count"))
+
+    def get(self, path: str) -> bytes:
+        with urllib.request.urlopen(f"{self.url}{path}", timeout=5) as response:
+            return response.read()
 
     def stop(self) -> None:
         self.process.terminate()
@@ -44,3 +48,21 @@ def counting_target() -> Iterator[CountingTarget]:
         yield target
     finally:
         target.stop()
+
+
+@pytest.fixture
+def queue_target() -> Iterator[Callable[..., CountingTarget]]:
+    """bench/queue_server.py: ``queue_target(capacity=N)`` serves at most N requests/s (0: no
+    limit) and stalls on ``GET /__stall?ms=...``."""
+    started: list[CountingTarget] = []
+
+    def start(capacity: float = 0) -> CountingTarget:
+        target = CountingTarget("queue_server.py", "--capacity", str(capacity))
+        started.append(target)
+        return target
+
+    try:
+        yield start
+    finally:
+        for target in started:
+            target.stop()

@@ -17,6 +17,8 @@ from horde.exceptions import InterruptTaskSet, RescheduleTask, StopTest, StopUse
 from horde.scenario import (
     FastHttpUser,
     HttpUser,
+    LoadShape,
+    LoadTestShape,
     SequentialTaskSet,
     TaskSet,
     User,
@@ -36,6 +38,8 @@ __all__ = [
     "FastHttpUser",
     "HttpUser",
     "InterruptTaskSet",
+    "LoadShape",
+    "LoadTestShape",
     "RescheduleTask",
     "SequentialTaskSet",
     "StopTest",

@@ -63,6 +63,16 @@ def _non_negative_int(name: str) -> Callable[[Any], int]:
     return convert
 
 
+def _positive_int(name: str) -> Callable[[Any], int]:
+    def convert(value: Any) -> int:
+        number = _non_negative_int(name)(value)
+        if number < 1:
+            raise ValueError(f"invalid {name} {value!r}: it must be at least 1")
+        return number
+
+    return convert
+
+
 def _positive_float(name: str) -> Callable[[Any], float]:
     def convert(value: Any) -> float:
         try:
@@ -116,6 +126,24 @@ def _threshold(value: str) -> Any:
     return parse_threshold(value)
 
 
+def _arrival_rate(value: Any) -> tuple[float, float]:
+    """``500/s`` (constant) or ``10/s..500/s`` (a ramp over the run time): (start, end)."""
+    from horde.runner.arrival_rate import parse_rate
+
+    text = str(value)
+    if ".." in text:
+        first, _, last = text.partition("..")
+        return parse_rate(first), parse_rate(last)
+    rate = parse_rate(text)
+    return rate, rate
+
+
+def _stages(value: Any) -> Any:
+    from horde.runner.shapes import parse_stages
+
+    return parse_stages(str(value))
+
+
 # name -> converter, for values that come from config files and the environment.
 CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "host": parse_host,
@@ -126,6 +154,10 @@ CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "exit_code_on_error": _non_negative_int("exit code"),
     "web_port": _non_negative_int("web port"),
     "thresholds": _thresholds,
+    # Load models (horde.runner.arrival_rate, horde.runner.shapes).
+    "arrival_rate": _arrival_rate,
+    "max_concurrency": _positive_int("max concurrency"),
+    "stages": _stages,
     # Distributed runs (horde.distributed; Locust's flag names).
     "processes": _processes,
     "master_port": _non_negative_int("master port"),
@@ -331,8 +363,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-L", "--loglevel", help="DEBUG, INFO, WARNING (default) or ERROR")
     parser.add_argument("--config", help="config file (default: horde.toml or pyproject.toml)")
+    _add_load_model_arguments(parser)
     _add_distributed_arguments(parser)
     return parser
+
+
+def _add_load_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of the open model and of load that changes over time (see docs/load-models.md)."""
+    group = parser.add_argument_group("load models (default: -u users, closed model)")
+    group.add_argument(
+        "--arrival-rate",
+        type=_typed(CONVERTERS["arrival_rate"]),
+        metavar="RATE",
+        help="open model: start RATE task iterations per second whatever the response times "
+        "(e.g. 500/s, 3000/m); START..END ramps over the run time (e.g. 10/s..500/s)",
+    )
+    group.add_argument(
+        "--max-concurrency",
+        type=_typed(CONVERTERS["max_concurrency"]),
+        metavar="N",
+        help="open model: at most N iterations in flight; later ones wait and count as late "
+        "(default: 10 s of arrivals, at least 100)",
+    )
+    group.add_argument(
+        "--stages",
+        type=_typed(CONVERTERS["stages"]),
+        metavar="PLAN",
+        help="ramp through targets: DURATION:USERS,... e.g. '30s:100,1m:100,30s:0'; with "
+        "rates ('30s:50/s,2m:50/s') in the open model; the run ends after the last stage",
+    )
 
 
 DEFAULTS: dict[str, Any] = {

@@ -59,7 +59,12 @@ def conclude(
     verdicts = evaluate(thresholds, environment.stats) if thresholds else []
     if verdicts:
         meta["thresholds"] = verdicts
+    open_model = _open_model_results(environment)
+    if open_model is not None:
+        meta["open_model"] = open_model
     console.print_summary()
+    if open_model is not None:
+        console.console.print(open_model_table(open_model))
     if extra is not None:
         console.console.print(extra)
     if verdicts:
@@ -83,4 +88,44 @@ def thresholds_table(verdicts: list[dict[str, Any]]) -> Any:
         measured = "-" if v["measured"] is None else f"{v['measured']:.4g} {v.get('unit', '')}"
         verdict = "[green]PASS[/]" if v["passed"] else "[red]FAIL[/]"
         table.add_row(v["threshold"], v["row"] or "-", measured.strip(), verdict)
+    return table
+
+
+def _open_model_results(environment: Environment) -> dict[str, Any] | None:
+    """The open model's counters and its raw service times (latency without start delay)."""
+    runner = environment.runner
+    service = getattr(runner, "service_stats", None)
+    if runner is None or service is None:
+        return None
+    from horde.stats.json_export import entry_to_json
+
+    results = dict(runner.summary())  # type: ignore[attr-defined]
+    results["service_time"] = {
+        "total": entry_to_json(service.total),
+        "stats": [entry_to_json(e) for e in service.sorted_entries()],
+    }
+    return results
+
+
+def open_model_table(results: dict[str, Any]) -> Any:
+    from rich.table import Table
+
+    table = Table(
+        title="Open model (response times above are from each iteration's planned start)",
+        title_justify="left",
+        header_style="bold",
+    )
+    for column in ("Iterations due", "Started", "Late", "Dropped", "Max start delay", "Rate"):
+        table.add_column(column, justify="right")
+    table.add_column("Service time p50 / p95 / p99 (send to last byte)", justify="right")
+    service = results["service_time"]["total"]["percentiles"]
+    table.add_row(
+        str(results["scheduled_iterations"]),
+        str(results["started_iterations"]),
+        str(results["late_iterations"]),
+        str(results["dropped_iterations"]),
+        f"{results['max_start_delay_ms']:.1f} ms",
+        f"{results['achieved_rate']:.1f}/s",
+        f"{service['50']:.1f} / {service['95']:.1f} / {service['99']:.1f} ms",
+    )
     return table

@@ -36,6 +36,7 @@ class Environment:
     stats: RequestStats = field(default_factory=RequestStats)
     runner: LocalRunner | None = None
     scenario_path: str | None = None
+    shape_class: type | None = None  # a LoadShape from the scenario file
     stop_reason: str | None = None
     _test_stop: asyncio.Event | None = None
 

@@ -54,6 +54,9 @@ class LocalRunner:
         self._ramp: asyncio.Task[None] | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._stopping_tasks: set[asyncio.Task[None]] = set()
+        # The load a shape or stages plan for now (drawn beside the achieved one); without one,
+        # the target user count is the plan.
+        self.planned: float | None = None
 
     # Reading ---------------------------------------------------------------------------------
     @property
@@ -100,11 +103,17 @@ class LocalRunner:
             self._ticker.cancel()
             self._ticker = None
         stopped_at = time.time()
-        self.environment.stats.tick(stopped_at, 0)
+        self.target_user_count = 0
+        self._tick(stopped_at)
         self.environment.stats.end_time = stopped_at
         self.state = RunnerState.STOPPED
-        self.target_user_count = 0
         self.environment.events.test_stop.fire(environment=self.environment)
+
+    def stop_users_now(self) -> None:
+        """Tell every user to stop at its next request, not after its task (a second Ctrl-C)."""
+        for handles in self._running.values():
+            for user, _ in handles:
+                user.request_stop(hard=True)
 
     # Internals -------------------------------------------------------------------------------
     def _desired_counts(self, target: int) -> dict[type[User], int]:
@@ -194,11 +203,19 @@ class LocalRunner:
                 self.environment.stats.record_exception(task.exception(), where="user")
 
     async def _tick_every_second(self) -> None:
-        stats = self.environment.stats
         while True:
             # Tick just after each whole second; timers may fire a little early, so aim 5 ms
             # past the boundary rather than at it (two ticks in one second would make a row
             # covering a few milliseconds).
             now = time.time()
             await asyncio.sleep(math.floor(now) + 1.005 - now)
-            stats.tick(time.time(), self.user_count)
+            self._tick(time.time())
+
+    def _tick(self, now: float) -> None:
+        stats = self.environment.stats
+        stats.tick(now, self.user_count)
+        rows = stats.history.rows
+        if rows:
+            rows[-1]["target"] = (
+                self.planned if self.planned is not None else float(self.target_user_count)
+            )

@@ -17,7 +17,7 @@ from horde.exceptions import ScenarioError
 from horde.runner.blockwatch import BlockWatch
 from horde.runner.conclusion import conclude, run_meta
 from horde.runner.environment import Environment
-from horde.runner.local import LocalRunner
+from horde.runner.models import build_runner, choose_load_plan, start_load
 from horde.scenario.loader import Scenario, load_scenario, select_user_classes
 from horde.scenario.tasks import all_tags, apply_tag_filter
 
@@ -70,6 +70,7 @@ def prepare_environment(
         stop_timeout=float(options.stop_timeout or 0),
         parsed_options=options,
         scenario_path=str(scenario.path),
+        shape_class=scenario.shape_class,
     )
     return environment
 
@@ -100,7 +101,8 @@ async def _headless(environment: Environment, options: argparse.Namespace) -> in
     from horde.console import Console
 
     loop = asyncio.get_running_loop()
-    runner = LocalRunner(environment)
+    plan = choose_load_plan(environment, options)
+    runner = build_runner(environment, plan, options)
     watch = BlockWatch()
     watch.start(loop)
     interrupts = 0
@@ -113,25 +115,26 @@ async def _headless(environment: Environment, options: argparse.Namespace) -> in
         else:
             # A second Ctrl-C: do not wait for users to finish their tasks.
             environment.stop_timeout = 0
-            for handles in runner._running.values():
-                for user, _ in handles:
-                    user.request_stop(hard=True)
+            runner.stop_users_now()
 
     for sig, name in ((signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "SIGTERM")):
         loop.add_signal_handler(sig, on_signal, name)
     console = Console(environment, options)
     started = time.time()
     environment.events.init.fire(environment=environment, runner=runner)
-    runner.start(options.users, options.spawn_rate)
+    driver = start_load(environment, runner, plan)
     console.start(loop)
     try:
         await asyncio.wait_for(environment.test_stop_event.wait(), timeout=options.run_time)
     except TimeoutError:
         environment.request_test_stop("run time reached")
+    if driver is not None:
+        driver.stop()
     await runner.stop()
     console.stop()
     watch.stop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.remove_signal_handler(sig)
     meta = run_meta(environment, options, started, time.time())
+    meta["load_model"] = plan.describe()
     return conclude(environment, options, meta, console)

@@ -1,5 +1,6 @@
 """Writing scenarios: users, tasks, task sets and waits."""
 
+from horde.scenario.shape import LoadShape, LoadTestShape
 from horde.scenario.sleep import sleep
 from horde.scenario.tasks import SequentialTaskSet, TaskSet, tag, task
 from horde.scenario.users import FastHttpUser, HttpUser, User
@@ -14,6 +15,8 @@ from horde.scenario.wait_time import (
 __all__ = [
     "FastHttpUser",
     "HttpUser",
+    "LoadShape",
+    "LoadTestShape",
     "SequentialTaskSet",
     "TaskSet",
     "User",

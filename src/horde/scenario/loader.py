@@ -16,6 +16,7 @@ from pathlib import Path
 from types import ModuleType
 
 from horde.exceptions import ScenarioError
+from horde.scenario.shape import ARRIVAL_RATE, USERS, LoadShape
 from horde.scenario.users import User
 
 __all__ = ["Scenario", "load_scenario", "select_user_classes"]
@@ -27,6 +28,7 @@ class Scenario:
     module: ModuleType
     user_classes: list[type[User]]
     digest: str
+    shape_class: type[LoadShape] | None = None
 
     @property
     def name(self) -> str:
@@ -81,7 +83,24 @@ def load_scenario(path: str | Path) -> Scenario:
     classes.sort(key=lambda c: (c.__module__ != module_name, _line_of(c)))
     if not classes:
         raise ScenarioError(f"no user class found in {path}: define a subclass of horde.User")
-    return Scenario(file, module, classes, hashlib.sha256(source).hexdigest())
+    shapes = [
+        obj
+        for obj in vars(module).values()
+        if inspect.isclass(obj)
+        and issubclass(obj, LoadShape)
+        and not obj.__dict__.get("abstract")
+        and obj.__module__ == module_name
+    ]
+    if len(shapes) > 1:
+        names = ", ".join(sorted(c.__name__ for c in shapes))
+        raise ScenarioError(f"more than one load shape in {path} ({names}): keep one")
+    if shapes and shapes[0].model not in (USERS, ARRIVAL_RATE):
+        raise ScenarioError(
+            f"{shapes[0].__name__}.model must be {USERS!r} or {ARRIVAL_RATE!r}, "
+            f"not {shapes[0].model!r}"
+        )
+    digest = hashlib.sha256(source).hexdigest()
+    return Scenario(file, module, classes, digest, shapes[0] if shapes else None)
 
 
 def _line_of(cls: type) -> int:

@@ -166,6 +166,32 @@ class RequestStats:
             "exceptions": [e.to_dict() for e in self.exceptions.values()],
         }
 
+    def snapshot(self) -> RequestStats:
+        """A frozen copy of the counts now (no history), to measure a window with ``since``."""
+        copy = RequestStats.from_dict(self.to_dict())
+        copy.start_time = time.time()
+        return copy
+
+    def since(self, snapshot: RequestStats) -> RequestStats:
+        """What was recorded after ``snapshot`` was taken: exact counts and histograms.
+
+        The capacity search judges each load step on its own requests this way, while the run's
+        stats keep counting the whole run.
+        """
+        window = RequestStats()
+        window.start_time = snapshot.start_time
+        window.end_time = time.time()
+        for key, entry in self.entries.items():
+            _subtract_entry(window.entry(*key), entry, snapshot.entries.get(key))
+        _subtract_entry(window.total, self.total, snapshot.total)
+        for key, error in self.errors.items():
+            before = snapshot.errors.get(key)
+            n = error.occurrences - (before.occurrences if before else 0)
+            if n > 0:
+                window.errors[key] = StatsError(*key)
+                window.errors[key].occurrences = n
+        return window
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RequestStats:
         stats = cls()
@@ -199,3 +225,12 @@ class RequestStats:
                     item["msg"], item["traceback"], item.get("where", "")
                 )
             found_exc.count += item["count"]
+
+
+def _subtract_entry(into: StatsEntry, now: StatsEntry, before: StatsEntry | None) -> None:
+    if before is None:
+        into.merge(now)
+        return
+    into.histogram = now.histogram.subtract(before.histogram)
+    into.num_failures = now.num_failures - before.num_failures
+    into.total_content_length = now.total_content_length - before.total_content_length

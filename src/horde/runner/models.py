@@ -1,0 +1,110 @@
+"""Which load model a run uses, decided once from the options and the scenario.
+
+- closed model (default): ``-u`` users at ``-r`` per second (``LocalRunner``);
+- open model: ``--arrival-rate`` iterations per second (``ArrivalRateRunner``);
+- either one following a plan over time: ``--stages``, or a ``LoadShape`` in the scenario file.
+
+Precedence when several are given: ``--stages``, then ``--arrival-rate``, then the scenario's
+shape, then ``-u``/``-r``. Conflicts a user can cause are reported as one sentence before any
+load is sent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from horde.exceptions import ScenarioError
+from horde.scenario.shape import ARRIVAL_RATE, USERS, LoadShape
+
+if TYPE_CHECKING:
+    from horde.runner.environment import Environment
+    from horde.runner.shapes import ShapeDriver
+
+log = logging.getLogger("horde.runner")
+
+__all__ = ["LoadPlan", "build_runner", "choose_load_plan", "start_load"]
+
+
+@dataclass
+class LoadPlan:
+    """What to run: the model, and either a fixed target or a shape to follow."""
+
+    model: str  # USERS or ARRIVAL_RATE
+    users: int = 0
+    spawn_rate: float = 1.0
+    rate: float = 0.0
+    shape: LoadShape | None = None
+
+    def describe(self) -> str:
+        if self.shape is not None:
+            kind = "stages" if type(self.shape).__name__ == "StagesShape" else "load shape"
+            unit = "iterations/s" if self.model == ARRIVAL_RATE else "users"
+            return f"{kind} ({type(self.shape).__name__}, targets in {unit})"
+        if self.model == ARRIVAL_RATE:
+            return f"arrival rate {self.rate:g}/s"
+        return f"{self.users} users at {self.spawn_rate:g}/s"
+
+
+def choose_load_plan(environment: Environment, options: argparse.Namespace) -> LoadPlan:
+    from horde.runner.shapes import Stage, StagesShape
+
+    stages = getattr(options, "stages", None)
+    arrival = getattr(options, "arrival_rate", None)
+    if stages is not None:
+        model, plan = stages
+        if arrival is not None:
+            raise ScenarioError(
+                "--stages and --arrival-rate both set the load: give the rates in --stages "
+                "(e.g. '30s:50/s,1m:50/s')"
+            )
+        return LoadPlan(model, shape=StagesShape(plan, model))
+    if arrival is not None:
+        first, last = arrival
+        if first == last:
+            return LoadPlan(ARRIVAL_RATE, rate=first)
+        if not options.run_time:
+            raise ScenarioError(
+                f"--arrival-rate {first:g}/s..{last:g}/s ramps over the run time: add -t, "
+                "e.g. -t 2m"
+            )
+        shape = StagesShape([Stage(options.run_time, last)], ARRIVAL_RATE, start=first)
+        return LoadPlan(ARRIVAL_RATE, shape=shape)
+    shape_class = environment.shape_class
+    if shape_class is not None:
+        try:
+            shape = shape_class()
+        except Exception as exc:
+            raise ScenarioError(
+                f"cannot create load shape {shape_class.__name__}: {type(exc).__name__}: {exc}"
+            ) from None
+        return LoadPlan(shape.model, shape=shape)
+    return LoadPlan(USERS, users=int(options.users), spawn_rate=float(options.spawn_rate))
+
+
+def build_runner(environment: Environment, plan: LoadPlan, options: argparse.Namespace) -> Any:
+    """The runner for the plan's model (it sets itself as ``environment.runner``)."""
+    if plan.model == ARRIVAL_RATE:
+        from horde.runner.arrival_rate import ArrivalRateRunner
+
+        return ArrivalRateRunner(environment, getattr(options, "max_concurrency", None))
+    from horde.runner.local import LocalRunner
+
+    return LocalRunner(environment)
+
+
+def start_load(environment: Environment, runner: Any, plan: LoadPlan) -> ShapeDriver | None:
+    """Start the runner on the plan; returns the driver of a shape (stop it before the runner)."""
+    if plan.shape is not None:
+        from horde.runner.shapes import ShapeDriver
+
+        driver = ShapeDriver(environment, runner, plan.shape)
+        driver.start()
+        return driver
+    if plan.model == ARRIVAL_RATE:
+        runner.start(plan.rate)
+    else:
+        runner.start(plan.users, plan.spawn_rate)
+    return None

@@ -1,0 +1,165 @@
+"""Load that changes over time: ``--stages`` and ``LoadShape`` classes in a scenario file.
+
+A shape says what the load should be now; a ``ShapeDriver`` asks it a few times a second and
+re-targets the runner when the answer changes. The same driver steers a closed-model runner
+(target: users, with a spawn rate) and an open-model one (target: iterations/s, with a ramp), so
+``--stages "30s:100,1m:100,30s:0"`` and ``--stages "30s:100/s,1m:100/s,30s:0/s"`` share one code
+path. The driver also publishes the *planned* load, which the history rows carry beside the
+achieved one, so the UI and the report can draw both curves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from horde.options import parse_duration
+from horde.scenario.shape import ARRIVAL_RATE, USERS, LoadShape
+
+if TYPE_CHECKING:
+    from horde.runner.environment import Environment
+
+log = logging.getLogger("horde.runner")
+
+__all__ = ["ShapeDriver", "Stage", "StagesShape", "parse_stages"]
+
+# A change "at once" (a stage of 0 s, or a shape returning no rate) still needs a finite rate.
+INSTANT = 1e9
+TICK_SECONDS = 0.1
+
+
+@dataclass(frozen=True)
+class Stage:
+    duration: float  # seconds
+    target: float  # users, or iterations/s in the open model
+
+
+_STAGE = re.compile(r"^\s*([^:]+?)\s*:\s*(\d+(?:\.\d+)?)\s*(/s)?\s*$")
+
+
+def parse_stages(text: str) -> tuple[str, list[Stage]]:
+    """``"30s:100,1m:100,30s:0"`` (users) or ``"30s:50/s,1m:50/s"`` (arrival rate).
+
+    Returns the model and the stages; raises ``ValueError`` with a sentence for the user.
+    """
+    parts = [p for p in str(text).split(",") if p.strip()]
+    if not parts:
+        raise ValueError("--stages is empty: use e.g. '30s:100,1m:100,30s:0'")
+    stages: list[Stage] = []
+    kinds: set[bool] = set()
+    for part in parts:
+        match = _STAGE.match(part)
+        if not match:
+            raise ValueError(
+                f"invalid stage {part.strip()!r}: use DURATION:USERS (e.g. 30s:100) "
+                "or DURATION:RATE/s (e.g. 1m:200/s)"
+            )
+        duration = parse_duration(match.group(1))
+        kinds.add(bool(match.group(3)))
+        stages.append(Stage(duration, float(match.group(2))))
+    if len(kinds) > 1:
+        raise ValueError("--stages mixes users and rates: give every target as N or every as N/s")
+    model = ARRIVAL_RATE if kinds == {True} else USERS
+    if model == USERS:
+        for stage in stages:
+            if stage.target != int(stage.target):
+                raise ValueError(f"invalid stage target {stage.target:g}: users are whole")
+    return model, stages
+
+
+class StagesShape(LoadShape):
+    """Linear ramps between stage targets, k6's ``stages``: each stage moves from the previous
+    target (0 at the start) to its own over its duration; the run ends after the last one."""
+
+    def __init__(self, stages: list[Stage], model: str = USERS, start: float = 0.0) -> None:
+        super().__init__()
+        self.stages = stages
+        self.model = model  # type: ignore[misc]
+        self.start = start
+
+    @property
+    def duration(self) -> float:
+        return sum(s.duration for s in self.stages)
+
+    def _locate(self, t: float) -> tuple[float, Stage, float] | None:
+        """(stage start target, stage, seconds into it) at ``t``, None after the end."""
+        begin, previous = 0.0, self.start
+        for stage in self.stages:
+            if t < begin + stage.duration:
+                return previous, stage, t - begin
+            begin += stage.duration
+            previous = stage.target
+        return None
+
+    def planned(self, t: float) -> float | None:
+        found = self._locate(t)
+        if found is None:
+            return self.stages[-1].target if self.stages else None
+        previous, stage, into = found
+        return previous + (stage.target - previous) * (into / stage.duration)
+
+    def tick(self) -> tuple[float, float | None] | None:
+        found = self._locate(self.get_run_time())
+        if found is None:
+            return None
+        previous, stage, _ = found
+        change = abs(stage.target - previous)
+        if change == 0:
+            return stage.target, None
+        # The runner ramps itself, at the stage's slope, from wherever it is to the target.
+        return stage.target, change / stage.duration
+
+
+class ShapeDriver:
+    """Steers a runner from a shape; ends the run when the shape returns ``None``."""
+
+    def __init__(self, environment: Environment, runner: Any, shape: LoadShape) -> None:
+        self.environment = environment
+        self.runner = runner
+        self.shape = shape
+        self._task: asyncio.Task[None] | None = None
+        self._last: tuple[float, float | None] | None = None
+
+    def start(self) -> None:
+        self.shape.reset_time()
+        self._apply()
+        self._task = asyncio.get_running_loop().create_task(self._loop())
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        self.runner.planned = None
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(TICK_SECONDS)
+            if not self._apply():
+                return
+
+    def _apply(self) -> bool:
+        """One tick: re-target the runner if the shape changed its mind; False at the end."""
+        try:
+            wanted = self.shape.tick()
+        except Exception as exc:  # user code: record it, and end the run rather than hang
+            self.environment.stats.record_exception(exc, where=f"{type(self.shape).__name__}.tick")
+            self.environment.request_test_stop("the load shape raised an exception")
+            return False
+        if wanted is None:
+            self.environment.request_test_stop("the load shape ended")
+            return False
+        target, change = float(wanted[0]), wanted[1]
+        planned = self.shape.planned(self.shape.get_run_time())
+        self.runner.planned = target if planned is None else planned
+        if (target, change) != self._last:
+            self._last = (target, change)
+            rate = INSTANT if change is None or change <= 0 or math.isinf(change) else change
+            if self.shape.model == ARRIVAL_RATE:
+                self.runner.start(target, rate if rate != INSTANT else math.inf)
+            else:
+                self.runner.start(round(target), rate)
+        return True

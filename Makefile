@@ -55,6 +55,7 @@ bench-compare: setup
 	$(UV) sync --frozen --python $(PYTHON) --group bench
 	$(VENV)/bin/python bench/compare.py $(ARGS)
 	$(VENV)/bin/python bench/compare.py --realistic $(ARGS)
+	$(VENV)/bin/python bench/memory_compare.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache web/node_modules src/horde/web/static

@@ -19,6 +19,8 @@ USAGE = f"""horde {__version__}: load testing for web applications
 
 usage:
   horde run SCENARIO.py [UserClass ...] [options]   run a load test (see 'horde run --help')
+  horde capacity SCENARIO.py --slo 'p95<300ms'      find the most load the target takes
+                                                    within its SLO (see 'horde capacity --help')
   horde --version
 
 Locust-style invocations without 'run' work too: horde -f locustfile.py -H http://... --headless
@@ -33,16 +35,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args[0] in ("-V", "--version", "version"):
         print(f"horde {__version__}")
         return 0
-    if args[0] == "run":
+    capacity = args[0] == "capacity"
+    if args[0] in ("run", "capacity"):
         args = args[1:]
     try:
-        return _run(args)
+        return _run(args, capacity)
     except ScenarioError as exc:
         print(f"horde: error: {exc}", file=sys.stderr)
         return 2
 
 
-def _run(args: list[str]) -> int:
+def _run(args: list[str], capacity: bool = False) -> int:
     from horde.events import events
     from horde.options import find_scenario_argument, parse_run_options
     from horde.scenario.loader import load_scenario
@@ -50,7 +53,9 @@ def _run(args: list[str]) -> int:
     # Import the scenario first: it may add options through events.init_command_line_parser.
     named = find_scenario_argument(args)
     scenario = load_scenario(named) if named else None
-    options = parse_run_options(args, extend_parser=events.init_command_line_parser.fire)
+    options = parse_run_options(
+        args, extend_parser=events.init_command_line_parser.fire, capacity=capacity
+    )
     if scenario is None or Path(options.scenario).resolve() != scenario.path.resolve():
         scenario = load_scenario(options.scenario)
     logging.basicConfig(
@@ -61,6 +66,10 @@ def _run(args: list[str]) -> int:
     from horde.runner.session import prepare_environment, run_session
 
     environment = prepare_environment(options, scenario)
+    if capacity:
+        from horde.runner.capacity_session import run_capacity
+
+        return run_capacity(environment, options)
     return run_session(environment, options)
 
 

@@ -144,6 +144,41 @@ def _stages(value: Any) -> Any:
     return parse_stages(str(value))
 
 
+def _slo(value: Any) -> list[Any]:
+    """Thresholds from ``'p95<300ms,fail_ratio<1%'`` (or a list, from a config file)."""
+    from horde.runner.capacity import parse_slo
+
+    if isinstance(value, list):
+        return [t for item in value for t in (item if isinstance(item, list) else _slo(item))]
+    return parse_slo(str(value))
+
+
+def _positive_duration(name: str) -> Callable[[Any], float]:
+    def convert(value: Any) -> float:
+        seconds = parse_duration(value)
+        if seconds <= 0:
+            raise ValueError(f"invalid {name} {value!r}: it must be longer than 0 s")
+        return seconds
+
+    return convert
+
+
+def _percent(name: str) -> Callable[[Any], float]:
+    """``5%`` or ``0.05``: a fraction."""
+
+    def convert(value: Any) -> float:
+        text = str(value).strip()
+        try:
+            number = float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
+        except ValueError:
+            raise ValueError(f"invalid {name} {value!r}: use e.g. 5% or 0.05") from None
+        if not 0 < number < 1:
+            raise ValueError(f"invalid {name} {value!r}: it must be between 0 and 100%")
+        return number
+
+    return convert
+
+
 # name -> converter, for values that come from config files and the environment.
 CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "host": parse_host,
@@ -158,6 +193,14 @@ CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "arrival_rate": _arrival_rate,
     "max_concurrency": _positive_int("max concurrency"),
     "stages": _stages,
+    # Capacity search (horde capacity).
+    "slo": _slo,
+    "step_time": _positive_duration("step time"),
+    "settle_time": parse_duration,
+    "growth": _positive_float("growth"),
+    "precision": _percent("precision"),
+    "max_load": _positive_float("max load"),
+    "max_steps": _positive_int("max steps"),
     # Distributed runs (horde.distributed; Locust's flag names).
     "processes": _processes,
     "master_port": _non_negative_int("master port"),
@@ -237,10 +280,13 @@ class _Parser(argparse.ArgumentParser):
         raise ScenarioError(message)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(capacity: bool = False) -> argparse.ArgumentParser:
+    """The parser of ``horde run`` (or of ``horde capacity``, which adds the search's flags)."""
     parser = _Parser(
-        prog="horde run",
-        description="Run a load test described by a scenario file.",
+        prog="horde capacity" if capacity else "horde run",
+        description="Find the most load the target takes within its SLO."
+        if capacity
+        else "Run a load test described by a scenario file.",
         epilog="Settings can also come from horde.toml, [tool.horde] in pyproject.toml, "
         "and HORDE_* environment variables (e.g. HORDE_USERS=50).",
     )
@@ -364,8 +410,60 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-L", "--loglevel", help="DEBUG, INFO, WARNING (default) or ERROR")
     parser.add_argument("--config", help="config file (default: horde.toml or pyproject.toml)")
     _add_load_model_arguments(parser)
+    if capacity:
+        _add_capacity_arguments(parser)
     _add_distributed_arguments(parser)
     return parser
+
+
+def _add_capacity_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of ``horde capacity`` (see horde.runner.capacity for the search itself)."""
+    group = parser.add_argument_group(
+        "capacity search (start load: --arrival-rate RATE, or -u USERS for the closed model)"
+    )
+    group.add_argument(
+        "--slo",
+        action="append",
+        type=_typed(CONVERTERS["slo"]),
+        metavar="RULES",
+        help="what the target must meet at each step, e.g. 'p95<300ms,fail_ratio<1%%' (required)",
+    )
+    group.add_argument(
+        "--step-time",
+        type=_typed(CONVERTERS["step_time"]),
+        metavar="SECONDS",
+        help="how long each step is measured (default 20s)",
+    )
+    group.add_argument(
+        "--settle-time",
+        type=_typed(CONVERTERS["settle_time"]),
+        metavar="SECONDS",
+        help="how long each step runs before it is measured (default 5s)",
+    )
+    group.add_argument(
+        "--growth",
+        type=_typed(CONVERTERS["growth"]),
+        metavar="FACTOR",
+        help="load multiplier between steps while the SLO holds (default 1.5)",
+    )
+    group.add_argument(
+        "--precision",
+        type=_typed(CONVERTERS["precision"]),
+        metavar="PERCENT",
+        help="stop refining when the passing and failing loads are this close (default 5%%)",
+    )
+    group.add_argument(
+        "--max-load",
+        type=_typed(CONVERTERS["max_load"]),
+        metavar="LOAD",
+        help="never go above this load (iterations/s, or users)",
+    )
+    group.add_argument(
+        "--max-steps",
+        type=_typed(CONVERTERS["max_steps"]),
+        metavar="N",
+        help="stop after N steps (default 20)",
+    )
 
 
 def _add_load_model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -448,8 +546,8 @@ _RENAMES = {
 }
 
 
-def _normalise(settings: dict[str, Any], source: str) -> dict[str, Any]:
-    known = {a.dest for a in build_parser()._actions} | {"users", "host"}
+def _normalise(settings: dict[str, Any], source: str, capacity: bool = False) -> dict[str, Any]:
+    known = {a.dest for a in build_parser(capacity)._actions} | {"host"}
     out: dict[str, Any] = {}
     for key, value in settings.items():
         key = _RENAMES.get(key, key)
@@ -491,22 +589,28 @@ def parse_run_options(
     argv: Sequence[str],
     environ: dict[str, str] | None = None,
     extend_parser: Callable[..., Any] | None = None,
+    capacity: bool = False,
 ) -> argparse.Namespace:
-    """Parse ``horde run`` arguments merged with config and environment settings.
+    """Parse ``horde run`` (or ``horde capacity``) arguments merged with config and environment
+    settings.
 
     ``extend_parser(parser=...)`` may add scenario-specific options before parsing.
     """
     environ = dict(os.environ if environ is None else environ)
-    parser = build_parser()
+    parser = build_parser(capacity)
     if extend_parser is not None:
         extend_parser(parser=parser)
     options = parser.parse_args(list(argv))
+    from_config = _normalise(_config_file_settings(options.config), "config file", capacity)
+    from_env = _normalise(_env_settings(environ), "environment", capacity)
+    explicit = set(from_config) | set(from_env)
     merged = dict(DEFAULTS)
-    merged.update(_normalise(_config_file_settings(options.config), "config file"))
-    merged.update(_normalise(_env_settings(environ), "environment"))
+    merged.update(from_config)
+    merged.update(from_env)
     for key, value in vars(options).items():
         if value is not None:
             merged[key] = value
+            explicit.add(key)
     result = argparse.Namespace(**{a.dest: None for a in parser._actions if a.dest != "help"})
     for key, value in merged.items():
         setattr(result, key, value)
@@ -519,6 +623,7 @@ def parse_run_options(
     ):
         result.scenario = targets.pop(0)
     result.user_class_names = targets
+    result.explicit = explicit  # settings given anywhere, rather than defaults
     if not result.scenario:
         for candidate in ("locustfile.py", "horde_scenario.py"):
             if Path(candidate).exists():

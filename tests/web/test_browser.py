@@ -104,3 +104,37 @@ def test_html_report_opens_offline_with_charts(browser, tmp_path, counting_targe
                                       "cells => cells.map(c => c.textContent)")  # fmt: skip
     assert names == ["/", "second page"]
     page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
+
+
+def test_capacity_report_draws_load_against_throughput_and_latency(browser, tmp_path, queue_target):
+    server = queue_target(capacity=100)
+    scenario = tmp_path / "s.py"
+    scenario.write_text(
+        "from horde import HttpUser, task\n"
+        "class V(HttpUser):\n"
+        "    @task\n"
+        "    def t(self):\n"
+        "        self.client.get('/')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "horde", "capacity", str(scenario), "-H", server.url,
+         "--slo", "p95<100ms", "--arrival-rate", "50/s", "--growth", "2", "--step-time", "1s",
+         "--settle-time", "0.5s", "--max-steps", "4", "--only-summary", "--html", "report.html"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    page = browser.new_page(viewport={"width": 1300, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto((tmp_path / "report.html").as_uri())
+    page.wait_for_selector("#capacity-chart canvas")
+    assert page.locator("#capacity-chart canvas").evaluate(DRAWN_PIXELS) > 500
+    steps = page.eval_on_selector_all("#capacity-table tbody tr", "rows => rows.length")
+    assert steps == 4
+    headline = page.inner_text("#capacity-headline")
+    assert headline.startswith("capacity: ") and "the SLO broke at 200 iterations/s" in headline
+    # The load chart shows the planned load (dashed) beside the achieved one.
+    legend = page.inner_text("#charts")
+    assert "Planned" in legend and "Achieved" in legend
+    assert errors == []
+    page.screenshot(path=str(ARTIFACTS / "capacity-report.png"), full_page=True)

@@ -87,12 +87,70 @@ def _thresholds_html(verdicts: list[dict[str, Any]]) -> str:
     )
 
 
+def _capacity_html(capacity: dict[str, Any] | None) -> str:
+    """The search's answer, its steps, and a box for the chart drawn by charts.js."""
+    if not capacity:
+        return ""
+    rows = []
+    for s in capacity["steps"]:
+        verdict = "pass" if s["passed"] else "fail"
+        mark = " (capacity)" if s["load"] == capacity["max_load"] and s["passed"] else ""
+        broken = ", ".join(v["threshold"] for v in s["verdicts"] if not v["passed"])
+        cells = [
+            str(s["index"]), s["phase"], f"{s['load']:g}", f"{s['rps']:,.1f}",
+            f"{s['fail_ratio']:.2%}", _ms(s["p50"]), _ms(s["p95"]), _ms(s["p99"]), str(s["late"]),
+        ]  # fmt: skip
+        rows.append(
+            "<tr>"
+            + "".join(f'<td class="num">{html.escape(c)}</td>' for c in cells)
+            + f'<td class="{verdict}">{"met" if s["passed"] else "broken"}{mark}</td>'
+            + f"<td>{html.escape(broken)}</td></tr>"
+        )
+    head = "".join(
+        f'<th class="num">{h}</th>'
+        for h in ("#", "Phase", "Load", "req/s", "Failed", "p50", "p95", "p99", "Late")
+    )
+    return (
+        '<h2 class="section">Capacity search</h2>'
+        f'<p id="capacity-headline"><b>{html.escape(capacity["headline"])}</b><br>'
+        f"SLO: {html.escape(', '.join(capacity['slo']))}; search ended: "
+        f"{html.escape(capacity['reason'])}.</p>"
+        '<div id="capacity-chart"></div>'
+        f'<table class="data" id="capacity-table"><thead><tr>{head}<th>SLO</th><th>Broken by</th>'
+        f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _open_model_html(results: dict[str, Any] | None) -> str:
+    if not results:
+        return ""
+    service = results["service_time"]["total"]["percentiles"]
+    facts = [
+        ("Iterations due", f"{results['scheduled_iterations']:,}"),
+        ("Started", f"{results['started_iterations']:,}"),
+        ("Late (waited for a slot)", f"{results['late_iterations']:,}"),
+        ("Dropped", f"{results['dropped_iterations']:,}"),
+        ("Max start delay", f"{results['max_start_delay_ms']:,.1f} ms"),
+        ("Achieved rate", f"{results['achieved_rate']:,.1f}/s"),
+        ("Service time p50 / p95 / p99", f"{service['50']:.1f} / {service['95']:.1f} / "
+         f"{service['99']:.1f} ms"),
+        ("Max concurrency", f"{results['max_concurrency']:,}"),
+    ]  # fmt: skip
+    cells = "".join(f"<div><span>{k}</span><b>{html.escape(v)}</b></div>" for k, v in facts)
+    return (
+        '<h2 class="section">Open model</h2><p class="muted">Response times in this report are '
+        "counted from each iteration's planned start, so a slow server cannot hide its slowness "
+        "(no coordinated omission); the service time is from sending to the last byte.</p>"
+        f'<div class="facts" id="open-model">{cells}</div>'
+    )
+
+
 def render_report(environment: Environment, meta: dict[str, Any]) -> str:
     stats = environment.stats
     entries = stats.sorted_entries()
     history = [
-        {k: r[k] for k in ("timestamp", "rps", "fail_per_sec", "p50", "p95", "p99",
-                           "user_count", "requests")}
+        {k: r.get(k) for k in ("timestamp", "rps", "fail_per_sec", "p50", "p95", "p99",
+                               "user_count", "requests", "target", "achieved")}
         for r in stats.history.rows
     ]  # fmt: skip
     failures = sorted(stats.errors.values(), key=lambda e: -e.occurrences)
@@ -128,14 +186,20 @@ def render_report(environment: Environment, meta: dict[str, Any]) -> str:
         ("Scenario", html.escape(str(meta.get("scenario") or "-"))),
         ("Host", html.escape(str(meta.get("host") or "-"))),
         ("User classes", html.escape(", ".join(meta.get("user_classes") or []))),
-        ("Users (peak)", html.escape(str(meta.get("users") or "-"))),
+        (
+            "In flight (peak)" if meta.get("open_model") else "Users (peak)",
+            f"{max((r['user_count'] for r in history), default=0):,}",
+        ),
         ("Start", _when(meta.get("start_time"))),
         ("End", _when(meta.get("end_time"))),
         ("Duration", f"{duration:,.0f} s"),
         ("Ended because", html.escape(str(meta.get("stop_reason") or "-"))),
     ]
+    if meta.get("load_model"):
+        facts.insert(3, ("Load model", html.escape(str(meta["load_model"]))))
     facts_html = "".join(f"<div><span>{k}</span><b>{v}</b></div>" for k, v in facts)
     data = json.dumps(history).replace("</", "<\\/")
+    capacity = meta.get("capacity")
     page = string.Template(_read(Path(__file__).with_name("template.html")))
     return page.substitute(
         title_host=html.escape(str(meta.get("host") or "")),
@@ -144,6 +208,9 @@ def render_report(environment: Environment, meta: dict[str, Any]) -> str:
         version=__version__,
         facts=facts_html,
         thresholds=_thresholds_html(meta.get("thresholds") or []),
+        capacity=_capacity_html(capacity),
+        capacity_data=json.dumps(capacity).replace("</", "<\\/") if capacity else "null",
+        open_model=_open_model_html(meta.get("open_model")),
         stats_rows=_stats_rows(entries),
         total_row=_stats_rows([stats.total]),
         percentile_head=percentile_head,

@@ -242,6 +242,11 @@ class ArrivalRateRunner:
         return len(self._tasks)
 
     @property
+    def pending(self) -> int:
+        """Iterations started and not finished, plus those waiting for a free slot."""
+        return len(self._tasks) + len(self._backlog)
+
+    @property
     def target_user_count(self) -> int:
         return self.max_concurrency
 
@@ -532,6 +537,7 @@ class ArrivalRateRunner:
             row["target_rate"] = self.current_rate if running else 0.0
             row["target"] = self.planned if self.planned is not None else row["target_rate"]
             row["iterations"] = counts[1] - last[1]
+            row["achieved"] = row["iterations"] / row["seconds"] if row["seconds"] else 0.0
             row["late_iterations"] = counts[2] - last[2]
             row["dropped_iterations"] = counts[3] - last[3]
             row["in_flight"] = in_flight

@@ -216,6 +216,7 @@ class LocalRunner:
         stats.tick(now, self.user_count)
         rows = stats.history.rows
         if rows:
+            rows[-1]["achieved"] = float(rows[-1]["user_count"])
             rows[-1]["target"] = (
                 self.planned if self.planned is not None else float(self.target_user_count)
             )

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import signal
 import time
+from typing import Any
 
 from horde.exceptions import ScenarioError
 from horde.runner.blockwatch import BlockWatch
@@ -23,7 +24,12 @@ from horde.scenario.tasks import all_tags, apply_tag_filter
 
 log = logging.getLogger("horde")
 
-__all__ = ["prepare_environment", "run_session"]
+__all__ = [
+    "install_stop_signals",
+    "prepare_environment",
+    "remove_stop_signals",
+    "run_session",
+]
 
 
 def prepare_environment(
@@ -105,20 +111,7 @@ async def _headless(environment: Environment, options: argparse.Namespace) -> in
     runner = build_runner(environment, plan, options)
     watch = BlockWatch()
     watch.start(loop)
-    interrupts = 0
-
-    def on_signal(name: str) -> None:
-        nonlocal interrupts
-        interrupts += 1
-        if interrupts == 1:
-            environment.request_test_stop(f"interrupted ({name})")
-        else:
-            # A second Ctrl-C: do not wait for users to finish their tasks.
-            environment.stop_timeout = 0
-            runner.stop_users_now()
-
-    for sig, name in ((signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "SIGTERM")):
-        loop.add_signal_handler(sig, on_signal, name)
+    install_stop_signals(loop, environment, runner)
     console = Console(environment, options)
     started = time.time()
     environment.events.init.fire(environment=environment, runner=runner)
@@ -133,8 +126,32 @@ async def _headless(environment: Environment, options: argparse.Namespace) -> in
     await runner.stop()
     console.stop()
     watch.stop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.remove_signal_handler(sig)
+    remove_stop_signals(loop)
     meta = run_meta(environment, options, started, time.time())
     meta["load_model"] = plan.describe()
     return conclude(environment, options, meta, console)
+
+
+def install_stop_signals(
+    loop: asyncio.AbstractEventLoop, environment: Environment, runner: Any
+) -> None:
+    """Ctrl-C or SIGTERM ends the run cleanly (results are still written); a second Ctrl-C
+    stops users at their next request instead of after their task."""
+    interrupts = 0
+
+    def on_signal(name: str) -> None:
+        nonlocal interrupts
+        interrupts += 1
+        if interrupts == 1:
+            environment.request_test_stop(f"interrupted ({name})")
+        else:
+            environment.stop_timeout = 0
+            runner.stop_users_now()
+
+    for sig, name in ((signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "SIGTERM")):
+        loop.add_signal_handler(sig, on_signal, name)
+
+
+def remove_stop_signals(loop: asyncio.AbstractEventLoop) -> None:
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.remove_signal_handler(sig)

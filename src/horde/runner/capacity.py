@@ -1,0 +1,374 @@
+"""Capacity search: the most load an application takes while it still meets its latency goal.
+
+The search drives a runner (either model) through load steps. Each step first settles (the
+runner reaches the load, queues left by the step before drain), then is measured on its own
+requests only (a window of the run's stats), and passes when every SLO threshold holds in it.
+
+1. Ramp: multiply the load by ``growth`` after each passing step.
+2. Confirm: the first step that breaks the SLO is run once more; a single bad step can be a
+   hiccup (a GC pause, a cron job), so the ramp only stops when the SLO breaks twice at the same
+   load. If the second try passes, the ramp goes on.
+3. Refine: bisect between the highest passing load and the lowest failing one until they are
+   within ``precision`` of each other.
+
+After a broken step of the open model, no iteration starts until those in flight have finished:
+an overloaded server holds a queue that a lower load drains only slowly, and it would fail the
+next step for the step before's sake.
+
+The answer is the highest passing load, with the throughput it achieved; the steps table and the
+throughput/latency-against-load chart (in the HTML report) show the knee. A search also ends at
+``max_load``, after ``max_steps``, or when the user interrupts it; what was measured so far is
+reported either way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from horde.scenario.shape import ARRIVAL_RATE, USERS
+from horde.thresholds import Threshold, evaluate
+
+if TYPE_CHECKING:
+    from horde.runner.environment import Environment
+
+log = logging.getLogger("horde.capacity")
+
+# The open model's queue test: iterations in flight may grow over a step by this share of the
+# iterations started in it (or by this many, for short steps at low rates) and still count as
+# kept up with; jitter of arrivals and latency stays well within both.
+QUEUE_GROWTH_RATIO = 0.02
+QUEUE_GROWTH_MIN = 10
+
+__all__ = ["CapacityResult", "CapacitySearch", "CapacitySettings", "Step", "parse_slo"]
+
+
+def parse_slo(text: str) -> list[Threshold]:
+    """``"p95<300ms,fail_ratio<1%"``: thresholds separated by commas (or ';')."""
+    from horde.thresholds import parse_threshold
+
+    parts = [p for p in text.replace(";", ",").split(",") if p.strip()]
+    if not parts:
+        raise ValueError("--slo is empty: use e.g. 'p95<300ms,fail_ratio<1%'")
+    return [parse_threshold(p) for p in parts]
+
+
+@dataclass
+class CapacitySettings:
+    model: str = ARRIVAL_RATE  # or USERS
+    start: float = 10.0  # iterations/s, or users
+    growth: float = 1.5
+    step_time: float = 20.0  # measured part of each step, seconds
+    settle_time: float = 5.0  # before measuring, seconds
+    precision: float = 0.05  # stop refining when bad/good - 1 is at most this
+    max_load: float | None = None
+    max_steps: int = 20
+    spawn_rate: float = 100.0  # closed model: users started per second between steps
+
+    def check(self) -> None:
+        if not self.start > 0:
+            raise ValueError("the start load of a capacity search must be greater than 0")
+        if not self.growth > 1:
+            raise ValueError("--growth must be greater than 1, e.g. 1.5")
+        if not 0 < self.precision < 1:
+            raise ValueError("--precision must be between 0 and 100%, e.g. 5%")
+        if self.max_load is not None and self.max_load < self.start:
+            raise ValueError("--max-load is below the start load")
+        if self.max_steps < 1:
+            raise ValueError("--max-steps must be at least 1")
+
+
+@dataclass
+class Step:
+    index: int
+    phase: str  # ramp, confirm, refine
+    load: float  # iterations/s or users, as planned
+    passed: bool
+    seconds: float
+    requests: int
+    failures: int
+    rps: float
+    fail_ratio: float
+    p50: float
+    p95: float
+    p99: float
+    avg: float
+    in_flight: int  # users (closed model) or iterations in flight at the end of the step
+    late: int = 0
+    dropped: int = 0
+    verdicts: list[dict[str, Any]] = field(default_factory=list)
+    started_at: float = 0.0
+
+
+@dataclass
+class CapacityResult:
+    model: str
+    slo: list[str]
+    steps: list[Step]
+    reason: str
+
+    @property
+    def best(self) -> Step | None:
+        passing = [s for s in self.steps if s.passed]
+        return max(passing, key=lambda s: s.load) if passing else None
+
+    @property
+    def knee(self) -> Step | None:
+        """The lowest load above the answer at which the SLO broke."""
+        best = self.best
+        failing = [s for s in self.steps if not s.passed and (best is None or s.load > best.load)]
+        return min(failing, key=lambda s: s.load) if failing else None
+
+    @property
+    def unit(self) -> str:
+        return "iterations/s" if self.model == ARRIVAL_RATE else "users"
+
+    def headline(self) -> str:
+        best, knee = self.best, self.knee
+        if best is None:
+            first = self.steps[0].load if self.steps else 0
+            return f"no load met the SLO, not even the first step ({_fmt(first)} {self.unit})"
+        text = (
+            f"capacity: {_fmt(best.load)} {self.unit} "
+            f"({best.rps:.1f} requests/s, p95 {best.p95:.0f} ms, {best.fail_ratio:.2%} failed)"
+        )
+        if knee is not None:
+            text += f"; the SLO broke at {_fmt(knee.load)} {self.unit}"
+        else:
+            text += "; the SLO never broke (" + self.reason + ")"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        best, knee = self.best, self.knee
+        return {
+            "model": self.model,
+            "unit": self.unit,
+            "slo": self.slo,
+            "reason": self.reason,
+            "max_load": best.load if best else None,
+            "max_rps": best.rps if best else None,
+            "knee_load": knee.load if knee else None,
+            "headline": self.headline(),
+            "steps": [asdict(s) for s in self.steps],
+        }
+
+
+def _fmt(load: float) -> str:
+    return f"{load:.0f}" if load >= 10 else f"{load:.3g}"
+
+
+class CapacitySearch:
+    """Runs the search on ``runner`` (started and stopped by the caller's session)."""
+
+    def __init__(
+        self,
+        environment: Environment,
+        runner: Any,
+        slo: list[Threshold],
+        settings: CapacitySettings,
+        on_step: Any = None,
+    ) -> None:
+        settings.check()
+        self.environment = environment
+        self.runner = runner
+        self.slo = slo
+        self.settings = settings
+        self.on_step = on_step
+        self.steps: list[Step] = []
+        self.current_load: float | None = None
+
+    async def run(self) -> CapacityResult:
+        s = self.settings
+        good: float | None = None
+        bad: float | None = None
+        load, phase = self._round(s.start), "ramp"
+        reason = "max steps reached"
+        while len(self.steps) < s.max_steps:
+            step = await self._measure(load, phase)
+            if step is None:
+                reason = self.environment.stop_reason or "stopped"
+                break
+            self.steps.append(step)
+            log.info("step %d (%s): load %s -> %s", step.index, phase, load, step.passed)
+            if self.on_step is not None:
+                self.on_step(step)
+            if step.passed:
+                good = load if good is None else max(good, load)
+                if phase == "confirm":
+                    phase = "ramp"  # the break was a hiccup: keep ramping
+            elif phase == "ramp":
+                phase = "confirm"
+                continue  # same load again
+            else:
+                bad = load if bad is None else min(bad, load)
+                phase = "refine"
+            if bad is None:
+                if s.max_load is not None and load >= s.max_load:
+                    reason = "max load reached"
+                    break
+                following = load * s.growth
+                if s.max_load is not None:
+                    following = min(following, s.max_load)
+                load = self._round(following)
+                continue
+            if good is None:
+                reason = "the SLO broke at the start load"
+                break
+            if bad / good - 1 <= s.precision:
+                reason = "refined to the precision asked for"
+                break
+            middle = self._round((good + bad) / 2)
+            if middle in (good, bad):  # whole users: nothing left between them
+                reason = "refined to a single user"
+                break
+            load = middle
+        else:
+            reason = "max steps reached"
+        self.current_load = None
+        return CapacityResult(
+            self.settings.model, [t.expression for t in self.slo], self.steps, reason
+        )
+
+    def _round(self, load: float) -> float:
+        if self.settings.model == USERS:
+            return float(max(1, round(load)))
+        # Rates to three significant figures or so: 507/s, 42.2/s, 3.16/s.
+        digits = 0 if load >= 100 else 1 if load >= 10 else 2
+        return round(load, digits) or round(load, 3)
+
+    async def _measure(self, load: float, phase: str) -> Step | None:
+        """Settle at ``load``, then measure it; None when the run was told to stop."""
+        s, runner, env = self.settings, self.runner, self.environment
+        # An overloaded server holds a queue that would spill into the next step's figures (a
+        # load below capacity drains it only slowly): pause until it has answered.
+        after_overload = self.steps and not self.steps[-1].passed
+        if after_overload and s.model == ARRIVAL_RATE and await self._drain():
+            return None
+        self.current_load = load
+        runner.planned = load
+        settle = s.settle_time
+        if s.model == USERS:
+            change = abs(load - runner.user_count)
+            runner.start(int(load), s.spawn_rate)
+            settle += change / s.spawn_rate
+        else:
+            runner.start(load)
+        if await self._wait(settle):
+            return None
+        snapshot = env.stats.snapshot()
+        late0, dropped0 = getattr(runner, "late", 0), getattr(runner, "dropped", 0)
+        pending0, started0 = getattr(runner, "pending", 0), getattr(runner, "started", 0)
+        started = time.time()
+        if await self._wait(s.step_time):
+            return None
+        window = env.stats.since(snapshot)
+        total = window.total
+        verdicts = evaluate(self.slo, window)
+        late = getattr(runner, "late", 0) - late0
+        dropped = getattr(runner, "dropped", 0) - dropped0
+        seconds = max(time.time() - started, 1e-9)
+        percentiles = total.get_response_time_percentiles([0.5, 0.95, 0.99])
+        passed = all(v["passed"] for v in verdicts) and total.num_requests > 0
+        if s.model == ARRIVAL_RATE:
+            verdicts += self._open_model_verdicts(
+                dropped,
+                getattr(runner, "pending", 0) - pending0,
+                getattr(runner, "started", 0) - started0,
+            )
+            passed = passed and all(v["passed"] for v in verdicts)
+        return Step(
+            index=len(self.steps) + 1,
+            phase=phase,
+            load=load,
+            passed=passed,
+            seconds=seconds,
+            requests=total.num_requests,
+            failures=total.num_failures,
+            rps=total.num_requests / seconds,
+            fail_ratio=total.fail_ratio,
+            p50=percentiles[0],
+            p95=percentiles[1],
+            p99=percentiles[2],
+            avg=total.avg_response_time,
+            in_flight=runner.user_count,
+            late=late,
+            dropped=dropped,
+            verdicts=verdicts,
+            started_at=started,
+        )
+
+    @staticmethod
+    def _open_model_verdicts(dropped: int, growth: int, started: int) -> list[dict[str, Any]]:
+        """What the open model adds to the SLO: the load was delivered and was kept up with.
+
+        A server just above its capacity answers every request, but its queue grows; over a
+        short step the latency goal may still hold. Iterations in flight then grow with time
+        (started minus finished), which is measured exactly, whatever the latency.
+        """
+        allowed = max(QUEUE_GROWTH_MIN, QUEUE_GROWTH_RATIO * started)
+        return [
+            {
+                "threshold": "no dropped iterations",
+                "row": None,
+                "measured": float(dropped),
+                "unit": "",
+                "passed": dropped == 0,
+            },
+            {
+                "threshold": f"iterations in flight grew by <= {allowed:.0f}",
+                "row": None,
+                "measured": float(growth),
+                "unit": "",
+                "passed": growth <= allowed,
+            },
+        ]
+
+    async def _drain(self) -> bool:
+        """Stop starting iterations until those in flight are done (bounded); True on stop."""
+        runner = self.runner
+        runner.planned = 0.0
+        runner.start(0.0)
+        limit = time.monotonic() + max(30.0, 2 * self.settings.step_time)
+        while runner.user_count and time.monotonic() < limit:
+            if await self._wait(0.1):
+                return True
+        return False
+
+    async def _wait(self, seconds: float) -> bool:
+        """Sleep, or return True at once when the run is told to stop."""
+        if seconds <= 0:
+            return self.environment.test_stop_event.is_set()
+        try:
+            await asyncio.wait_for(self.environment.test_stop_event.wait(), timeout=seconds)
+        except TimeoutError:
+            return False
+        return True
+
+
+def steps_table(result: CapacityResult) -> Any:
+    from rich.table import Table
+
+    table = Table(title=f"Capacity search ({result.unit})", title_justify="left")
+    for column in ("#", "Phase", "Load", "req/s", "Failures", "p50", "p95", "p99", "Late", "SLO"):
+        table.add_column(column, justify="left" if column in ("Phase", "SLO") else "right")
+    best = result.best
+    for s in result.steps:
+        verdict = "[green]met[/]" if s.passed else "[red]broken[/]"
+        if best is not None and s is best:
+            verdict += " [bold]<- capacity[/]"
+        table.add_row(
+            str(s.index),
+            s.phase,
+            _fmt(s.load),
+            f"{s.rps:.1f}",
+            f"{s.fail_ratio:.2%}",
+            f"{s.p50:.0f}",
+            f"{s.p95:.0f}",
+            f"{s.p99:.0f}",
+            str(s.late),
+            verdict,
+        )
+    return table

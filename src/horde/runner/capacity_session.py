@@ -1,0 +1,123 @@
+"""``horde capacity``: a capacity search from the command line, in one process.
+
+Like a headless run (same console, Ctrl-C handling, files and thresholds), with the search
+driving the runner instead of a fixed target; the steps table and the headline answer are
+printed after the summary, and the JSON and HTML report carry them (``meta.capacity``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+
+from horde.exceptions import ScenarioError
+from horde.runner.blockwatch import BlockWatch
+from horde.runner.capacity import CapacityResult, CapacitySearch, CapacitySettings, Step
+from horde.runner.conclusion import conclude, run_meta
+from horde.runner.environment import Environment
+from horde.runner.session import install_stop_signals, remove_stop_signals
+from horde.scenario.shape import ARRIVAL_RATE, USERS
+
+__all__ = ["capacity_settings", "run_capacity"]
+
+
+def capacity_settings(options: argparse.Namespace) -> CapacitySettings:
+    """The search's settings from the options; a user's mistake is one sentence."""
+    if not options.slo:
+        raise ScenarioError("horde capacity needs --slo, e.g. --slo 'p95<300ms,fail_ratio<1%'")
+    # Repeated --slo flags each give a list.
+    options.slo = [t for item in options.slo for t in (item if isinstance(item, list) else [item])]
+    if options.stages is not None:
+        raise ScenarioError("horde capacity chooses the load itself: drop --stages")
+    if options.arrival_rate is not None:
+        first, last = options.arrival_rate
+        if first != last:
+            raise ScenarioError("give horde capacity one start rate, e.g. --arrival-rate 10/s")
+        model, start = ARRIVAL_RATE, first
+    elif "users" in options.explicit:
+        model, start = USERS, float(options.users)
+    else:
+        model, start = ARRIVAL_RATE, 10.0
+    settings = CapacitySettings(model=model, start=start, spawn_rate=float(options.spawn_rate))
+    for name in ("growth", "step_time", "settle_time", "precision", "max_load", "max_steps"):
+        value = getattr(options, name, None)
+        if value is not None:
+            setattr(settings, name, value)
+    if "spawn_rate" not in options.explicit:
+        settings.spawn_rate = 100.0  # steps should not spend their time ramping
+    try:
+        settings.check()
+    except ValueError as exc:
+        raise ScenarioError(str(exc)) from None
+    return settings
+
+
+def run_capacity(environment: Environment, options: argparse.Namespace) -> int:
+    import uvloop
+
+    settings = capacity_settings(options)
+    return uvloop.run(_capacity(environment, options, settings))
+
+
+async def _capacity(
+    environment: Environment, options: argparse.Namespace, settings: CapacitySettings
+) -> int:
+    from horde.console import Console
+    from horde.runner.capacity import steps_table
+
+    loop = asyncio.get_running_loop()
+    if settings.model == ARRIVAL_RATE:
+        from horde.runner.arrival_rate import ArrivalRateRunner
+
+        runner = ArrivalRateRunner(environment, options.max_concurrency)
+    else:
+        from horde.runner.local import LocalRunner
+
+        runner = LocalRunner(environment)
+    watch = BlockWatch()
+    watch.start(loop)
+    install_stop_signals(loop, environment, runner)
+    if options.run_time:
+        loop.call_later(options.run_time, environment.request_test_stop, "run time reached")
+    console = Console(environment, options)
+    unit = "iterations/s" if settings.model == ARRIVAL_RATE else "users"
+
+    def on_step(step: Step) -> None:
+        verdict = "met" if step.passed else "broken"
+        print(
+            f"step {step.index} ({step.phase}): {step.load:g} {unit} -> {step.rps:.1f} req/s, "
+            f"p95 {step.p95:.0f} ms, {step.fail_ratio:.2%} failed: SLO {verdict}",
+            file=sys.stderr,
+        )
+
+    slo = options.slo
+    search = CapacitySearch(environment, runner, slo, settings, on_step=on_step)
+    started = time.time()
+    environment.events.init.fire(environment=environment, runner=runner)
+    print(
+        f"capacity search: {unit} from {settings.start:g}, x{settings.growth:g} per step, "
+        f"{settings.settle_time:g}s settle + {settings.step_time:g}s measured, SLO "
+        + ", ".join(t.expression for t in slo),
+        file=sys.stderr,
+    )
+    if not options.only_summary:
+        console.start(loop)
+    result: CapacityResult = await search.run()
+    environment.request_test_stop(f"capacity search ended: {result.reason}")
+    await runner.stop()
+    console.stop()
+    watch.stop()
+    remove_stop_signals(loop)
+    meta = run_meta(environment, options, started, time.time())
+    meta["load_model"] = f"capacity search ({unit})"
+    meta["capacity"] = result.to_dict()
+    from rich.console import Group
+    from rich.text import Text
+
+    extra = Group(steps_table(result), Text(result.headline(), style="bold"))
+    code = conclude(environment, options, meta, console, extra)
+    if result.best is None:
+        return code or 1
+    return code

@@ -203,3 +203,50 @@ def test_quitting_writes_the_files(tmp_path, counting_target):
     assert "Summary" in out
     assert (tmp_path / "out" / "run_stats.csv").exists()
     assert "uPlot" in (tmp_path / "out" / "report.html").read_text()
+
+
+def test_the_open_model_and_stages_from_the_api(web_run, counting_target):
+    # Open model: a rate, re-targeted while it runs; the counters are in /stats/requests.
+    status, body, _ = swarm(web_run, load_model="arrival_rate", arrival_rate="40/s")
+    assert status == 200, body
+    data = wait_for(lambda: (s := stats(web_run))["total_rps"] > 0 and s)
+    assert data["load_model"] == "arrival_rate"
+    assert data["arrival_rate"] == pytest.approx(40)
+    status, body, _ = swarm(web_run, load_model="users")
+    assert status == 400 and "stop the running test" in body
+    assert swarm(web_run, load_model="arrival_rate", arrival_rate="80")[0] == 200
+    assert stats(web_run)["arrival_rate"] == pytest.approx(80)
+    assert call(web_run.url + "/stop", "POST", {}, {"X-Horde-Token": web_run.token})[0] == 200
+    results = json.loads(call(web_run.url + "/stats/json")[1])
+    assert results["meta"]["load_model"] == "arrival rate 80/s"
+    assert results["total"]["num_requests"] > 0
+
+    # Stages: the test ends by itself after the last stage, and the UI stays up.
+    status, body, _ = swarm(web_run, load_model="stages", stages="1s:4,1s:4")
+    assert status == 200, body
+    assert stats(web_run)["load_model"] == "stages"
+    status, body, _ = swarm(web_run, user_count="9")
+    assert status == 400 and "follows stages" in body
+    wait_for(lambda: stats(web_run)["state"] == "stopped", timeout=10)
+    rows = json.loads(call(web_run.url + "/stats/history")[1])["rows"]
+    assert {r["target"] for r in rows} & {2.0, 4.0}
+    assert max(r["user_count"] for r in rows) == 4
+    assert web_run.process.poll() is None
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"load_model": "bursty"}, "load_model must be one of"),
+        ({"load_model": "arrival_rate", "arrival_rate": "lots"}, "invalid arrival rate"),
+        ({"load_model": "stages", "stages": "1s:4,2s"}, "invalid stage"),
+        (
+            {"load_model": "arrival_rate", "arrival_rate": "5", "max_concurrency": "0"},
+            "max_concurrency must be between",
+        ),
+    ],
+)
+def test_bad_load_model_input_is_a_clear_400(web_run, fields, message):
+    status, body, _ = swarm(web_run, **fields)
+    assert status == 400
+    assert message in json.loads(body)["message"]

@@ -138,3 +138,44 @@ def test_capacity_report_draws_load_against_throughput_and_latency(browser, tmp_
     assert "Planned" in legend and "Achieved" in legend
     assert errors == []
     page.screenshot(path=str(ARTIFACTS / "capacity-report.png"), full_page=True)
+
+
+def test_choosing_the_open_model_in_the_start_form(web_run, browser):
+    page = browser.new_page(viewport={"width": 1300, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(web_run.url)
+    # Only the chosen model's fields are shown (and sent).
+    assert page.is_visible("#start-form input[name=user_count]")
+    assert not page.is_visible("#start-form input[name=arrival_rate]")
+    page.select_option("#load-model", "arrival_rate")
+    assert not page.is_visible("#start-form input[name=user_count]")
+    page.fill("#start-form input[name=arrival_rate]", "50/s")
+    page.click("#start-form button[type=submit]")
+    page.wait_for_function(
+        "() => document.querySelector('#status-users-label').textContent === 'In flight'",
+        timeout=10000,
+    )
+    page.wait_for_function(
+        "() => parseFloat(document.querySelector('#status-rps').textContent) > 20",
+        timeout=15000,
+    )
+    # Edit: the open model's form asks for a rate.
+    page.click("#edit-button")
+    assert page.is_visible("#edit-form input[name=arrival_rate]")
+    assert not page.is_visible("#edit-form input[name=user_count]")
+    page.fill("#edit-form input[name=arrival_rate]", "100/s")
+    page.click("#edit-form button[type=submit]")
+    page.wait_for_function(
+        "() => parseFloat(document.querySelector('#status-rps').textContent) > 60",
+        timeout=20000,
+    )
+    page.click("button[data-tab=charts]")
+    page.wait_for_timeout(2500)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "web-open-model.png"), full_page=True)
+    page.click("#stop-button")
+    page.wait_for_function(
+        "() => document.querySelector('#status-state').textContent === 'stopped'", timeout=15000
+    )
+    assert errors == []

@@ -117,10 +117,19 @@ class StagesShape(LoadShape):
 class ShapeDriver:
     """Steers a runner from a shape; ends the run when the shape returns ``None``."""
 
-    def __init__(self, environment: Environment, runner: Any, shape: LoadShape) -> None:
+    def __init__(
+        self,
+        environment: Environment,
+        runner: Any,
+        shape: LoadShape,
+        on_end: Callable[[str], Any] | None = None,
+    ) -> None:
         self.environment = environment
         self.runner = runner
         self.shape = shape
+        # What ends the test when the shape is done: the whole run from the command line; in
+        # the web UI, only the test (the UI stays up for the next one).
+        self.on_end = on_end or environment.request_test_stop
         self._task: asyncio.Task[None] | None = None
         self._last: tuple[float, float | None] | None = None
 
@@ -147,10 +156,10 @@ class ShapeDriver:
             wanted = self.shape.tick()
         except Exception as exc:  # user code: record it, and end the run rather than hang
             self.environment.stats.record_exception(exc, where=f"{type(self.shape).__name__}.tick")
-            self.environment.request_test_stop("the load shape raised an exception")
+            self.on_end("the load shape raised an exception")
             return False
         if wanted is None:
-            self.environment.request_test_stop("the load shape ended")
+            self.on_end("the load shape ended")
             return False
         target, change = float(wanted[0]), wanted[1]
         planned = self.shape.planned(self.shape.get_run_time())

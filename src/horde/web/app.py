@@ -19,10 +19,12 @@ from aiohttp import web
 from horde import __version__
 from horde.runner.environment import Environment
 from horde.runner.local import LocalRunner, RunnerState
+from horde.runner.shapes import ShapeDriver
+from horde.scenario.shape import ARRIVAL_RATE, USERS
 from horde.scenario.tasks import all_tags
 from horde.stats.csv_export import exceptions_csv, failures_csv, stats_csv, stats_history_csv
 from horde.stats.json_export import stats_requests_payload, stats_to_json
-from horde.web.forms import FormError, parse_swarm
+from horde.web.forms import FormError, SwarmRequest, parse_swarm
 from horde.web.openapi import openapi_document
 from horde.web.security import WebSecurity, control
 
@@ -35,12 +37,19 @@ __all__ = ["WebUI", "build_app"]
 class WebUI:
     """State of the UI: the runner it drives and the timer of a test started with a run time."""
 
-    def __init__(self, environment: Environment, runner: LocalRunner, security: WebSecurity):
+    def __init__(self, environment: Environment, runner: Any, security: WebSecurity):
         self.environment = environment
+        # Replaced by a runner of the other model when a test of the other model is started.
         self.runner = runner
         self.security = security
         self.run_time_timer: asyncio.TimerHandle | None = None
+        self.driver: ShapeDriver | None = None
         self.meta: dict[str, Any] = {}
+
+    @property
+    def model(self) -> str:
+        """The load model of the current runner: users (closed) or arrival_rate (open)."""
+        return ARRIVAL_RATE if hasattr(self.runner, "service_stats") else USERS
 
     # Pages -----------------------------------------------------------------------------------
     async def index(self, request: web.Request) -> web.Response:
@@ -73,6 +82,11 @@ class WebUI:
             self.environment.stats, runner.user_count, runner.state.value
         )
         payload["target_user_count"] = runner.target_user_count
+        payload["load_model"] = "stages" if self.driver is not None else self.model
+        if self.model == ARRIVAL_RATE:
+            payload["arrival_rate"] = runner.current_rate
+            payload["late_iterations"] = runner.late
+            payload["dropped_iterations"] = runner.dropped
         payload["host"] = self.environment.host
         payload["user_classes_count"] = runner.user_classes_count
         payload["exceptions_count"] = sum(
@@ -138,15 +152,35 @@ class WebUI:
             env.host = form.host
         elif not env.host and not _class_host(env):
             return _bad("host is required: no host was given with -H or on the user classes")
+        starting = self.runner.state in (RunnerState.READY, RunnerState.STOPPED)
+        problem = self._choose_runner(form, starting)
+        if problem:
+            return _bad(problem)
         if self.run_time_timer is not None:
             self.run_time_timer.cancel()
             self.run_time_timer = None
-        starting = self.runner.state in (RunnerState.READY, RunnerState.STOPPED)
-        self.runner.start(form.user_count, form.spawn_rate)
         if starting:
             self.meta = {"start_time": time.time(), "users": form.user_count}
-        self.meta["users"] = max(self.meta.get("users", 0), form.user_count)
-        self.meta["spawn_rate"] = form.spawn_rate
+        if form.stages is not None:
+            from horde.runner.shapes import ShapeDriver, StagesShape
+
+            model, stages = form.stages
+            loop = asyncio.get_running_loop()
+            self.driver = ShapeDriver(
+                env,
+                self.runner,
+                StagesShape(stages, model),
+                on_end=lambda reason: loop.create_task(self._stop(reason)),
+            )
+            self.driver.start()
+            self.meta["load_model"] = f"stages {self._stages_text(form)}"
+        elif form.load_model == ARRIVAL_RATE:
+            self.runner.start(form.arrival_rate)
+            self.meta["load_model"] = f"arrival rate {form.arrival_rate:g}/s"
+        else:
+            self.runner.start(form.user_count, form.spawn_rate)
+            self.meta["users"] = max(self.meta.get("users", 0), form.user_count)
+            self.meta["spawn_rate"] = form.spawn_rate
         if form.run_time:
             loop = asyncio.get_running_loop()
             self.run_time_timer = loop.call_later(
@@ -164,11 +198,49 @@ class WebUI:
         self.environment.stats.reset()
         return web.json_response({"success": True, "message": "Statistics reset"})
 
-    async def _stop(self, reason: str) -> None:
+    def _choose_runner(self, form: SwarmRequest, starting: bool) -> str | None:
+        """Make the runner match the form's model; a sentence when that cannot be done now."""
+        model = form.stages[0] if form.stages is not None else form.load_model
+        distributed = hasattr(self.runner, "workers_info")
+        if distributed and (model != USERS or form.stages is not None):
+            return (
+                "distributed runs take a number of users from the web UI; start an open-model "
+                "or staged run with 'horde run --headless --processes N --arrival-rate/--stages'"
+            )
+        if not starting:
+            if form.stages is not None or self.driver is not None:
+                return "a test that follows stages cannot be changed while it runs: stop it first"
+            if model != self.model:
+                return "stop the running test before changing its load model"
+            return None
+        if model == ARRIVAL_RATE:
+            from horde.runner.arrival_rate import ArrivalRateRunner
+
+            self.runner = ArrivalRateRunner(self.environment, form.max_concurrency)
+        elif self.model != USERS:
+            self.runner = LocalRunner(self.environment)
+        return None
+
+    @staticmethod
+    def _stages_text(form: SwarmRequest) -> str:
+        model, stages = form.stages or ("", [])
+        unit = "/s" if model == ARRIVAL_RATE else ""
+        return ",".join(f"{s.duration:g}s:{s.target:g}{unit}" for s in stages)
+
+    async def shutdown(self) -> None:
+        """Stop whatever runs (the process is quitting); the meta of the last test stays."""
         if self.run_time_timer is not None:
             self.run_time_timer.cancel()
             self.run_time_timer = None
+        if self.driver is not None:
+            self.driver.stop()
+            self.driver = None
         await self.runner.stop()
+
+    async def _stop(self, reason: str) -> None:
+        if self.runner.state in (RunnerState.READY, RunnerState.STOPPED):
+            return
+        await self.shutdown()
         self.meta["end_time"] = time.time()
         self.meta["stop_reason"] = reason
 
@@ -186,6 +258,7 @@ class WebUI:
             "end_time": end,
             "duration": end - start,
             "stop_reason": self.meta.get("stop_reason"),
+            "load_model": self.meta.get("load_model"),
         }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from horde.options import parse_duration, parse_host
 
@@ -17,16 +18,67 @@ class FormError(ValueError):
     """Bad input from the form: answered with 400 and this message."""
 
 
+LOAD_MODELS = ("users", "arrival_rate", "stages")
+
+
 @dataclass(frozen=True)
 class SwarmRequest:
     user_count: int
     spawn_rate: float
     host: str | None
     run_time: float | None
+    load_model: str = "users"  # users (closed), arrival_rate (open), stages (either)
+    arrival_rate: float = 0.0
+    max_concurrency: int | None = None
+    stages: tuple[str, list[Any]] | None = None  # (model, stages) from parse_stages
 
 
 def parse_swarm(form: Mapping[str, str]) -> SwarmRequest:
-    """Locust's /swarm fields: user_count, spawn_rate, host, run_time (all strings)."""
+    """Locust's /swarm fields (user_count, spawn_rate, host, run_time), plus horde's load models:
+    ``load_model=arrival_rate`` with ``arrival_rate`` (and ``max_concurrency``), or
+    ``load_model=stages`` with ``stages`` (as ``--stages``). All values are strings."""
+    model = (form.get("load_model") or "users").strip()
+    if model not in LOAD_MODELS:
+        raise FormError(f"load_model must be one of {', '.join(LOAD_MODELS)}, not {model!r}")
+    host, run_time = _host_and_run_time(form)
+    if model == "arrival_rate":
+        from horde.runner.arrival_rate import parse_rate
+
+        raw = (form.get("arrival_rate") or "").strip()
+        try:
+            rate = parse_rate(raw)
+        except ValueError as exc:
+            raise FormError(str(exc)) from None
+        return SwarmRequest(
+            0, 1.0, host, run_time, model, rate, _max_concurrency(form.get("max_concurrency"))
+        )
+    if model == "stages":
+        from horde.runner.shapes import parse_stages
+
+        try:
+            stages = parse_stages(form.get("stages") or "")
+        except ValueError as exc:
+            raise FormError(str(exc)) from None
+        concurrency = _max_concurrency(form.get("max_concurrency"))
+        return SwarmRequest(0, 1.0, host, run_time, model, 0.0, concurrency, stages)
+    user_count, spawn_rate = _users_and_rate(form)
+    return SwarmRequest(user_count, spawn_rate, host, run_time)
+
+
+def _max_concurrency(raw: str | None) -> int | None:
+    text = (raw or "").strip()
+    if not text:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise FormError(f"max_concurrency must be a whole number, not {text!r}") from None
+    if not 1 <= value <= MAX_USERS:
+        raise FormError(f"max_concurrency must be between 1 and {MAX_USERS:,}")
+    return value
+
+
+def _users_and_rate(form: Mapping[str, str]) -> tuple[int, float]:
     raw_users = (form.get("user_count") or "").strip()
     try:
         user_count = int(raw_users)
@@ -41,6 +93,10 @@ def parse_swarm(form: Mapping[str, str]) -> SwarmRequest:
         raise FormError(f"spawn_rate must be a number, not {raw_rate!r}") from None
     if not 0 < spawn_rate <= MAX_SPAWN_RATE:
         raise FormError(f"spawn_rate must be greater than 0 and at most {MAX_SPAWN_RATE:,.0f}")
+    return user_count, spawn_rate
+
+
+def _host_and_run_time(form: Mapping[str, str]) -> tuple[str | None, float | None]:
     host = (form.get("host") or "").strip() or None
     if host is not None:
         try:
@@ -56,4 +112,4 @@ def parse_swarm(form: Mapping[str, str]) -> SwarmRequest:
             raise FormError(str(exc)) from None
         if run_time <= 0:
             raise FormError("run_time must be longer than 0 s")
-    return SwarmRequest(user_count, spawn_rate, host, run_time)
+    return host, run_time

@@ -75,9 +75,7 @@ async def run_web(environment: Environment, options: argparse.Namespace) -> int:
     environment.events.init.fire(environment=environment, runner=runner)
     started = time.time()
     await environment.test_stop_event.wait()
-    if ui.run_time_timer is not None:
-        ui.run_time_timer.cancel()
-    await runner.stop()
+    await ui.shutdown()
     await app_runner.cleanup()
     watch.stop()
     for sig in (signal.SIGINT, signal.SIGTERM):

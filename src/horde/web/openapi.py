@@ -68,14 +68,28 @@ def openapi_document() -> dict[str, Any]:
             "/swarm": {
                 "post": {
                     **_CONTROL,
-                    "summary": "Start a test, or change the user count and spawn rate",
+                    "summary": "Start a test, or change its user count and spawn rate (closed "
+                    "model) or arrival rate (open model)",
                     "requestBody": {
                         "content": {
                             "application/x-www-form-urlencoded": {
                                 "schema": {
                                     "type": "object",
-                                    "required": ["user_count", "spawn_rate"],
+                                    "description": "user_count and spawn_rate are required "
+                                    "with load_model=users (the default), arrival_rate with "
+                                    "arrival_rate, stages with stages.",
                                     "properties": {
+                                        "load_model": {
+                                            "type": "string",
+                                            "enum": ["users", "arrival_rate", "stages"],
+                                            "default": "users",
+                                        },
+                                        "arrival_rate": {"type": "string", "example": "200/s"},
+                                        "max_concurrency": {"type": "integer", "minimum": 1},
+                                        "stages": {
+                                            "type": "string",
+                                            "example": "30s:100,1m:100,30s:0",
+                                        },
                                         "user_count": {"type": "integer", "minimum": 0},
                                         "spawn_rate": {"type": "number", "exclusiveMinimum": 0},
                                         "host": {"type": "string", "format": "uri"},

@@ -23,6 +23,16 @@
 
   function show(id, visible) { $(id).classList.toggle("hidden", !visible); }
 
+  // Only the fields of the chosen load model are shown, validated and sent.
+  function showModel(form, model) {
+    for (const set of form.querySelectorAll("fieldset[data-model]")) {
+      const on = set.dataset.model.split(" ").includes(model);
+      set.classList.toggle("hidden", !on);
+      set.disabled = !on;
+    }
+  }
+  $("#load-model").addEventListener("change", (e) => showModel($("#start-form"), e.target.value));
+
   $("#start-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     $("#start-error").textContent = "";
@@ -53,9 +63,13 @@
 
   $("#edit-button").addEventListener("click", () => {
     const form = $("#edit-form");
+    const model = (lastStats && lastStats.load_model) || "users";
+    form.load_model.value = model;
+    showModel(form, model);
     if (lastStats) {
       form.user_count.value = lastStats.target_user_count || lastStats.user_count;
       form.spawn_rate.value = $("#start-form").spawn_rate.value;
+      if (model === "arrival_rate") form.arrival_rate.value = Number(lastStats.arrival_rate.toFixed(1)) + "/s";
     }
     show("#edit-panel", true);
   });
@@ -173,8 +187,10 @@
     $("#status-fail").textContent = fmt(100 * data.fail_ratio, 1) + "%";
     if (data.host) $("#status-host").textContent = data.host;
     const active = data.state === "spawning" || data.state === "running";
+    const open = data.load_model === "arrival_rate";
+    $("#status-users-label").textContent = open ? "In flight" : "Users";
     show("#stop-button", active);
-    show("#edit-button", active);
+    show("#edit-button", active && data.load_model !== "stages");
     show("#new-button", data.state === "stopped");
     if (active) show("#start-panel", false);
   }

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 import uuid
 from collections.abc import Callable
@@ -32,6 +33,7 @@ from horde.distributed.protocol import (
     Refused,
     Report,
     Spawn,
+    SpawnRate,
     Stop,
     StopTest,
     Welcome,
@@ -39,6 +41,8 @@ from horde.distributed.protocol import (
 from horde.distributed.registry import GONE, MISSING, WorkerInfo
 from horde.distributed.stats_delta import merge_delta
 from horde.runner.local import DRAIN_GRACE, RunnerState
+from horde.scenario.shape import ARRIVAL_RATE, USERS
+from horde.stats import RequestStats
 
 if TYPE_CHECKING:
     from horde.distributed.transport import MasterTransport
@@ -77,6 +81,15 @@ class MasterRunner:
         self.state = RunnerState.READY
         self.target_user_count = 0
         self.spawn_rate = 0.0
+        # The load model of the run (set by the session before it starts): with ARRIVAL_RATE,
+        # start() takes an arrival rate and its ramp, and each worker runs its share of both.
+        self.model = USERS
+        self.max_concurrency: int | None = None
+        self.target_rate = 0.0
+        self.rate_ramp = math.inf
+        self.planned: float | None = None
+        self._service_stats = RequestStats()
+        self._last_started = 0
         self.started_at: float | None = None
         self.run_id = ""
         self.workers: dict[str, WorkerInfo] = {}
@@ -115,6 +128,55 @@ class MasterRunner:
                 counts[name] = counts.get(name, 0) + n
         return counts
 
+    # The open model's figures, added up over workers (same names as ArrivalRateRunner's).
+    @property
+    def service_stats(self) -> RequestStats | None:
+        return self._service_stats if self.model == ARRIVAL_RATE else None
+
+    def _open_sum(self, key: str) -> int:
+        return sum(int(w.open_model.get(key, 0)) for w in self.workers.values())
+
+    @property
+    def started(self) -> int:
+        return self._open_sum("started")
+
+    @property
+    def late(self) -> int:
+        return self._open_sum("late")
+
+    @property
+    def dropped(self) -> int:
+        return self._open_sum("dropped")
+
+    @property
+    def pending(self) -> int:
+        return sum(int(w.open_model.get("pending", 0)) for w in self.live_workers)
+
+    @property
+    def current_rate(self) -> float:
+        return self.target_rate if self.state in (RunnerState.SPAWNING, RunnerState.RUNNING) else 0
+
+    def summary(self) -> dict[str, Any]:
+        """The open model's counters of the run, over all workers (as ArrivalRateRunner's)."""
+        stats = self.environment.stats
+        seconds = max((stats.end_time or time.time()) - stats.start_time, 1e-9)
+        workers = self.workers.values()
+        return {
+            "max_concurrency": sum(int(w.open_model.get("max_concurrency", 0)) for w in workers),
+            "scheduled_iterations": self._open_sum("scheduled"),
+            "started_iterations": self.started,
+            "completed_iterations": self._open_sum("completed"),
+            "late_iterations": self.late,
+            "dropped_iterations": self.dropped,
+            "max_start_delay_ms": 1000 * max((w.open_model.get("max_lag", 0.0) for w in workers),
+                                             default=0.0),
+            "achieved_rate": self.started / seconds,
+            "workers": len(self.workers),
+        }  # fmt: skip
+
+    def stop_users_now(self) -> None:
+        """A second Ctrl-C on the master: workers are already told to stop; nothing to add."""
+
     def workers_info(self) -> list[dict[str, Any]]:
         """One row per worker that ever joined, in order of joining (for the UI and files)."""
         return [w.as_dict() for w in sorted(self.workers.values(), key=lambda w: w.index)]
@@ -146,12 +208,21 @@ class MasterRunner:
         self.transport.close()
 
     # Control ---------------------------------------------------------------------------------
-    def start(self, user_count: int, spawn_rate: float) -> None:
-        """Move the whole run towards ``user_count`` users; returns at once (as LocalRunner)."""
+    def start(self, user_count: float, spawn_rate: float = math.inf) -> None:
+        """Move the whole run towards ``user_count`` users at ``spawn_rate``/s; in the open
+        model, towards an arrival rate of ``user_count``/s changing by ``spawn_rate``/s.
+
+        Returns at once (as LocalRunner and ArrivalRateRunner do).
+        """
         if user_count < 0 or spawn_rate <= 0:
             raise ValueError("user count must be >= 0 and spawn rate > 0")
         env = self.environment
         if self.state in (RunnerState.READY, RunnerState.STOPPED):
+            self._service_stats.reset()
+            self._last_started = 0
+            for w in self.workers.values():
+                w.open_model = {}
+                w.assigned_rate = None
             self.started_at = time.time()
             self.run_id = uuid.uuid4().hex[:12]
             env.stats.reset()
@@ -163,8 +234,10 @@ class MasterRunner:
             self._ticker = asyncio.get_running_loop().create_task(self._tick_every_second())
         if not self.live_workers:
             log.warning("no worker connected yet: users start as workers join")
-        self.target_user_count = user_count
-        self.spawn_rate = spawn_rate
+        if self.model == ARRIVAL_RATE:
+            self.target_rate, self.rate_ramp = float(user_count), spawn_rate
+        else:
+            self.target_user_count, self.spawn_rate = int(user_count), spawn_rate
         self.state = RunnerState.SPAWNING
         self._rebalance(force=True)
 
@@ -197,10 +270,12 @@ class MasterRunner:
             self._ticker.cancel()
             self._ticker = None
         stopped_at = time.time()
-        self.environment.stats.tick(stopped_at, 0)
-        self.environment.stats.end_time = stopped_at
-        self.state = RunnerState.STOPPED
         self.target_user_count = 0
+        self.target_rate = 0.0
+        self._tick(stopped_at)
+        self.environment.stats.end_time = stopped_at
+        self._service_stats.end_time = stopped_at
+        self.state = RunnerState.STOPPED
         self.environment.events.test_stop.fire(environment=self.environment)
 
     # Planning --------------------------------------------------------------------------------
@@ -209,6 +284,9 @@ class MasterRunner:
         if self.state not in (RunnerState.SPAWNING, RunnerState.RUNNING):
             return
         live = self.live_workers
+        if self.model == ARRIVAL_RATE:
+            self._rebalance_rate(live, force)
+            return
         plan = plan_workers(
             self.environment.user_classes, self.target_user_count, [w.id for w in live]
         )
@@ -224,12 +302,31 @@ class MasterRunner:
             self.state = RunnerState.SPAWNING
             self._check_spawned()
 
+    def _rebalance_rate(self, live: list[WorkerInfo], force: bool) -> None:
+        """The open model: each live worker runs an equal share of the rate (and its ramp)."""
+        if not live:
+            return
+        n = len(live)
+        concurrency = max(1, self.max_concurrency // n) if self.max_concurrency else None
+        share = (self.target_rate / n, self.rate_ramp / n, concurrency)
+        changed = False
+        for w in live:
+            if force or w.assigned_rate != share:
+                w.assigned_rate = share
+                changed = True
+                self._send_soon(w.id, SpawnRate(share[0], share[1], concurrency, self.run_id))
+        if changed:
+            self.state = RunnerState.SPAWNING
+            self._check_spawned()
+
     def _check_spawned(self) -> None:
         """SPAWNING becomes RUNNING when every live worker runs what it was assigned."""
         if self.state != RunnerState.SPAWNING:
             return
         for w in self.live_workers:
-            if w.state != RunnerState.RUNNING or w.user_count != w.assigned_count:
+            if w.state != RunnerState.RUNNING:
+                return
+            if self.model == USERS and w.user_count != w.assigned_count:
                 return
         self.state = RunnerState.RUNNING
         log.info("all workers spawned: %d users %s", self.user_count, self.user_classes_count)
@@ -311,6 +408,11 @@ class MasterRunner:
             requests, failures = merge_delta(self.environment.stats, report.stats)
             worker.num_requests += requests
             worker.num_failures += failures
+        if report.open_model:
+            service = report.open_model.get("service")
+            if service:
+                merge_delta(self._service_stats, service)
+            worker.open_model = {k: v for k, v in report.open_model.items() if k != "service"}
         if worker.state == GONE:
             return  # it said goodbye: a late report adds its stats, not its users
         was_missing = worker.state == MISSING
@@ -391,11 +493,29 @@ class MasterRunner:
         Workers report on whole seconds of the wall clock; ticking TICK_DELAY later puts each
         report in the second it belongs to (hosts' clocks must agree within that, as NTP does).
         """
-        stats = self.environment.stats
         while True:
             now = time.time()
             await asyncio.sleep(1.0 - ((now - TICK_DELAY) % 1.0))
-            stats.tick(float(int(time.time() - TICK_DELAY)), self.user_count)
+            self._tick(float(int(time.time() - TICK_DELAY)))
+
+    def _tick(self, now: float) -> None:
+        stats = self.environment.stats
+        stats.tick(now, self.user_count)
+        if self.model == ARRIVAL_RATE:
+            self._service_stats.tick(now, self.user_count)
+        rows = stats.history.rows
+        if not rows:
+            return
+        row = rows[-1]
+        if self.model == ARRIVAL_RATE:
+            started = self.started
+            row["achieved"] = (started - self._last_started) / row["seconds"]
+            self._last_started = started
+            target = self.current_rate
+        else:
+            row["achieved"] = float(row["user_count"])
+            target = float(self.target_user_count)
+        row["target"] = self.planned if self.planned is not None else target
 
     # Helpers ---------------------------------------------------------------------------------
     async def _wait_change(self, timeout: float) -> None:

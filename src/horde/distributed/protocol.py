@@ -27,6 +27,7 @@ __all__ = [
     "Refused",
     "Report",
     "Spawn",
+    "SpawnRate",
     "Stop",
     "StopTest",
     "Welcome",
@@ -90,6 +91,8 @@ class Report(Message):
     stats: dict[str, Any] | None = None
     final: bool = False
     seq: int = 0
+    # Open model only: the run's iteration counters so far, and a delta of the service times.
+    open_model: dict[str, Any] | None = None
 
 
 @_message
@@ -142,6 +145,19 @@ class Spawn(Message):
     TYPE: ClassVar[str] = "spawn"
     user_classes_count: dict[str, int]
     spawn_rate: float
+    run_id: str = ""
+
+
+@_message
+@dataclass(frozen=True, slots=True)
+class SpawnRate(Message):
+    """Open model: start iterations at ``rate``/s (this worker's share), changing the rate by
+    ``ramp``/s (inf: at once), with at most ``max_concurrency`` in flight (None: automatic)."""
+
+    TYPE: ClassVar[str] = "spawn_rate"
+    rate: float
+    ramp: float
+    max_concurrency: int | None = None
     run_id: str = ""
 
 

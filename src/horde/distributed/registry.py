@@ -28,6 +28,8 @@ class WorkerInfo:
     peak_user_count: int = 0
     peak_cpu_percent: float = 0.0
     assigned: dict[str, int] = field(default_factory=dict)
+    assigned_rate: tuple[float, float, int | None] | None = None  # open model: its share
+    open_model: dict[str, Any] = field(default_factory=dict)  # its iteration counters, this run
     reports: int = 0
     num_requests: int = 0
     num_failures: int = 0

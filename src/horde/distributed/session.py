@@ -32,6 +32,7 @@ from horde.distributed.transport import MasterTransport, WorkerTransport
 from horde.distributed.worker import Worker, new_worker_id
 from horde.runner.conclusion import conclude, run_meta
 from horde.runner.environment import Environment
+from horde.runner.models import choose_load_plan, start_load
 
 log = logging.getLogger("horde.distributed")
 
@@ -229,17 +230,23 @@ async def _run_headless(
     started = time.time()
     cpu_started = time.process_time()
     environment.events.init.fire(environment=environment, runner=master)
-    master.start(options.users, options.spawn_rate)
+    plan = choose_load_plan(environment, options)
+    master.model = plan.model
+    master.max_concurrency = getattr(options, "max_concurrency", None)
+    driver = start_load(environment, master, plan)
     console.start(asyncio.get_running_loop())
     try:
         await asyncio.wait_for(environment.test_stop_event.wait(), timeout=options.run_time)
     except TimeoutError:
         environment.request_test_stop("run time reached")
+    if driver is not None:
+        driver.stop()
     await master.stop()
     console.stop()
     ended = time.time()
     master_cpu = 100.0 * (time.process_time() - cpu_started) / max(1e-9, ended - started)
     meta = run_meta(environment, options, started, ended)
+    meta["load_model"] = plan.describe()
     meta["workers"] = master.workers_info()
     meta["master_cpu_percent"] = round(master_cpu, 1)
     table = workers_table(meta["workers"], master_cpu)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
 import secrets
 import socket
@@ -31,6 +32,7 @@ from horde.distributed.protocol import (
     Refused,
     Report,
     Spawn,
+    SpawnRate,
     Stop,
     StopTest,
     Welcome,
@@ -79,7 +81,9 @@ class Worker:
         self.master_timeout = master_timeout
         self.connect_timeout = connect_timeout
         self.parent_pid = parent_pid
-        self.runner = WorkerRunner(environment, on_state=self._send_report_soon)
+        # A WorkerRunner (closed model), or an ArrivalRateRunner once told to run the open one.
+        self.runner: Any = WorkerRunner(environment, on_state=self._send_report_soon)
+        self._service_delta: DeltaTaker | None = None
         self.accepted = False
         self.exit_code: int | None = None
         self._cpu = CpuMeter()
@@ -94,11 +98,13 @@ class Worker:
             Refused: self._on_refused,
             Heartbeat: lambda _: None,
             Spawn: self._orders.put_nowait,
+            SpawnRate: self._orders.put_nowait,
             Stop: self._orders.put_nowait,
             Quit: self._orders.put_nowait,
         }
         self._orders_handlers: dict[type[Message], Callable[[Any], Awaitable[None]]] = {
             Spawn: self._do_spawn,
+            SpawnRate: self._do_spawn_rate,
             Stop: self._do_stop,
             Quit: self._do_quit,
         }
@@ -132,9 +138,7 @@ class Worker:
     def hard_stop(self) -> None:
         """Do not let users finish their current task (a second Ctrl-C)."""
         self.environment.stop_timeout = 0
-        for handles in self.runner._running.values():
-            for user, _ in handles:
-                user.request_stop(hard=True)
+        self.runner.stop_users_now()
 
     def _finish(self, code: int) -> None:
         if self.exit_code is None:
@@ -199,7 +203,29 @@ class Worker:
                 # One bad order must not leave the worker deaf to the next ones.
                 log.exception("error carrying out %s", order.TYPE)
 
+    async def _switch_runner(self, open_model: bool, max_concurrency: int | None = None) -> None:
+        """Use the runner of the model the master asks for (stopping the other one first)."""
+        from horde.runner.arrival_rate import ArrivalRateRunner
+
+        if isinstance(self.runner, ArrivalRateRunner) == open_model:
+            return
+        if self.runner.state not in (RunnerState.READY, RunnerState.STOPPED):
+            await self.runner.stop()
+        if open_model:
+            self.runner = ArrivalRateRunner(self.environment, max_concurrency)
+            self._service_delta = DeltaTaker(self.runner.service_stats)
+        else:
+            self.runner = WorkerRunner(self.environment, on_state=self._send_report_soon)
+            self._service_delta = None
+
+    async def _do_spawn_rate(self, message: SpawnRate) -> None:
+        await self._switch_runner(True, message.max_concurrency)
+        self.runner.start(message.rate, message.ramp if message.ramp > 0 else math.inf)
+        log.debug("arrival rate %.2f/s", message.rate)
+        self._report_now.set()
+
     async def _do_spawn(self, message: Spawn) -> None:
+        await self._switch_runner(False)
         try:
             self.runner.start_counts(message.user_classes_count, message.spawn_rate)
         except ValueError as exc:
@@ -252,8 +278,25 @@ class Worker:
                 stats=self._delta.take(),
                 final=final,
                 seq=self._seq,
+                open_model=self._open_model_report(),
             )
         )
+
+    def _open_model_report(self) -> dict[str, Any] | None:
+        if self._service_delta is None:
+            return None
+        runner = self.runner
+        return {
+            "scheduled": runner.scheduled,
+            "started": runner.started,
+            "completed": runner.completed,
+            "late": runner.late,
+            "dropped": runner.dropped,
+            "pending": runner.pending,
+            "max_lag": runner.max_lag,
+            "max_concurrency": runner.max_concurrency,
+            "service": self._service_delta.take(),
+        }
 
     async def _report_every_second(self) -> None:
         """Report on whole seconds of the wall clock (the master ticks just after them)."""

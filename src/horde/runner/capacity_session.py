@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import sys
 import time
+from typing import Any
 
 from horde.exceptions import ScenarioError
 from horde.runner.blockwatch import BlockWatch
@@ -55,23 +56,34 @@ def capacity_settings(options: argparse.Namespace) -> CapacitySettings:
 
 
 def run_capacity(environment: Environment, options: argparse.Namespace) -> int:
+    """The search in this process, or on a master of worker processes (``--processes N``,
+    ``--master``): each step's load is then shared by the workers."""
+    import os
+
     import uvloop
 
+    from horde.distributed.config import resolve
+
     settings = capacity_settings(options)
-    return uvloop.run(_capacity(environment, options, settings))
+    config = resolve(options, os.environ)
+    if config.mode == "worker":
+        raise ScenarioError(
+            "a capacity search runs on the master: start workers with 'horde run SCENARIO "
+            "--worker', and the search with 'horde capacity SCENARIO --master'"
+        )
+    if config.mode == "single":
+        return uvloop.run(_single(environment, options, settings))
+    return uvloop.run(_distributed(environment, options, settings, config))
 
 
-async def _capacity(
+async def _single(
     environment: Environment, options: argparse.Namespace, settings: CapacitySettings
 ) -> int:
-    from horde.console import Console
-    from horde.runner.capacity import steps_table
-
     loop = asyncio.get_running_loop()
     if settings.model == ARRIVAL_RATE:
         from horde.runner.arrival_rate import ArrivalRateRunner
 
-        runner = ArrivalRateRunner(environment, options.max_concurrency)
+        runner: Any = ArrivalRateRunner(environment, options.max_concurrency)
     else:
         from horde.runner.local import LocalRunner
 
@@ -79,6 +91,58 @@ async def _capacity(
     watch = BlockWatch()
     watch.start(loop)
     install_stop_signals(loop, environment, runner)
+    try:
+        return await _search(environment, options, settings, runner)
+    finally:
+        watch.stop()
+        remove_stop_signals(loop)
+
+
+async def _distributed(
+    environment: Environment,
+    options: argparse.Namespace,
+    settings: CapacitySettings,
+    config: Any,
+) -> int:
+    from horde.distributed.session import master_session, wait_for_workers
+
+    loop = asyncio.get_running_loop()
+    install_stop_signals(loop, environment, _NoUsers())
+    try:
+        async with master_session(environment, options, config) as session:
+            if not await wait_for_workers(session, environment):
+                return 1
+            master = session.master
+            master.model = settings.model
+            master.max_concurrency = options.max_concurrency
+            return await _search(environment, options, settings, master)
+    except OSError as exc:
+        print(f"horde: error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        remove_stop_signals(loop)
+
+
+class _NoUsers:
+    """The master holds no users: a second Ctrl-C has nothing more to stop here."""
+
+    def stop_users_now(self) -> None:
+        pass
+
+
+async def _search(
+    environment: Environment,
+    options: argparse.Namespace,
+    settings: CapacitySettings,
+    runner: Any,
+) -> int:
+    from rich.console import Group
+    from rich.text import Text
+
+    from horde.console import Console
+    from horde.runner.capacity import steps_table
+
+    loop = asyncio.get_running_loop()
     if options.run_time:
         loop.call_later(options.run_time, environment.request_test_stop, "run time reached")
     console = Console(environment, options)
@@ -108,15 +172,16 @@ async def _capacity(
     environment.request_test_stop(f"capacity search ended: {result.reason}")
     await runner.stop()
     console.stop()
-    watch.stop()
-    remove_stop_signals(loop)
     meta = run_meta(environment, options, started, time.time())
     meta["load_model"] = f"capacity search ({unit})"
     meta["capacity"] = result.to_dict()
-    from rich.console import Group
-    from rich.text import Text
+    workers_info = getattr(runner, "workers_info", None)
+    extra: Any = Group(steps_table(result), Text(result.headline(), style="bold"))
+    if workers_info is not None:
+        from horde.distributed.summary import workers_table
 
-    extra = Group(steps_table(result), Text(result.headline(), style="bold"))
+        meta["workers"] = workers_info()
+        extra = Group(extra, workers_table(meta["workers"], runner.cpu_percent))
     code = conclude(environment, options, meta, console, extra)
     if result.best is None:
         return code or 1

@@ -49,7 +49,7 @@ class WebUI:
     @property
     def model(self) -> str:
         """The load model of the current runner: users (closed) or arrival_rate (open)."""
-        return ARRIVAL_RATE if hasattr(self.runner, "service_stats") else USERS
+        return ARRIVAL_RATE if getattr(self.runner, "service_stats", None) is not None else USERS
 
     # Pages -----------------------------------------------------------------------------------
     async def index(self, request: web.Request) -> web.Response:

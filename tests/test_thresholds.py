@@ -67,7 +67,7 @@ def test_evaluate_rows_and_verdicts():
     assert by[("fail_ratio<1%", "Aggregated")]["passed"]  # 1 failure in 101
 
 
-def run(tmp_path, url, *thresholds):
+def run(tmp_path, url, *thresholds, extra=()):
     (tmp_path / "s.py").write_text(
         "from horde import HttpUser, constant, task\n"
         "class U(HttpUser):\n"
@@ -79,7 +79,7 @@ def run(tmp_path, url, *thresholds):
     args = [a for t in thresholds for a in ("--threshold", t)]
     return subprocess.run(
         [sys.executable, "-m", "horde", "run", "s.py", "-H", url, "-u", "2", "-r", "10",
-         "-t", "1s", "--headless", "--only-summary", "--json", "r.json", *args],
+         "-t", "1s", "--headless", "--only-summary", "--json", "r.json", *args, *extra],
         cwd=tmp_path, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
 
@@ -103,3 +103,41 @@ def test_a_bad_threshold_stops_before_any_load(tmp_path):
     assert result.returncode == 2
     assert "is a time" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "measured", "requests", "seconds", "broken"),
+    [
+        # Can never pass again: ends the run at once, however early.
+        ("max<100ms", 150.0, 5, 1.0, True),
+        ("failures<1", 1.0, 5, 1.0, True),
+        ("min>5ms", 2.0, 5, 1.0, True),
+        # Statistical: only by a wide margin, and only with enough behind it.
+        ("p95<100ms", 250.0, 500, 20.0, True),
+        ("p95<100ms", 150.0, 500, 20.0, False),  # failing, but not by 2x
+        ("p95<100ms", 250.0, 50, 20.0, False),  # too few requests yet
+        ("p95<100ms", 250.0, 500, 5.0, False),  # too early
+        ("fail_ratio<1%", 0.05, 500, 20.0, True),
+        # Can still come good, or is a rate: never early.
+        ("requests>1000", 10.0, 500, 20.0, False),
+        ("rps>100", 1.0, 500, 20.0, False),
+    ],
+)
+def test_clearly_broken(text, measured, requests, seconds, broken):
+    from horde.runner.threshold_watch import clearly_broken
+
+    threshold = parse_threshold(text)
+    verdict = {"measured": measured, "passed": False}
+    assert clearly_broken(threshold, verdict, requests, seconds) is broken
+    assert clearly_broken(threshold, {"measured": measured, "passed": True}, 10**6, 1e3) is False
+
+
+def test_abort_on_threshold_ends_a_broken_run_early(tmp_path):
+    # Nothing listens on port 9: every request fails, and failures<1 can never pass again.
+    result = run(tmp_path, "http://127.0.0.1:9", "failures<1", extra=("-t", "60s",
+                 "--abort-on-threshold"))  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    meta = json.loads((tmp_path / "r.json").read_text())["meta"]
+    assert meta["stop_reason"].startswith("threshold failures<1 clearly broken")
+    assert meta["duration"] < 10
+    assert [v["passed"] for v in meta["thresholds"]] == [False]

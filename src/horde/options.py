@@ -210,6 +210,7 @@ CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "master_timeout": _positive_float("master timeout"),
 }
 FLAGS = {"headless", "csv_full_history", "only_summary", "insecure", "web_no_auth"}
+FLAGS |= {"abort_on_threshold"}
 FLAGS |= {"master", "worker", "no_redistribute"}
 
 
@@ -385,6 +386,13 @@ def build_parser(capacity: bool = False) -> argparse.ArgumentParser:
         metavar="EXPR",
         help="pass/fail rule checked at the end, e.g. 'p95<300ms', 'fail_ratio<1%%', "
         "'GET /pages/:p99<800ms' (repeatable; exit code 1 when one fails)",
+    )
+    parser.add_argument(
+        "--abort-on-threshold",
+        action="store_true",
+        default=None,
+        help="end the run early when a threshold is clearly broken (can no longer pass, or "
+        "fails by 2x after 100 requests and 10 s)",
     )
     parser.add_argument(
         "--html",

@@ -33,6 +33,7 @@ from horde.distributed.worker import Worker, new_worker_id
 from horde.runner.conclusion import conclude, run_meta
 from horde.runner.environment import Environment
 from horde.runner.models import choose_load_plan, start_load
+from horde.runner.session import watch_thresholds
 
 log = logging.getLogger("horde.distributed")
 
@@ -234,11 +235,14 @@ async def _run_headless(
     master.model = plan.model
     master.max_concurrency = getattr(options, "max_concurrency", None)
     driver = start_load(environment, master, plan)
+    threshold_watch = watch_thresholds(environment, options)
     console.start(asyncio.get_running_loop())
     try:
         await asyncio.wait_for(environment.test_stop_event.wait(), timeout=options.run_time)
     except TimeoutError:
         environment.request_test_stop("run time reached")
+    if threshold_watch is not None:
+        threshold_watch.stop()
     if driver is not None:
         driver.stop()
     await master.stop()

@@ -29,6 +29,7 @@ __all__ = [
     "prepare_environment",
     "remove_stop_signals",
     "run_session",
+    "watch_thresholds",
 ]
 
 
@@ -116,11 +117,14 @@ async def _headless(environment: Environment, options: argparse.Namespace) -> in
     started = time.time()
     environment.events.init.fire(environment=environment, runner=runner)
     driver = start_load(environment, runner, plan)
+    threshold_watch = watch_thresholds(environment, options)
     console.start(loop)
     try:
         await asyncio.wait_for(environment.test_stop_event.wait(), timeout=options.run_time)
     except TimeoutError:
         environment.request_test_stop("run time reached")
+    if threshold_watch is not None:
+        threshold_watch.stop()
     if driver is not None:
         driver.stop()
     await runner.stop()
@@ -155,3 +159,15 @@ def install_stop_signals(
 def remove_stop_signals(loop: asyncio.AbstractEventLoop) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.remove_signal_handler(sig)
+
+
+def watch_thresholds(environment: Environment, options: argparse.Namespace) -> Any:
+    """With ``--abort-on-threshold``, a started ``ThresholdWatch``; else None."""
+    thresholds = getattr(options, "thresholds", None)
+    if not thresholds or not getattr(options, "abort_on_threshold", False):
+        return None
+    from horde.runner.threshold_watch import ThresholdWatch
+
+    watch = ThresholdWatch(environment, thresholds)
+    watch.start()
+    return watch

@@ -8,6 +8,8 @@ under runs/<timestamp>/, stops the application and says where the files are.
     python examples/demo.py -u 1000 -r 500 -t 60s # the article's second experiment
     python examples/demo.py --shared-account      # everyone logs in as user1: login failures
     python examples/demo.py --web                 # drive it from the web UI on :8089
+    python examples/demo.py --capacity "p95<500ms,fail_ratio<1%"
+                                                  # how much can the app take? (horde capacity)
 
 Any other option is passed to `horde run`.
 """
@@ -38,6 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--web", action="store_true", help="use the web UI instead of --headless")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--accounts", type=int, default=1000, help="demo accounts to create")
+    parser.add_argument(
+        "--capacity",
+        metavar="SLO",
+        help="search the app's capacity within this SLO instead of one run (horde capacity)",
+    )
     known, passthrough = parser.parse_known_args(argv)
 
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -48,13 +55,25 @@ def main(argv: list[str] | None = None) -> int:
         return any(arg == f or arg.startswith(f + "=") for arg in passthrough for f in flags)
 
     args = [str(HERE / "django_seed.py")]
-    if not given("-u", "--users"):
+    if known.capacity:
+        # The open model, from 5 iterations/s, with short steps so that the demo takes minutes.
+        command = "capacity"
+        args += ["--slo", known.capacity]
+        if not given("--arrival-rate", "-u", "--users"):
+            args += ["--arrival-rate", "5/s"]
+        if not given("--step-time"):
+            args += ["--step-time", "10s"]
+        if not given("--settle-time"):
+            args += ["--settle-time", "3s"]
+    else:
+        command = "run"
+    if not known.capacity and not given("-u", "--users"):
         args += ["-u", "50"]
-    if not given("-r", "--spawn-rate"):
+    if not given("-r", "--spawn-rate") and not known.capacity:
         args += ["-r", "10"]
-    if not given("-t", "--run-time") and not known.web:
+    if not given("-t", "--run-time") and not known.web and not known.capacity:
         args += ["-t", "30s"]
-    if not known.web:
+    if not known.web and not known.capacity:
         args.append("--headless")
     if not given("--exit-code-on-error"):
         # Failures of the target are the demo's data (see --shared-account), not a demo failure.
@@ -71,8 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         workers=known.workers,
         users=known.accounts,
     ) as server:
-        print(f"demo app ready at {server.url}; running: horde run {' '.join(args)}", flush=True)
-        code = horde_main(["run", *args, "-H", server.url])
+        print(f"demo app ready at {server.url}; running: horde {command} {' '.join(args)}")
+        code = horde_main([command, *args, "-H", server.url])
     files = ", ".join(sorted(p.name for p in run_dir.iterdir() if p.is_file()))
     print(f"\nresults in {run_dir.relative_to(ROOT)}/: {files}")
     return code

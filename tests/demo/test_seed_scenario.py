@@ -75,3 +75,18 @@ def test_shared_account_reproduces_the_login_failures(demo_app, tmp_path):
         ("POST", "/accounts/login/")
     }
     assert {(r["method"], r["name"]) for r in document["stats"]} <= DECLARED
+
+
+def test_open_model_counts_equal_what_the_application_answered(demo_app, tmp_path):
+    """The seed scenario as arrivals: users are made on demand (each logs in at its first
+    iteration), and every request is still counted exactly once."""
+    time.sleep(2.1)
+    mark = demo_app.log.mark()
+    document = run_seed(demo_app, tmp_path, "--arrival-rate", "15/s")
+    time.sleep(0.3)
+    served = demo_app.log.counts_since(mark)
+    reported = {(r["method"], r["name"]): r["num_requests"] for r in document["stats"]}
+    assert reported == dict(served)
+    open_model = document["meta"]["open_model"]
+    assert open_model["achieved_rate"] == pytest.approx(15, rel=0.1)
+    assert open_model["dropped_iterations"] == 0

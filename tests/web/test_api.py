@@ -250,3 +250,47 @@ def test_bad_load_model_input_is_a_clear_400(web_run, fields, message):
     status, body, _ = swarm(web_run, **fields)
     assert status == 400
     assert message in json.loads(body)["message"]
+
+
+def test_capacity_search_from_the_api(tmp_path, queue_target):
+    server = queue_target(capacity=100)
+    run = WebRun(tmp_path, server.url)
+    try:
+        run.load_token()
+        status, body, _ = swarm(
+            run, load_model="capacity", slo="p95<100ms", capacity_start="40/s",
+            step_time="1s", settle_time="0.5s",
+        )  # fmt: skip
+        assert status == 200, body
+        live = wait_for(lambda: stats(run).get("capacity"))
+        assert live["reason"] == "running"
+        status, body, _ = swarm(run, load_model="users")
+        assert status == 400 and "capacity search is running" in body
+        wait_for(lambda: stats(run)["state"] == "stopped", timeout=90)
+        found = stats(run)["capacity"]
+        assert found["max_load"] == pytest.approx(100, rel=0.15)
+        assert found["reason"] == "refined to the precision asked for"
+        results = json.loads(call(run.url + "/stats/json")[1])
+        assert results["meta"]["capacity"]["max_load"] == found["max_load"]
+        report = call(run.url + "/stats/report")[1]
+        assert 'id="capacity-table"' in report
+    finally:
+        run.stop()
+
+
+def test_a_capacity_search_stopped_from_the_ui_keeps_its_steps(tmp_path, queue_target):
+    server = queue_target()
+    run = WebRun(tmp_path, server.url)
+    try:
+        run.load_token()
+        assert swarm(run, load_model="capacity", slo="p95<1s", capacity_start="5",
+                     step_time="1s", settle_time="0.2s")[0] == 200  # fmt: skip
+        wait_for(lambda: len(stats(run).get("capacity", {}).get("steps", [])) >= 2, timeout=30)
+        assert call(run.url + "/stop", "POST", {}, {"X-Horde-Token": run.token})[0] == 200
+        data = stats(run)
+        assert data["state"] == "stopped"
+        assert data["capacity"]["reason"] == "stopped before the end"
+        assert data["capacity"]["model"] == "users"
+        assert len(data["capacity"]["steps"]) >= 2
+    finally:
+        run.stop()

@@ -179,3 +179,35 @@ def test_choosing_the_open_model_in_the_start_form(web_run, browser):
         "() => document.querySelector('#status-state').textContent === 'stopped'", timeout=15000
     )
     assert errors == []
+
+
+def test_a_capacity_search_from_the_start_form(web_run, browser):
+    page = browser.new_page(viewport={"width": 1300, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(web_run.url)
+    page.select_option("#load-model", "capacity")
+    assert page.is_visible("#start-form input[name=slo]")
+    page.fill("#start-form input[name=slo]", "p95<1s")
+    page.fill("#start-form input[name=capacity_start]", "20/s")
+    page.fill("#start-form input[name=step_time]", "1s")
+    page.fill("#start-form input[name=settle_time]", "0.2s")
+    page.click("#start-form button[type=submit]")
+    page.wait_for_selector("#capacity-tab:not(.hidden)", timeout=10000)
+    page.click("#capacity-tab")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#capacity-table tbody tr').length >= 2", timeout=20000
+    )
+    assert "Searching" in page.inner_text("#capacity-headline")
+    assert not page.is_visible("#edit-button")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "web-capacity.png"), full_page=True)
+    page.click("#stop-button")
+    page.wait_for_function(
+        "() => document.querySelector('#status-state').textContent === 'stopped'", timeout=15000
+    )
+    page.wait_for_function(
+        "() => document.querySelector('#capacity-headline').textContent.startsWith('capacity:')",
+        timeout=5000,
+    )
+    assert errors == []

@@ -227,10 +227,13 @@ class CapacitySearch:
             load = middle
         else:
             reason = "max steps reached"
+        return self.result(reason)
+
+    def result(self, reason: str) -> CapacityResult:
+        """The result from the steps measured so far (also for a search stopped half-way)."""
         self.current_load = None
-        return CapacityResult(
-            self.settings.model, [t.expression for t in self.slo], self.steps, reason
-        )
+        slo = [t.expression for t in self.slo]
+        return CapacityResult(self.settings.model, slo, list(self.steps), reason)
 
     def _round(self, load: float) -> float:
         if self.settings.model == USERS:

@@ -17,6 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from horde import __version__
+from horde.runner.capacity import CapacitySearch
 from horde.runner.environment import Environment
 from horde.runner.local import LocalRunner, RunnerState
 from horde.runner.shapes import ShapeDriver
@@ -44,6 +45,8 @@ class WebUI:
         self.security = security
         self.run_time_timer: asyncio.TimerHandle | None = None
         self.driver: ShapeDriver | None = None
+        self.search: CapacitySearch | None = None
+        self._search_task: asyncio.Task[None] | None = None
         self.meta: dict[str, Any] = {}
 
     @property
@@ -82,7 +85,17 @@ class WebUI:
             self.environment.stats, runner.user_count, runner.state.value
         )
         payload["target_user_count"] = runner.target_user_count
-        payload["load_model"] = "stages" if self.driver is not None else self.model
+        payload["load_model"] = (
+            "capacity"
+            if self._search_task is not None
+            else "stages"
+            if self.driver is not None
+            else self.model
+        )
+        payload["runner_model"] = self.model  # users or arrival_rate, whatever drives it
+        capacity = self._capacity_payload()
+        if capacity is not None:
+            payload["capacity"] = capacity
         if self.model == ARRIVAL_RATE:
             payload["arrival_rate"] = runner.current_rate
             payload["late_iterations"] = runner.late
@@ -161,7 +174,14 @@ class WebUI:
             self.run_time_timer = None
         if starting:
             self.meta = {"start_time": time.time(), "users": form.user_count}
-        if form.stages is not None:
+        if form.capacity is not None:
+            slo, settings = form.capacity
+            self.search = CapacitySearch(env, self.runner, slo, settings)
+            self._search_task = asyncio.get_running_loop().create_task(self._run_search())
+            unit = "iterations/s" if settings.model == ARRIVAL_RATE else "users"
+            self.meta["load_model"] = f"capacity search ({unit})"
+            self.meta.pop("capacity", None)
+        elif form.stages is not None:
             from horde.runner.shapes import ShapeDriver, StagesShape
 
             model, stages = form.stages
@@ -200,18 +220,24 @@ class WebUI:
 
     def _choose_runner(self, form: SwarmRequest, starting: bool) -> str | None:
         """Make the runner match the form's model; a sentence when that cannot be done now."""
-        model = form.stages[0] if form.stages is not None else form.load_model
-        distributed = hasattr(self.runner, "workers_info")
-        if distributed and (model != USERS or form.stages is not None):
-            return (
-                "distributed runs take a number of users from the web UI; start an open-model "
-                "or staged run with 'horde run --headless --processes N --arrival-rate/--stages'"
-            )
+        if form.capacity is not None:
+            model = form.capacity[1].model
+        elif form.stages is not None:
+            model = form.stages[0]
+        else:
+            model = form.load_model
         if not starting:
+            if form.capacity is not None or self._search_task is not None:
+                return "a capacity search is running: stop it before starting something else"
             if form.stages is not None or self.driver is not None:
                 return "a test that follows stages cannot be changed while it runs: stop it first"
             if model != self.model:
                 return "stop the running test before changing its load model"
+            return None
+        if hasattr(self.runner, "workers_info"):
+            # A distributed master runs either model itself, sharing the load among workers.
+            self.runner.model = model
+            self.runner.max_concurrency = form.max_concurrency
             return None
         if model == ARRIVAL_RATE:
             from horde.runner.arrival_rate import ArrivalRateRunner
@@ -227,11 +253,33 @@ class WebUI:
         unit = "/s" if model == ARRIVAL_RATE else ""
         return ",".join(f"{s.duration:g}s:{s.target:g}{unit}" for s in stages)
 
+    async def _run_search(self) -> None:
+        """A capacity search started from the form; ends the test when it is done."""
+        assert self.search is not None
+        result = await self.search.run()
+        self.meta["capacity"] = result.to_dict()
+        self._search_task = None
+        await self._stop(f"capacity search ended: {result.reason}")
+
+    def _capacity_payload(self) -> dict[str, Any] | None:
+        """The search's steps so far (live), or its result once it has ended."""
+        if self._search_task is not None and self.search is not None:
+            data = self.search.result("running").to_dict()
+            data["current_load"] = self.search.current_load
+            return data
+        return self.meta.get("capacity")
+
     async def shutdown(self) -> None:
         """Stop whatever runs (the process is quitting); the meta of the last test stays."""
         if self.run_time_timer is not None:
             self.run_time_timer.cancel()
             self.run_time_timer = None
+        task, self._search_task = self._search_task, None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            if self.search is not None:
+                self.meta["capacity"] = self.search.result("stopped before the end").to_dict()
         if self.driver is not None:
             self.driver.stop()
             self.driver = None
@@ -259,6 +307,7 @@ class WebUI:
             "duration": end - start,
             "stop_reason": self.meta.get("stop_reason"),
             "load_model": self.meta.get("load_model"),
+            **({"capacity": self.meta["capacity"]} if self.meta.get("capacity") else {}),
         }
 
 

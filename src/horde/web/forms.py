@@ -18,7 +18,7 @@ class FormError(ValueError):
     """Bad input from the form: answered with 400 and this message."""
 
 
-LOAD_MODELS = ("users", "arrival_rate", "stages")
+LOAD_MODELS = ("users", "arrival_rate", "stages", "capacity")
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class SwarmRequest:
     arrival_rate: float = 0.0
     max_concurrency: int | None = None
     stages: tuple[str, list[Any]] | None = None  # (model, stages) from parse_stages
+    capacity: tuple[list[Any], Any] | None = None  # (SLO thresholds, CapacitySettings)
 
 
 def parse_swarm(form: Mapping[str, str]) -> SwarmRequest:
@@ -61,8 +62,41 @@ def parse_swarm(form: Mapping[str, str]) -> SwarmRequest:
             raise FormError(str(exc)) from None
         concurrency = _max_concurrency(form.get("max_concurrency"))
         return SwarmRequest(0, 1.0, host, run_time, model, 0.0, concurrency, stages)
+    if model == "capacity":
+        return SwarmRequest(0, 1.0, host, run_time, model, capacity=_capacity(form))
     user_count, spawn_rate = _users_and_rate(form)
     return SwarmRequest(user_count, spawn_rate, host, run_time)
+
+
+def _capacity(form: Mapping[str, str]) -> tuple[list[Any], Any]:
+    """``slo``, ``capacity_start`` (``20/s`` for the open model, ``10`` users for the closed
+    one), and optional ``step_time``, ``settle_time``, ``growth``, ``precision``."""
+    from horde.options import CONVERTERS
+    from horde.runner.arrival_rate import parse_rate
+    from horde.runner.capacity import CapacitySettings, parse_slo
+
+    try:
+        slo = parse_slo(form.get("slo") or "")
+        start_text = (form.get("capacity_start") or "10/s").strip()
+        open_model = "/" in start_text
+        try:
+            start = parse_rate(start_text) if open_model else float(int(start_text))
+        except ValueError:
+            raise ValueError(
+                f"capacity_start must be a rate (e.g. 20/s) or a number of users, "
+                f"not {start_text!r}"
+            ) from None
+        settings = CapacitySettings(
+            model="arrival_rate" if open_model else "users", start=start, spawn_rate=100.0
+        )
+        for name in ("step_time", "settle_time", "growth", "precision"):
+            raw = (form.get(name) or "").strip()
+            if raw:
+                setattr(settings, name, CONVERTERS[name](raw))
+        settings.check()
+    except ValueError as exc:
+        raise FormError(str(exc)) from None
+    return slo, settings
 
 
 def _max_concurrency(raw: str | None) -> int | None:

@@ -187,12 +187,41 @@
     $("#status-fail").textContent = fmt(100 * data.fail_ratio, 1) + "%";
     if (data.host) $("#status-host").textContent = data.host;
     const active = data.state === "spawning" || data.state === "running";
-    const open = data.load_model === "arrival_rate";
+    const open = data.runner_model === "arrival_rate";
     $("#status-users-label").textContent = open ? "In flight" : "Users";
     show("#stop-button", active);
-    show("#edit-button", active && data.load_model !== "stages");
+    show("#edit-button", active && ["users", "arrival_rate"].includes(data.load_model));
     show("#new-button", data.state === "stopped");
     if (active) show("#start-panel", false);
+  }
+
+  function renderCapacity(capacity) {
+    show("#capacity-tab", Boolean(capacity));
+    if (!capacity) return;
+    let headline = capacity.headline;
+    if (capacity.reason === "running") {
+      const now = capacity.current_load;
+      const met = capacity.steps.filter((s) => s.passed).map((s) => s.load);
+      headline = "Searching" + (now !== null && now !== undefined ? ": now at " + fmt(now, 1) +
+        " " + capacity.unit : "") + ". " + (met.length ? "Highest load that met the SLO so " +
+        "far: " + fmt(Math.max(...met), 1) + " " + capacity.unit + "." : "");
+    }
+    $("#capacity-headline").textContent = headline;
+    const rows = capacity.steps.map((step) => {
+      const tr = document.createElement("tr");
+      const values = [[step.index, "num"], [step.phase, ""], [fmt(step.load, 1), "num"],
+        [fmt(step.rps, 1), "num"], [fmt(100 * step.fail_ratio, 2) + "%", "num"],
+        [fmt(step.p50, 1), "num"], [fmt(step.p95, 1), "num"], [fmt(step.p99, 1), "num"],
+        [step.passed ? "met" : "broken", step.passed ? "pass" : "fail"]];
+      for (const [text, cls] of values) {
+        const td = document.createElement("td");
+        td.textContent = text;
+        if (cls) td.className = cls;
+        tr.appendChild(td);
+      }
+      return tr;
+    });
+    $("#capacity-table tbody").replaceChildren(...rows);
   }
 
   async function loadExceptions() {
@@ -225,6 +254,7 @@
       lastStats = data;
       renderStatus(data);
       renderStats(data);
+      renderCapacity(data.capacity);
       const since = history.length ? history[history.length - 1].timestamp : 0;
       const more = await (await fetch("/stats/history?since=" + since)).json();
       if (more.rows.length) {

@@ -19,7 +19,7 @@ from greenlet import getcurrent, greenlet
 
 T = TypeVar("T")
 
-__all__ = ["BridgeError", "await_", "in_bridge", "run_blocking"]
+__all__ = ["BridgeError", "BridgedGreenlet", "await_", "in_bridge", "run_blocking"]
 
 
 class BridgeError(RuntimeError):
@@ -36,6 +36,11 @@ class _BridgedGreenlet(greenlet):
 
     __slots__ = ()
 
+
+BridgedGreenlet = _BridgedGreenlet
+"""For hot paths: ``type(getcurrent()) is BridgedGreenlet`` is ``in_bridge()`` without a call,
+and then ``current.parent.switch(None, awaitable)`` is ``await_(awaitable)`` (the protocol
+between a bridged greenlet and ``run_blocking``)."""
 
 _DONE = object()
 _FAILED = object()

@@ -126,8 +126,9 @@ class ResponseParser:
     def _take_head(self) -> None:
         buffer = self._buffer
         begin = 0
-        for _ in range(self._interim):
-            begin = buffer.index(b"\r\n\r\n", begin) + 4
+        if self._interim:  # skip the heads of interim responses (100 Continue)
+            for _ in range(self._interim):
+                begin = buffer.index(b"\r\n\r\n", begin) + 4
         end = buffer.find(b"\r\n\r\n", begin)
         head = self.head = buffer[begin:end] if end >= 0 else buffer[begin:]
         self._buffer = b""

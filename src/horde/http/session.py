@@ -18,8 +18,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
+from greenlet import getcurrent
+
 from horde import __version__
-from horde.bridge import await_, in_bridge
+from horde.bridge import BridgedGreenlet, await_
 from horde.events import events
 from horde.exceptions import StopUser
 from horde.http.connection import Connection, ConnectionState, open_connection
@@ -41,6 +43,7 @@ DEFAULT_USER_AGENT = f"horde/{__version__}"
 REDIRECT_STATUSES = frozenset((301, 302, 303, 307, 308))
 UNSAFE_METHODS = frozenset(("POST", "PUT", "PATCH", "DELETE"))
 _perf_ns = time.perf_counter_ns
+PLAIN_CACHE_SIZE = 4096  # distinct plain requests kept ready per target
 _IDLE = ConnectionState.IDLE
 _ssl_contexts: dict[bool, ssl.SSLContext] = {}
 # Origins are immutable (host, port, constant header bytes): every session shares them.
@@ -62,9 +65,12 @@ def ssl_context(verify: bool) -> ssl.SSLContext:
 class _Origin:
     """Scheme, host and port of a target, with the constant header bytes for it."""
 
-    __slots__ = ("base_headers", "head", "host", "key", "port", "scheme", "url")
+    __slots__ = ("base_headers", "head", "host", "key", "plain", "port", "scheme", "url")
 
     def __init__(self, scheme: str, host: str, port: int, base_headers: dict[str, str]) -> None:
+        # (method, path) -> (request bytes, full URL) of requests without headers of their own,
+        # cookies or a body: most requests of a load test, sent again and again.
+        self.plain: dict[tuple[str, str], tuple[bytes, str]] = {}
         self.scheme = scheme
         self.host = host
         self.port = port
@@ -74,6 +80,20 @@ class _Origin:
         default = 443 if scheme == "https" else 80
         hostport = f"[{host}]" if ":" in host else host
         self.url = f"{scheme}://{hostport}" + ("" if port == default else f":{port}")
+
+    def plain_request(self, method: str, path: str) -> tuple[bytes, str]:
+        """The bytes of a plain request for ``path``, built once (a bounded cache)."""
+        found = self.plain.get((method, path))
+        if found is None:
+            raw = b"%s %s HTTP/1.1\r\n%s\r\n" % (
+                method.encode(),
+                path.encode("latin-1"),
+                self.head,
+            )
+            found = (raw, self.url + path)
+            if len(self.plain) < PLAIN_CACHE_SIZE:
+                self.plain[(method, path)] = found
+        return found
 
 
 class HttpSession:
@@ -143,12 +163,18 @@ class HttpSession:
     def request(self, method: str, url: str, **kwargs: Any) -> Any:
         """Send a request: returns the Response in a blocking-style task, else a coroutine."""
         coro = self._request(method.upper(), url, **kwargs)
-        if in_bridge():
+        if type(getcurrent()) is BridgedGreenlet:
             return await_(coro)
         return coro
 
     def get(self, url: str, **kwargs: Any) -> Any:
-        return self.request("GET", url, **kwargs)
+        # The most frequent call of all, so it does request()'s and await_()'s work inline:
+        # in a blocking-style task, hand the coroutine to the loop's greenlet (bridge protocol).
+        coro = self._request("GET", url, **kwargs)
+        current = getcurrent()
+        if type(current) is BridgedGreenlet:
+            return current.parent.switch(None, coro)
+        return coro
 
     def post(self, url: str, data: Any = None, json: Any = None, **kwargs: Any) -> Any:
         return self.request("POST", url, data=data, json=json, **kwargs)
@@ -283,27 +309,36 @@ class HttpSession:
         """
         start = _perf_ns()
         base = self._base
+        plain = not (
+            headers or content_type or cookies or auth or self.headers or self.cookies.nonempty
+        )
         if url[:1] == "/" and base is not None:
             origin = base
             path = self._base_path + url if self._base_path else url
-            target = path.encode("latin-1")
-            full_url = base.url + path
+            if plain and body is None:
+                raw, full_url = base.plain_request(method, path)
+            else:
+                target = path.encode("latin-1")
+                full_url = base.url + path
+                raw = b""
         else:
             try:
                 origin, target, full_url = self._resolve(url)
             except RequestError as exc:
                 return self._failed(method, url, name, exc, start)
-        if headers or content_type or cookies or auth or self.headers or self.cookies.nonempty:
-            block = self._header_block(
-                method, origin, full_url, headers, content_type, cookies, auth
-            )
-            raw = b"%s %s HTTP/1.1\r\n%s" % (method.encode(), target, block)
-        else:
-            raw = b"%s %s HTTP/1.1\r\n%s" % (method.encode(), target, origin.head)
-        if body is None:
-            raw += b"\r\n"
-        else:
-            raw += b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+            raw = b""
+        if not raw:
+            if plain:
+                raw = b"%s %s HTTP/1.1\r\n%s" % (method.encode(), target, origin.head)
+            else:
+                block = self._header_block(
+                    method, origin, full_url, headers, content_type, cookies, auth
+                )
+                raw = b"%s %s HTTP/1.1\r\n%s" % (method.encode(), target, block)
+            if body is None:
+                raw += b"\r\n"
+            else:
+                raw += b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
         head_only = method == "HEAD"
         connection: Connection | None = None
         try:

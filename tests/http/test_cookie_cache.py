@@ -39,3 +39,15 @@ def test_an_expired_cookie_is_no_longer_sent_from_the_cache():
     assert sorted(jar.header_for(URL).split("; ")) == ["long=1", "short=1"]
     time.sleep(2.1)  # Max-Age has whole-second resolution in the standard library's jar
     assert jar.header_for(URL) == "long=1"
+
+
+def test_a_cookie_set_again_unchanged_keeps_the_cache_and_a_changed_one_drops_it():
+    jar = CookieJar()
+    set_cookie(jar, URL, "csrftoken=t; Path=/")
+    assert jar.header_for(URL) == "csrftoken=t"
+    cached = jar._headers
+    set_cookie(jar, URL, "csrftoken=t; Path=/")  # Django does this on every form page
+    assert jar._headers is cached
+    set_cookie(jar, URL, "csrftoken=u; Path=/")
+    assert jar._headers is None
+    assert jar.header_for(URL) == "csrftoken=u"

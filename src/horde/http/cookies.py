@@ -12,6 +12,7 @@ import http.cookiejar
 import time
 from collections.abc import Iterator
 from email.message import Message
+from typing import Any
 from urllib.parse import urlsplit
 
 __all__ = ["CookieJar"]
@@ -79,6 +80,13 @@ _NEVER = float("inf")
 _HEADER_CACHE_SIZE = 64
 
 
+def _contents(jar: http.cookiejar.CookieJar) -> list[tuple[Any, ...]]:
+    """What decides the Cookie headers: every cookie's scope, value, expiry and flags."""
+    return [
+        (c.domain, c.path, c.name, c.value, c.expires, c.secure, c.port, c.version) for c in jar
+    ]
+
+
 class CookieJar:
     """Cookies of one simulated user.
 
@@ -135,7 +143,15 @@ class CookieJar:
         """Store the cookies a response to ``url`` sets."""
         values = [v.decode("latin-1") for n, v in raw_headers if n.lower() == b"set-cookie"]
         if values:
-            self.jar.extract_cookies(_CookieResponse(values), _CookieRequest(url))  # type: ignore[arg-type]
+            jar = self._jar
+            if jar is None:
+                jar = self._jar = http.cookiejar.CookieJar(_POLICY)
+            before = _contents(jar)
+            jar.extract_cookies(_CookieResponse(values), _CookieRequest(url))  # type: ignore[arg-type]
+            # Django sets its CSRF cookie again on every page with a form, unchanged: keep the
+            # cached headers unless a cookie really changed.
+            if _contents(jar) != before:
+                self._headers = None
 
     def get(self, name: str, default: str | None = None, domain: str | None = None) -> str | None:
         """Value of the cookie ``name`` (for ``domain`` when given; hosts without a dot get

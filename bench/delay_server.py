@@ -3,9 +3,9 @@
 Each request is answered after a delay drawn from the chosen profile (``fixed``: 20 ms;
 ``mix``: 5 ms for 80% of requests, 200 ms for the rest; with 90/10, p90 sat exactly on the jump
 between the two delays, where it measures the slowest 5 ms answer rather than the distribution).
-The server times every request from the moment its last byte was parsed to the moment the answer was written, and keeps those
-times: ``GET /__truth`` returns them all (and the count), for bench/accuracy.py to compare
-with what the load generator reports.
+The server times every request from the moment its last byte was parsed to the moment the
+answer was written, and keeps those times: ``GET /__truth`` returns them all (and the count),
+for bench/accuracy.py to compare with what the load generator reports.
 """
 
 from __future__ import annotations

@@ -47,6 +47,7 @@ demo: setup
 
 bench: setup
 	$(VENV)/bin/python bench/simple.py $(ARGS)
+	$(VENV)/bin/python bench/python_cost.py
 	$(VENV)/bin/python bench/web_polling.py
 	$(VENV)/bin/python bench/accuracy.py
 	$(VENV)/bin/python bench/startup.py

@@ -1,0 +1,104 @@
+"""Python-side cost of one request, without the kernel: a fake transport answers every write.
+
+    .venv/bin/python bench/python_cost.py [--seconds 3] [--rounds 5]
+
+On loopback about half of a request's CPU is the kernel's (one write and one read syscall, and
+TCP on both ends); that half is the same for every client. This isolates the other half, the
+part horde's code decides: the user loop, the task, the client, the parser and the stats. The
+transport answers each request on the next turn of the loop, so the loop, futures and tasks
+still run as in a real test. Pinned to CPU 1; prints the median of several rounds per style.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import time
+
+import uvloop
+
+from horde import HttpUser, constant, task
+from horde.http import connection as connection_module
+from horde.http import session as session_module
+from horde.runner.environment import Environment
+from horde.runner.local import LocalRunner
+from horde.stats import RequestStats
+
+RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok"
+
+
+class AnsweringTransport(asyncio.Transport):
+    """Answers every request with RESPONSE on the next turn of the loop."""
+
+    def __init__(self, protocol: asyncio.Protocol, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__()
+        self.protocol = protocol
+        self.loop = loop
+        self.closing = False
+
+    def write(self, data: bytes) -> None:  # type: ignore[override]
+        self.loop.call_soon(self.protocol.data_received, RESPONSE)
+
+    def is_closing(self) -> bool:
+        return self.closing
+
+    def close(self) -> None:
+        self.closing = True
+
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return default
+
+
+async def open_answering(loop, host, port, ssl_context, connect_timeout, read_timeout):  # type: ignore[no-untyped-def]
+    connection = connection_module.Connection(loop, read_timeout)
+    connection.connection_made(AnsweringTransport(connection, loop))
+    return connection
+
+
+class AsyncUser(HttpUser):
+    wait_time = constant(0)
+
+    @task
+    async def index(self) -> None:
+        await self.client.get("/")
+
+
+class BlockingUser(HttpUser):
+    wait_time = constant(0)
+
+    @task
+    def index(self) -> None:
+        self.client.get("/")
+
+
+async def one_round(user_class: type, seconds: float) -> float:
+    env = Environment(user_classes=[user_class], host="http://127.0.0.1:9", stats=RequestStats())
+    runner = LocalRunner(env)
+    runner.start(50, 100_000)
+    await asyncio.sleep(0.5)
+    cpu, count = time.process_time(), env.stats.total.num_requests
+    await asyncio.sleep(seconds)
+    cpu, count = time.process_time() - cpu, env.stats.total.num_requests - count
+    await runner.stop()
+    if env.stats.total.num_failures:
+        raise SystemExit("requests failed: the fake transport is out of step with the client")
+    return cpu / count * 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
+        os.sched_setaffinity(0, {1})
+    session_module.open_connection = open_answering  # type: ignore[assignment]
+    for style, cls in (("async", AsyncUser), ("blocking", BlockingUser)):
+        costs = [uvloop.run(one_round(cls, args.seconds)) for _ in range(args.rounds)]
+        print(f"{style:9s} {statistics.median(costs):.2f} us of CPU per request (median)")
+
+
+if __name__ == "__main__":
+    main()

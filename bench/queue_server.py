@@ -6,7 +6,8 @@ without bound. That gives the capacity search a ground truth to find. ``GET /__s
 holds every answer due in the next second until the stall ends, as a garbage-collection pause
 or a locked table would; the open model must show that stall in its latencies.
 
-``GET /__count`` answers the number of other requests seen. Timers use the standard asyncio
+``GET /__count`` answers the number of other requests seen (``?path=/x``: of those to ``/x``,
+which no stray client of another test can add to). Timers use the standard asyncio
 loop, whose timeouts are not rounded to whole milliseconds.
 """
 
@@ -29,6 +30,7 @@ class Queue:
         self.next_free = 0.0
         self.stall_until = 0.0
         self.requests = 0
+        self.by_path: dict[str, int] = {}
 
     def finish_time(self, now: float) -> float:
         start = max(now, self.stall_until)
@@ -62,13 +64,16 @@ class Responder(asyncio.Protocol):
         queue, now = self.queue, self.loop.time()
         url = urlsplit(target)
         if url.path == "/__count":
-            self.answer(str(queue.requests).encode())
+            path = parse_qs(url.query).get("path", [None])[0]
+            count = queue.requests if path is None else queue.by_path.get(path, 0)
+            self.answer(str(count).encode())
         elif url.path == "/__stall":
             ms = float(parse_qs(url.query).get("ms", ["1000"])[0])
             queue.stall_until = max(queue.stall_until, now + ms / 1000)
             self.answer(b"stalling")
         else:
             queue.requests += 1
+            queue.by_path[url.path] = queue.by_path.get(url.path, 0) + 1
             done = queue.finish_time(now)
             if done <= now:
                 self.transport.write(RESPONSE)

@@ -16,10 +16,13 @@ from horde.stats.histogram import MAX_INDEX, bucket_value
 pytestmark = pytest.mark.timeout(90)
 
 
+PATH = "/open-model"  # counted apart by the server: nothing but this test sends it
+
+
 class Visitor(HttpUser):
     @task
     def index(self):
-        self.client.get("/")
+        self.client.get(PATH)
 
 
 class ClosedVisitor(HttpUser):
@@ -75,8 +78,12 @@ def test_achieved_rate_is_within_two_percent_of_the_target(queue_target):
     assert summary["achieved_rate"] == pytest.approx(400, rel=0.02)
     assert summary["dropped_iterations"] == 0
     assert env.stats.total.num_failures == 0
-    # Every iteration is one GET: the server saw exactly what the stats say.
-    assert env.stats.total.num_requests == server.count() == summary["started_iterations"]
+    # The server saw exactly what the stats say.
+    served = int(server.get(f"/__count?path={PATH}"))
+    assert env.stats.total.num_requests == served
+    # Every iteration is one GET, but one that started just as the test stopped is told to stop
+    # at its request and sends none.
+    assert 0 <= summary["started_iterations"] - served <= 3
     assert env.service_stats.total.num_requests == env.stats.total.num_requests
 
 
@@ -136,4 +143,4 @@ def test_latency_counts_from_the_planned_start_when_iterations_must_wait(queue_t
     assert slower_than(env.stats, 500) >= 70
     # Only the 5 requests in flight during the stall took long on the wire.
     assert slower_than(env.service_stats, 500) <= 5
-    assert env.stats.total.num_requests == server.count()
+    assert env.stats.total.num_requests == int(server.get(f"/__count?path={PATH}"))

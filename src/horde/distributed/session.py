@@ -32,8 +32,8 @@ from horde.distributed.transport import MasterTransport, WorkerTransport
 from horde.distributed.worker import Worker, new_worker_id
 from horde.runner.conclusion import conclude, run_meta
 from horde.runner.environment import Environment
-from horde.runner.models import choose_load_plan, start_load
-from horde.runner.session import watch_thresholds
+from horde.runner.models import choose_load_plan
+from horde.runner.session import drive_until_stopped
 
 log = logging.getLogger("horde.distributed")
 
@@ -234,19 +234,7 @@ async def _run_headless(
     plan = choose_load_plan(environment, options)
     master.model = plan.model
     master.max_concurrency = getattr(options, "max_concurrency", None)
-    driver = start_load(environment, master, plan)
-    threshold_watch = watch_thresholds(environment, options)
-    console.start(asyncio.get_running_loop())
-    try:
-        await asyncio.wait_for(environment.test_stop_event.wait(), timeout=options.run_time)
-    except TimeoutError:
-        environment.request_test_stop("run time reached")
-    if threshold_watch is not None:
-        threshold_watch.stop()
-    if driver is not None:
-        driver.stop()
-    await master.stop()
-    console.stop()
+    await drive_until_stopped(environment, options, master, plan, console)
     ended = time.time()
     master_cpu = 100.0 * (time.process_time() - cpu_started) / max(1e-9, ended - started)
     meta = run_meta(environment, options, started, ended)

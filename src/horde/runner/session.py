@@ -18,13 +18,14 @@ from horde.exceptions import ScenarioError
 from horde.runner.blockwatch import BlockWatch
 from horde.runner.conclusion import conclude, run_meta
 from horde.runner.environment import Environment
-from horde.runner.models import build_runner, choose_load_plan, start_load
+from horde.runner.models import LoadPlan, build_runner, choose_load_plan, start_load
 from horde.scenario.loader import Scenario, load_scenario, select_user_classes
 from horde.scenario.tasks import all_tags, apply_tag_filter
 
 log = logging.getLogger("horde")
 
 __all__ = [
+    "drive_until_stopped",
     "install_stop_signals",
     "prepare_environment",
     "remove_stop_signals",
@@ -116,9 +117,28 @@ async def _headless(environment: Environment, options: argparse.Namespace) -> in
     console = Console(environment, options)
     started = time.time()
     environment.events.init.fire(environment=environment, runner=runner)
+    await drive_until_stopped(environment, options, runner, plan, console)
+    watch.stop()
+    remove_stop_signals(loop)
+    meta = run_meta(environment, options, started, time.time())
+    meta["load_model"] = plan.describe()
+    return conclude(environment, options, meta, console)
+
+
+async def drive_until_stopped(
+    environment: Environment,
+    options: argparse.Namespace,
+    runner: Any,
+    plan: LoadPlan,
+    console: Any,
+) -> None:
+    """Start the load, watch it until the run ends (run time, Ctrl-C, StopTest, the end of a
+    shape, a broken threshold), then stop the runner: users done and their requests recorded.
+
+    The same for one process and for a distributed master (``runner`` is then the master)."""
     driver = start_load(environment, runner, plan)
     threshold_watch = watch_thresholds(environment, options)
-    console.start(loop)
+    console.start(asyncio.get_running_loop())
     try:
         await asyncio.wait_for(environment.test_stop_event.wait(), timeout=options.run_time)
     except TimeoutError:
@@ -129,11 +149,6 @@ async def _headless(environment: Environment, options: argparse.Namespace) -> in
         driver.stop()
     await runner.stop()
     console.stop()
-    watch.stop()
-    remove_stop_signals(loop)
-    meta = run_meta(environment, options, started, time.time())
-    meta["load_model"] = plan.describe()
-    return conclude(environment, options, meta, console)
 
 
 def install_stop_signals(

@@ -120,12 +120,7 @@
 
   function rowElement(row) {
     const tr = document.createElement("tr");
-    for (const [text, cls] of cells(row)) {
-      const td = document.createElement("td");
-      td.textContent = text;
-      if (cls) td.className = cls;
-      tr.appendChild(td);
-    }
+    appendCells(tr, cells(row));
     return tr;
   }
 
@@ -157,6 +152,16 @@
     renderWorkers(data);
   }
 
+  // Cells from [text, class] pairs; text only (never HTML), so names from the target are safe.
+  function appendCells(tr, values) {
+    for (const [text, cls] of values) {
+      const td = document.createElement("td");
+      td.textContent = text;
+      if (cls) td.className = cls;
+      tr.appendChild(td);
+    }
+  }
+
   function renderWorkers(data) {
     const workers = data.workers;
     show("#workers-tab", Array.isArray(workers));
@@ -169,12 +174,7 @@
       const values = [[w.id, ""], [w.host, ""], [w.state, ""], [fmt(w.user_count), "num"],
         [fmt(w.cpu_percent, 1), "num"], [fmt(w.num_requests), "num"], [fmt(w.num_failures), "num"],
         [fmt(w.last_report_age, 1), "num"]];
-      for (const [text, cls] of values) {
-        const td = document.createElement("td");
-        td.textContent = text;
-        if (cls) td.className = cls;
-        tr.appendChild(td);
-      }
+      appendCells(tr, values);
       return tr;
     });
     $("#workers-table tbody").replaceChildren(...rows);
@@ -213,12 +213,7 @@
         [fmt(step.rps, 1), "num"], [fmt(100 * step.fail_ratio, 2) + "%", "num"],
         [fmt(step.p50, 1), "num"], [fmt(step.p95, 1), "num"], [fmt(step.p99, 1), "num"],
         [step.passed ? "met" : "broken", step.passed ? "pass" : "fail"]];
-      for (const [text, cls] of values) {
-        const td = document.createElement("td");
-        td.textContent = text;
-        if (cls) td.className = cls;
-        tr.appendChild(td);
-      }
+      appendCells(tr, values);
       return tr;
     });
     $("#capacity-table tbody").replaceChildren(...rows);
@@ -229,12 +224,7 @@
     const rows = data.exceptions.map((e) => {
       const tr = document.createElement("tr");
       const values = [[fmt(e.count), "num"], [e.where, ""], [e.msg, ""]];
-      for (const [text, cls] of values) {
-        const td = document.createElement("td");
-        td.textContent = text;
-        if (cls) td.className = cls;
-        tr.appendChild(td);
-      }
+      appendCells(tr, values);
       const td = document.createElement("td");
       const pre = document.createElement("pre");
       pre.textContent = e.traceback;

@@ -494,8 +494,7 @@ class HttpSession:
         body type, auth, cookies, CSRF, and this request's ``headers``.
         """
         jar_has_cookies = self.cookies.nonempty
-        lines: dict[str, str] = {}
-        _override(lines, origin.base_headers)
+        lines = dict(origin.base_headers)  # distinct names: nothing to override yet
         if self.headers:
             _override(lines, self.headers)
         if content_type:

@@ -183,3 +183,22 @@ def test_a_load_shape_class_must_be_unique(tmp_path):
     assert result.returncode == 2
     assert "more than one load shape" in result.stderr
     assert LoadShape.abstract is True
+
+
+def test_a_rate_ramp_starts_at_its_first_rate(queue_target):
+    """--arrival-rate 100/s..200/s over 2 s: 300 iterations (from 100/s, not from zero)."""
+    server = queue_target()
+
+    async def scenario():
+        env = Environment(user_classes=[Visitor], host=server.url, stats=RequestStats())
+        runner = ArrivalRateRunner(env)
+        shape = StagesShape([Stage(2, 200)], "arrival_rate", start=100)
+        driver = ShapeDriver(env, runner, shape)
+        driver.start()
+        await asyncio.sleep(2.0)
+        started = runner.started
+        driver.stop()
+        await runner.stop()
+        return started
+
+    assert uvloop.run(scenario()) == pytest.approx(300, rel=0.05)

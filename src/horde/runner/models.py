@@ -12,7 +12,6 @@ load is sent.
 from __future__ import annotations
 
 import argparse
-import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,8 +21,6 @@ from horde.scenario.shape import ARRIVAL_RATE, USERS, LoadShape
 if TYPE_CHECKING:
     from horde.runner.environment import Environment
     from horde.runner.shapes import ShapeDriver
-
-log = logging.getLogger("horde.runner")
 
 __all__ = ["LoadPlan", "build_runner", "choose_load_plan", "start_load"]
 
@@ -40,7 +37,9 @@ class LoadPlan:
 
     def describe(self) -> str:
         if self.shape is not None:
-            kind = "stages" if type(self.shape).__name__ == "StagesShape" else "load shape"
+            from horde.runner.shapes import StagesShape
+
+            kind = "stages" if isinstance(self.shape, StagesShape) else "load shape"
             unit = "iterations/s" if self.model == ARRIVAL_RATE else "users"
             return f"{kind} ({type(self.shape).__name__}, targets in {unit})"
         if self.model == ARRIVAL_RATE:

@@ -136,6 +136,11 @@ class ShapeDriver:
 
     def start(self) -> None:
         self.shape.reset_time()
+        begin = self.shape.planned(0.0)
+        if begin:
+            # A plan that starts above zero (``--arrival-rate 10/s..500/s``) starts there at once,
+            # then ramps; runners otherwise ramp up from nothing.
+            self._retarget(begin, None)
         self._apply()
         self._task = asyncio.get_running_loop().create_task(self._loop())
 
@@ -167,9 +172,13 @@ class ShapeDriver:
         self.runner.planned = target if planned is None else planned
         if (target, change) != self._last:
             self._last = (target, change)
-            rate = INSTANT if change is None or change <= 0 or math.isinf(change) else change
-            if self.shape.model == ARRIVAL_RATE:
-                self.runner.start(target, rate if rate != INSTANT else math.inf)
-            else:
-                self.runner.start(round(target), rate)
+            self._retarget(target, change)
         return True
+
+    def _retarget(self, target: float, change: float | None) -> None:
+        """Move the runner to ``target`` at ``change`` per second (None: at once)."""
+        rate = INSTANT if change is None or change <= 0 or math.isinf(change) else change
+        if self.shape.model == ARRIVAL_RATE:
+            self.runner.start(target, rate if rate != INSTANT else math.inf)
+        else:
+            self.runner.start(round(target), rate)

@@ -91,11 +91,15 @@ def _needs_host(cls: type) -> bool:
 
 def run_session(environment: Environment, options: argparse.Namespace) -> int:
     """Run until the run time is over or the user interrupts; returns the exit code."""
-    from horde.distributed.session import run_distributed
+    import os
 
-    distributed = run_distributed(environment, options)  # master or worker: its own session
-    if distributed is not None:
-        return distributed
+    from horde.distributed.config import resolve
+
+    if resolve(options, os.environ).mode != "single":
+        # Master or worker: its own session (imported only then: ZeroMQ costs start-up time).
+        from horde.distributed.session import run_distributed
+
+        return run_distributed(environment, options)  # type: ignore[return-value]
     import uvloop
 
     if not options.headless:

@@ -62,3 +62,32 @@ def test_web_ui_starts_and_stops_a_distributed_run(scenario, target, horde, tmp_
     document = json.loads((tmp_path / "run.json").read_text())
     assert len(document["meta"]["workers"]) == 2
     assert document["total"]["num_requests"] == target.stop() > 0
+
+
+def test_web_ui_runs_the_open_model_over_workers(scenario, target, horde, tmp_path):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    run = horde(
+        str(scenario), "-H", target.url, "--web-port", str(port), "--processes", "2",
+        "--json", "run.json", "-L", "INFO",
+    )  # fmt: skip
+    page = wait_for(lambda: call(url + "/"))
+    token = re.search(r'name="horde-token" content="([^"]+)"', page).group(1)
+    run.wait_for("joined", count=2)
+    call(url + "/swarm", {"load_model": "arrival_rate", "arrival_rate": "60/s"}, token)
+    stats = lambda: json.loads(call(url + "/stats/requests"))  # noqa: E731
+    wait_for(lambda: stats()["state"] == "running")
+    live = wait_for(lambda: (s := stats())["total_rps"] > 0 and s)
+    assert live["load_model"] == "arrival_rate"
+    assert live["arrival_rate"] == pytest.approx(60)
+    time.sleep(3)
+    call(url + "/stop", token=token)
+    wait_for(lambda: stats()["state"] == "stopped")
+    run.process.send_signal(signal.SIGINT)
+    assert run.finish(timeout=30) == 0, run.stderr()
+    document = json.loads((tmp_path / "run.json").read_text())
+    open_model = document["meta"]["open_model"]
+    assert open_model["workers"] == 2
+    assert open_model["started_iterations"] > 100
+    assert document["total"]["num_requests"] == target.stop() > 0
+    assert all(w["num_requests"] > 0 for w in document["meta"]["workers"])

@@ -18,6 +18,7 @@ from horde.runner.blockwatch import BlockWatch
 from horde.runner.capacity import CapacityResult, CapacitySearch, CapacitySettings, Step
 from horde.runner.conclusion import conclude, run_meta
 from horde.runner.environment import Environment
+from horde.runner.models import LoadPlan, build_runner
 from horde.runner.session import install_stop_signals, remove_stop_signals
 from horde.scenario.shape import ARRIVAL_RATE, USERS
 
@@ -80,14 +81,7 @@ async def _single(
     environment: Environment, options: argparse.Namespace, settings: CapacitySettings
 ) -> int:
     loop = asyncio.get_running_loop()
-    if settings.model == ARRIVAL_RATE:
-        from horde.runner.arrival_rate import ArrivalRateRunner
-
-        runner: Any = ArrivalRateRunner(environment, options.max_concurrency)
-    else:
-        from horde.runner.local import LocalRunner
-
-        runner = LocalRunner(environment)
+    runner = build_runner(environment, LoadPlan(settings.model), options)
     watch = BlockWatch()
     watch.start(loop)
     install_stop_signals(loop, environment, runner)

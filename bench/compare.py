@@ -60,7 +60,14 @@ def ensure_debian_tools() -> list[str]:
 
 
 class Nginx:
+    """nginx serving ``ok\n`` from a temporary directory, checked to answer 200 before use."""
+
     def __init__(self, workdir: Path, port: int) -> None:
+        # nginx's worker runs as an unprivileged user when started by root; a temporary directory
+        # is private (0700), and nginx then answers every request with 403. That silently
+        # measured error pages once, so the tree is opened up and the answer checked below.
+        for folder in (workdir.parent, workdir):
+            folder.chmod(0o755)
         (workdir / "html").mkdir()
         (workdir / "html" / "index.html").write_text("ok\n")
         (workdir / "logs").mkdir()
@@ -86,7 +93,25 @@ http {{
         self.process = subprocess.Popen(
             pinned(0, ["nginx", "-c", str(conf), "-p", str(workdir), "-g", "daemon off;"])
         )
-        time.sleep(0.5)
+        self._check()
+
+    def _check(self) -> None:
+        import urllib.request
+
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with urllib.request.urlopen(self.url + "/", timeout=2) as response:
+                    body = response.read()
+                break
+            except OSError as exc:  # HTTPError (403 and the like) included
+                if getattr(exc, "code", None) or time.monotonic() > deadline:
+                    self.stop()
+                    raise SystemExit(f"nginx does not serve the benchmark file: {exc}") from None
+                time.sleep(0.1)
+        if body != b"ok\n":
+            self.stop()
+            raise SystemExit(f"nginx served {body[:80]!r} instead of the benchmark file")
 
     def stop(self) -> None:
         self.process.terminate()
@@ -101,10 +126,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def csv_total(prefix: Path) -> int:
+def csv_totals(prefix: Path) -> tuple[int, int]:
+    """Requests and failures of the aggregated row of a horde or Locust stats CSV."""
     with open(f"{prefix}_stats.csv") as f:
         rows = list(csv.DictReader(f))
-    return int(rows[-1]["Request Count"])
+    return int(rows[-1]["Request Count"]), int(rows[-1]["Failure Count"])
 
 
 def run_generator(name: str, url: str, seconds: int, users: int, workdir: Path) -> dict:
@@ -155,12 +181,19 @@ def run_generator(name: str, url: str, seconds: int, users: int, workdir: Path) 
     if name == "wrk":
         match = re.search(r"(\d+) requests in", stdout)
         requests = int(match.group(1)) if match else 0
+        errors = re.search(r"Non-2xx or 3xx responses: (\d+)", stdout)
+        failures = int(errors.group(1)) if errors else 0
     else:
-        requests = csv_total(prefix) if Path(f"{prefix}_stats.csv").exists() else 0
+        has_csv = Path(f"{prefix}_stats.csv").exists()
+        requests, failures = csv_totals(prefix) if has_csv else (0, 0)
     if requests == 0:
         print(f"{name} produced no result:\n{stdout[-2000:]}")
+    if failures:
+        # A failed request is usually cheaper or dearer than a served one: not comparable.
+        raise SystemExit(f"{name}: {failures} of {requests} requests failed; figures not valid")
     return {
         "requests": requests,
+        "failures": failures,
         "cpu_seconds": cpu,
         "wall_seconds": wall,
         "per_cpu_second": requests / cpu if cpu else 0.0,
@@ -193,11 +226,13 @@ def realistic(args: argparse.Namespace) -> int:
                         "-u", str(args.users), "-r", "50", "-t", f"{args.seconds}s", "--headless",
                         "--only-summary", "--csv", str(prefix)]  # fmt: skip
                 cpu, wall, _ = run_measured(pinned(1, argv))
-                requests = csv_total(prefix)
-                runs[name].append({"requests": requests, "cpu_seconds": cpu, "wall_seconds": wall,
+                requests, failures = csv_totals(prefix)
+                runs[name].append({"requests": requests, "failures": failures, "cpu_seconds": cpu,
+                                   "wall_seconds": wall,
                                    "cpu_per_1000": 1000 * cpu / max(1, requests)})  # fmt: skip
                 print(f"round {round_no + 1} {name[:30]:30s} {1000 * cpu / max(1, requests):.3f} "
-                      f"CPU-s per 1,000 requests ({requests} requests)", flush=True)  # fmt: skip
+                      f"CPU-s per 1,000 requests ({requests} requests, {failures} failed)",
+                      flush=True)  # fmt: skip
     medians = {g: statistics.median(r["cpu_per_1000"] for r in rs) for g, rs in runs.items()}
     horde_cost, locust_cost = medians.values()
     ratio = horde_cost / locust_cost

@@ -10,15 +10,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console as RichConsole
 from rich.console import Group
-from rich.live import Live
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from horde.runner.environment import Environment
+
+if TYPE_CHECKING:  # imported when a live view starts: headless summaries do without them
+    from rich.live import Live
+    from rich.progress import Progress
 
 __all__ = ["Console", "stats_table"]
 
@@ -146,6 +148,15 @@ class Console:
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         if self.options.only_summary:
             return
+        from rich.live import Live
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
         self._started = time.monotonic()
         if self.options.run_time:
             self._progress = Progress(

@@ -107,6 +107,11 @@ class MasterRunner:
             StopTest: self._on_stop_test,
         }
 
+    def use_model(self, model: str, max_concurrency: int | None = None) -> None:
+        """Run ``model`` from the next start: users (closed) or arrival rate (open)."""
+        self.model = model
+        self.max_concurrency = max_concurrency
+
     # Reading ---------------------------------------------------------------------------------
     @property
     def live_workers(self) -> list[WorkerInfo]:

@@ -232,8 +232,7 @@ async def _run_headless(
     cpu_started = time.process_time()
     environment.events.init.fire(environment=environment, runner=master)
     plan = choose_load_plan(environment, options)
-    master.model = plan.model
-    master.max_concurrency = getattr(options, "max_concurrency", None)
+    master.use_model(plan.model, getattr(options, "max_concurrency", None))
     await drive_until_stopped(environment, options, master, plan, console)
     ended = time.time()
     master_cpu = 100.0 * (time.process_time() - cpu_started) / max(1e-9, ended - started)

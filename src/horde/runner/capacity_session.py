@@ -107,8 +107,7 @@ async def _distributed(
             if not await wait_for_workers(session, environment):
                 return 1
             master = session.master
-            master.model = settings.model
-            master.max_concurrency = options.max_concurrency
+            master.use_model(settings.model, options.max_concurrency)
             return await _search(environment, options, settings, master)
     except OSError as exc:
         print(f"horde: error: {exc}", file=sys.stderr)

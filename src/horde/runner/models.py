@@ -85,12 +85,32 @@ def choose_load_plan(environment: Environment, options: argparse.Namespace) -> L
 
 def build_runner(environment: Environment, plan: LoadPlan, options: argparse.Namespace) -> Any:
     """The runner for the plan's model (it sets itself as ``environment.runner``)."""
-    if plan.model == ARRIVAL_RATE:
+    return runner_for_model(environment, plan.model, getattr(options, "max_concurrency", None))
+
+
+def runner_for_model(
+    environment: Environment,
+    model: str,
+    max_concurrency: int | None = None,
+    current: Any = None,
+) -> Any:
+    """A runner for ``model``, keeping ``current`` where it can run it.
+
+    A distributed master runs either model itself (its workers switch), so it is told the model
+    and kept; a local runner of users is kept for users; anything else is replaced, since a
+    local runner serves one model for its whole life.
+    """
+    if current is not None and hasattr(current, "use_model"):
+        current.use_model(model, max_concurrency)
+        return current
+    if model == ARRIVAL_RATE:
         from horde.runner.arrival_rate import ArrivalRateRunner
 
-        return ArrivalRateRunner(environment, getattr(options, "max_concurrency", None))
+        return ArrivalRateRunner(environment, max_concurrency)
     from horde.runner.local import LocalRunner
 
+    if isinstance(current, LocalRunner):
+        return current
     return LocalRunner(environment)
 
 

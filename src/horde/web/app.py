@@ -19,7 +19,8 @@ from aiohttp import web
 from horde import __version__
 from horde.runner.capacity import CapacitySearch
 from horde.runner.environment import Environment
-from horde.runner.local import LocalRunner, RunnerState
+from horde.runner.local import RunnerState
+from horde.runner.models import runner_for_model
 from horde.runner.shapes import ShapeDriver
 from horde.scenario.shape import ARRIVAL_RATE, USERS
 from horde.scenario.tasks import all_tags
@@ -234,17 +235,9 @@ class WebUI:
             if model != self.model:
                 return "stop the running test before changing its load model"
             return None
-        if hasattr(self.runner, "workers_info"):
-            # A distributed master runs either model itself, sharing the load among workers.
-            self.runner.model = model
-            self.runner.max_concurrency = form.max_concurrency
-            return None
-        if model == ARRIVAL_RATE:
-            from horde.runner.arrival_rate import ArrivalRateRunner
-
-            self.runner = ArrivalRateRunner(self.environment, form.max_concurrency)
-        elif self.model != USERS:
-            self.runner = LocalRunner(self.environment)
+        self.runner = runner_for_model(
+            self.environment, model, form.max_concurrency, current=self.runner
+        )
         return None
 
     @staticmethod

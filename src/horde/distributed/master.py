@@ -40,7 +40,8 @@ from horde.distributed.protocol import (
 )
 from horde.distributed.registry import GONE, MISSING, WorkerInfo
 from horde.distributed.stats_delta import merge_delta
-from horde.runner.local import DRAIN_GRACE, RunnerState
+from horde.runner.lifecycle import RunLifecycle, RunnerState
+from horde.runner.local import DRAIN_GRACE
 from horde.scenario.shape import ARRIVAL_RATE, USERS
 from horde.stats import RequestStats
 
@@ -58,7 +59,7 @@ CPU_WARNING_PERCENT = 90.0
 TICK_DELAY = 0.3
 
 
-class MasterRunner:
+class MasterRunner(RunLifecycle):
     """Drives workers over ``transport``; call ``serve()`` once before anything else."""
 
     def __init__(
@@ -221,22 +222,8 @@ class MasterRunner:
         """
         if user_count < 0 or spawn_rate <= 0:
             raise ValueError("user count must be >= 0 and spawn rate > 0")
-        env = self.environment
         if self.state in (RunnerState.READY, RunnerState.STOPPED):
-            self._service_stats.reset()
-            self._last_started = 0
-            for w in self.workers.values():
-                w.open_model = {}
-                w.assigned_rate = None
-            self.started_at = time.time()
-            self.run_id = uuid.uuid4().hex[:12]
-            env.stats.reset()
-            env.stats.start_time = self.started_at
-            for w in self.workers.values():
-                w.num_requests = w.num_failures = w.peak_user_count = 0
-                w.peak_cpu_percent = 0.0
-            env.events.test_start.fire(environment=env)
-            self._ticker = asyncio.get_running_loop().create_task(self._tick_every_second())
+            self._begin_test()
         if not self.live_workers:
             log.warning("no worker connected yet: users start as workers join")
         if self.model == ARRIVAL_RATE:
@@ -246,11 +233,18 @@ class MasterRunner:
         self.state = RunnerState.SPAWNING
         self._rebalance(force=True)
 
-    async def stop(self) -> None:
-        """Stop every worker's users and wait for their final reports (or their loss)."""
-        if self.state in (RunnerState.READY, RunnerState.STOPPED):
-            return
-        self.state = RunnerState.STOPPING
+    # stop(): every worker stops its users; the master waits for their final reports.
+    def _reset(self) -> None:
+        self._service_stats.reset()
+        self._last_started = 0
+        self.run_id = uuid.uuid4().hex[:12]
+        for w in self.workers.values():
+            w.open_model = {}
+            w.assigned_rate = None
+            w.num_requests = w.num_failures = w.peak_user_count = 0
+            w.peak_cpu_percent = 0.0
+
+    async def _drain(self) -> None:
         waiting = self.live_workers
         for w in waiting:
             w.assigned = {}
@@ -271,17 +265,11 @@ class MasterRunner:
                 )
                 break
             await self._wait_change(remaining)
-        if self._ticker is not None:
-            self._ticker.cancel()
-            self._ticker = None
-        stopped_at = time.time()
+
+    def _ending(self, stopped_at: float) -> None:
         self.target_user_count = 0
         self.target_rate = 0.0
-        self._tick(stopped_at)
-        self.environment.stats.end_time = stopped_at
         self._service_stats.end_time = stopped_at
-        self.state = RunnerState.STOPPED
-        self.environment.events.test_stop.fire(environment=self.environment)
 
     # Planning --------------------------------------------------------------------------------
     def _rebalance(self, force: bool = False) -> None:

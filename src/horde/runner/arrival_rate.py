@@ -40,7 +40,8 @@ from typing import TYPE_CHECKING, Any
 from horde.bridge import run_blocking
 from horde.exceptions import InterruptTaskSet, RescheduleTask, StopTest, StopUser
 from horde.runner.distribution import interleave
-from horde.runner.local import DRAIN_GRACE, RunnerState
+from horde.runner.lifecycle import RunLifecycle, RunnerState
+from horde.runner.local import DRAIN_GRACE
 from horde.scenario.tasks import SequentialTaskSet, Task, TaskSet
 from horde.scenario.users import call_user_code
 from horde.stats import RequestStats, StatsEntry
@@ -194,7 +195,7 @@ class _Slot:
         self.started = False
 
 
-class ArrivalRateRunner:
+class ArrivalRateRunner(RunLifecycle):
     """Starts iterations of ``environment.user_classes`` at a planned rate (the open model)."""
 
     def __init__(self, environment: Environment, max_concurrency: int | None = None) -> None:
@@ -270,20 +271,11 @@ class ArrivalRateRunner:
         """
         if not 0 <= rate < math.inf or not ramp > 0:
             raise ValueError("arrival rate must be >= 0 and finite, and its ramp > 0")
-        env = self.environment
         loop = asyncio.get_running_loop()
         now = time.perf_counter()
         if self.state in (RunnerState.READY, RunnerState.STOPPED):
-            self.started_at = time.time()
-            env.stats.reset()
-            env.stats.start_time = self.started_at
-            self.service_stats.reset()
-            self.service_stats.start_time = self.started_at
-            self._reset_counters()
             self._segment = RateSegment(now, 0.0, 0.0, math.inf)
-            self._last_due = None
-            env.events.test_start.fire(environment=env)
-            self._ticker = loop.create_task(self._tick_every_second())
+            self._begin_test()
         current = self._segment.rate_at(now)
         # What has accrued since the last due iteration counts towards the next one.
         if self._last_due is None:
@@ -301,16 +293,21 @@ class ArrivalRateRunner:
         self.state = RunnerState.RUNNING
         self._scheduler = loop.create_task(self._schedule(now, need))
 
-    async def stop(self) -> None:
-        """Stop scheduling, let iterations in flight finish (``stop_timeout``), then end."""
-        if self.state in (RunnerState.READY, RunnerState.STOPPED):
-            return
-        self.state = RunnerState.STOPPING
+    # stop(): no more iterations are scheduled; those in flight finish within stop_timeout.
+    def _reset(self) -> None:
+        self.service_stats.reset()
+        self.service_stats.start_time = self.started_at
+        self._reset_counters()
+        self._last_due = None
+
+    def _halt(self) -> None:
         if self._scheduler is not None:
             self._scheduler.cancel()
             self._scheduler = None
         self.dropped += len(self._backlog)
         self._backlog.clear()
+
+    async def _drain(self) -> None:
         await self._stop_iterations()
         await self._retire_users([s for s in self._slots if s.started])
         for slot in self._slots:
@@ -318,16 +315,10 @@ class ArrivalRateRunner:
         self._slots.clear()
         for free in self._free.values():
             free.clear()
-        if self._ticker is not None:
-            self._ticker.cancel()
-            self._ticker = None
-        stopped_at = time.time()
-        self._tick(stopped_at)
-        self.environment.stats.end_time = stopped_at
+
+    def _ending(self, stopped_at: float) -> None:
         self.service_stats.end_time = stopped_at
-        self.state = RunnerState.STOPPED
         self.target_rate = 0.0
-        self.environment.events.test_stop.fire(environment=self.environment)
 
     def stop_users_now(self) -> None:
         """Tell iterations in flight to stop at their next request (a second Ctrl-C)."""
@@ -517,12 +508,6 @@ class ArrivalRateRunner:
             await asyncio.wait(pending)
 
     # Time ------------------------------------------------------------------------------------
-    async def _tick_every_second(self) -> None:
-        while True:
-            now = time.time()
-            await asyncio.sleep(math.floor(now) + 1.005 - now)
-            self._tick(time.time())
-
     def _tick(self, now: float) -> None:
         in_flight = len(self._tasks)
         self.environment.stats.tick(now, in_flight)

@@ -8,13 +8,11 @@ shapes and stages, and later a distributed worker obeying its master.
 from __future__ import annotations
 
 import asyncio
-import enum
 import logging
-import math
-import time
 from typing import TYPE_CHECKING
 
 from horde.runner.distribution import distribute, interleave
+from horde.runner.lifecycle import RunLifecycle, RunnerState
 
 if TYPE_CHECKING:
     from horde.runner.environment import Environment
@@ -30,15 +28,7 @@ DRAIN_GRACE = 2.0
 __all__ = ["DRAIN_GRACE", "LocalRunner", "RunnerState"]
 
 
-class RunnerState(enum.StrEnum):
-    READY = "ready"
-    SPAWNING = "spawning"
-    RUNNING = "running"
-    STOPPING = "stopping"
-    STOPPED = "stopped"
-
-
-class LocalRunner:
+class LocalRunner(RunLifecycle):
     """Runs users of ``environment.user_classes`` as asyncio tasks on the running loop."""
 
     def __init__(self, environment: Environment) -> None:
@@ -75,13 +65,8 @@ class LocalRunner:
         """
         if user_count < 0 or spawn_rate <= 0:
             raise ValueError("user count must be >= 0 and spawn rate > 0")
-        env = self.environment
         if self.state in (RunnerState.READY, RunnerState.STOPPED):
-            self.started_at = time.time()
-            env.stats.reset()
-            env.stats.start_time = self.started_at
-            env.events.test_start.fire(environment=env)
-            self._ticker = asyncio.get_running_loop().create_task(self._tick_every_second())
+            self._begin_test()
         self.target_user_count = user_count
         self.spawn_rate = spawn_rate
         if self._ramp is not None:
@@ -89,25 +74,17 @@ class LocalRunner:
         self.state = RunnerState.SPAWNING
         self._ramp = asyncio.get_running_loop().create_task(self._ramp_to(user_count, spawn_rate))
 
-    async def stop(self) -> None:
-        """Stop every user: after its current task within ``stop_timeout``, then hard."""
-        if self.state in (RunnerState.READY, RunnerState.STOPPED):
-            return
-        self.state = RunnerState.STOPPING
+    # stop(): every user stops after its current task within ``stop_timeout``, then hard.
+    def _halt(self) -> None:
         if self._ramp is not None:
             self._ramp.cancel()
             self._ramp = None
-        handles = [h for v in self._running.values() for h in v]
-        await self._stop_users(handles)
-        if self._ticker is not None:
-            self._ticker.cancel()
-            self._ticker = None
-        stopped_at = time.time()
+
+    async def _drain(self) -> None:
+        await self._stop_users([h for v in self._running.values() for h in v])
+
+    def _ending(self, stopped_at: float) -> None:
         self.target_user_count = 0
-        self._tick(stopped_at)
-        self.environment.stats.end_time = stopped_at
-        self.state = RunnerState.STOPPED
-        self.environment.events.test_stop.fire(environment=self.environment)
 
     def stop_users_now(self) -> None:
         """Tell every user to stop at its next request, not after its task (a second Ctrl-C)."""
@@ -201,15 +178,6 @@ class LocalRunner:
         for task in tasks:
             if not task.cancelled() and task.exception() is not None:
                 self.environment.stats.record_exception(task.exception(), where="user")
-
-    async def _tick_every_second(self) -> None:
-        while True:
-            # Tick just after each whole second; timers may fire a little early, so aim 5 ms
-            # past the boundary rather than at it (two ticks in one second would make a row
-            # covering a few milliseconds).
-            now = time.time()
-            await asyncio.sleep(math.floor(now) + 1.005 - now)
-            self._tick(time.time())
 
     def _tick(self, now: float) -> None:
         stats = self.environment.stats

@@ -1,0 +1,96 @@
+"""The start and the end of a test, the same for every runner.
+
+Three runners make load in different ways (users on this loop, iterations at a rate, workers
+elsewhere), but a test starts and ends the same way for all of them, and the order matters:
+stats are reset before ``test_start`` fires, the last second is closed only after the load in
+flight has drained (or its requests would fall outside the results), and ``test_stop`` fires
+last, when the figures are final. That order is written once, here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import math
+import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from horde.runner.environment import Environment
+
+__all__ = ["RunLifecycle", "RunnerState"]
+
+
+class RunnerState(enum.StrEnum):
+    READY = "ready"
+    SPAWNING = "spawning"
+    RUNNING = "running"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+
+
+class RunLifecycle:
+    """Base of the runners: begins a test, stops it, ticks once a second in between.
+
+    A runner calls ``_begin_test()`` when it starts from READY or STOPPED, implements
+    ``_tick(now)`` (close one second of stats), and overrides the steps it needs: ``_reset()``
+    (its own figures, before ``test_start``), ``_halt()`` (make no more load), ``_drain()``
+    (wait for the load in flight) and ``_ending(stopped_at)`` (targets to zero before the last
+    tick).
+    """
+
+    environment: Environment
+    state: RunnerState
+    started_at: float | None
+    _ticker: asyncio.Task[None] | None
+
+    def _begin_test(self) -> None:
+        env = self.environment
+        self.started_at = time.time()
+        env.stats.reset()
+        env.stats.start_time = self.started_at
+        self._reset()
+        env.events.test_start.fire(environment=env)
+        self._ticker = asyncio.get_running_loop().create_task(self._tick_every_second())
+
+    async def stop(self) -> None:
+        """End the test: no new load, the load in flight drained, the last second closed."""
+        if self.state in (RunnerState.READY, RunnerState.STOPPED):
+            return
+        self.state = RunnerState.STOPPING
+        self._halt()
+        await self._drain()
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
+        stopped_at = time.time()
+        self._ending(stopped_at)
+        self._tick(stopped_at)
+        self.environment.stats.end_time = stopped_at
+        self.state = RunnerState.STOPPED
+        self.environment.events.test_stop.fire(environment=self.environment)
+
+    async def _tick_every_second(self) -> None:
+        while True:
+            # Tick just after each whole second; timers may fire a little early, so aim 5 ms
+            # past the boundary rather than at it (two ticks in one second would make a row
+            # covering a few milliseconds).
+            now = time.time()
+            await asyncio.sleep(math.floor(now) + 1.005 - now)
+            self._tick(time.time())
+
+    # Steps a runner overrides ------------------------------------------------------------------
+    def _tick(self, now: float) -> None:
+        raise NotImplementedError
+
+    def _reset(self) -> None:
+        """Reset the runner's own figures for a new test."""
+
+    def _halt(self) -> None:
+        """Stop making new load (ramps, schedulers)."""
+
+    async def _drain(self) -> None:
+        """Wait for the load in flight to finish, within the stop timeout."""
+
+    def _ending(self, stopped_at: float) -> None:
+        """Last changes before the final tick (targets to zero, end times)."""

@@ -33,7 +33,7 @@ from horde.distributed.worker import Worker, new_worker_id
 from horde.runner.conclusion import conclude, run_meta
 from horde.runner.environment import Environment
 from horde.runner.models import choose_load_plan
-from horde.runner.session import drive_until_stopped
+from horde.runner.session import drive_until_stopped, install_stop_signals, remove_stop_signals
 
 log = logging.getLogger("horde.distributed")
 
@@ -150,18 +150,7 @@ async def _master_headless(
     environment: Environment, options: argparse.Namespace, config: DistributedConfig
 ) -> int:
     loop = asyncio.get_running_loop()
-    interrupts = 0
-
-    def on_signal(name: str) -> None:
-        nonlocal interrupts
-        interrupts += 1
-        if interrupts == 1:
-            environment.request_test_stop(f"interrupted ({name})")
-        else:
-            environment.stop_timeout = 0
-
-    for sig, name in ((signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "SIGTERM")):
-        loop.add_signal_handler(sig, on_signal, name)
+    install_stop_signals(loop, environment)
     try:
         async with master_session(environment, options, config) as session:
             if not await wait_for_workers(session, environment):
@@ -171,8 +160,7 @@ async def _master_headless(
         print(f"horde: error: {exc}", file=sys.stderr)
         return 2
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
+        remove_stop_signals(loop)
 
 
 async def _master_web(
@@ -217,8 +205,7 @@ async def _master_web(
         print(f"horde: error: {exc}", file=sys.stderr)
         return 2
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
+        remove_stop_signals(loop)
 
 
 async def _run_headless(
@@ -318,8 +305,7 @@ async def _worker(environment: Environment, config: DistributedConfig) -> int:
     try:
         code = await worker.run()
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
+        remove_stop_signals(loop)
         transport.close()
     environment.events.quitting.fire(environment=environment)
     return code
@@ -351,7 +337,6 @@ async def _supervise_workers(
                     p.send_signal(signal.SIGINT)
         await local.stop(grace=environment.stop_timeout + 10.0)
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
+        remove_stop_signals(loop)
         local.kill_all()
     return max((p.returncode or 0) for p in local.processes)

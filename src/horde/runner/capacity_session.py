@@ -101,7 +101,7 @@ async def _distributed(
     from horde.distributed.session import master_session, wait_for_workers
 
     loop = asyncio.get_running_loop()
-    install_stop_signals(loop, environment, _NoUsers())
+    install_stop_signals(loop, environment)
     try:
         async with master_session(environment, options, config) as session:
             if not await wait_for_workers(session, environment):
@@ -114,13 +114,6 @@ async def _distributed(
         return 2
     finally:
         remove_stop_signals(loop)
-
-
-class _NoUsers:
-    """The master holds no users: a second Ctrl-C has nothing more to stop here."""
-
-    def stop_users_now(self) -> None:
-        pass
 
 
 async def _search(

@@ -156,10 +156,11 @@ async def drive_until_stopped(
 
 
 def install_stop_signals(
-    loop: asyncio.AbstractEventLoop, environment: Environment, runner: Any
+    loop: asyncio.AbstractEventLoop, environment: Environment, runner: Any = None
 ) -> None:
     """Ctrl-C or SIGTERM ends the run cleanly (results are still written); a second Ctrl-C
-    stops users at their next request instead of after their task."""
+    stops users at their next request instead of after their task (``runner``'s users, when
+    this process holds them; a master's workers hear of it through the stop timeout)."""
     interrupts = 0
 
     def on_signal(name: str) -> None:
@@ -169,7 +170,8 @@ def install_stop_signals(
             environment.request_test_stop(f"interrupted ({name})")
         else:
             environment.stop_timeout = 0
-            runner.stop_users_now()
+            if runner is not None:
+                runner.stop_users_now()
 
     for sig, name in ((signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "SIGTERM")):
         loop.add_signal_handler(sig, on_signal, name)

@@ -20,6 +20,7 @@ from horde.runner.blockwatch import BlockWatch
 from horde.runner.conclusion import conclude
 from horde.runner.environment import Environment
 from horde.runner.local import LocalRunner
+from horde.runner.session import remove_stop_signals
 from horde.web.app import WebUI, build_app
 from horde.web.security import WebSecurity, is_loopback
 
@@ -78,8 +79,7 @@ async def run_web(environment: Environment, options: argparse.Namespace) -> int:
     await ui.shutdown()
     await app_runner.cleanup()
     watch.stop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.remove_signal_handler(sig)
+    remove_stop_signals(loop)
     meta = ui.run_meta()
     meta.setdefault("start_time", started)
     meta["stop_reason"] = environment.stop_reason

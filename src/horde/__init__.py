@@ -16,9 +16,11 @@ from horde.events import events
 from horde.exceptions import InterruptTaskSet, RescheduleTask, StopTest, StopUser
 from horde.scenario import (
     FastHttpUser,
+    HttpLocust,
     HttpUser,
     LoadShape,
     LoadTestShape,
+    Locust,
     SequentialTaskSet,
     TaskSet,
     User,
@@ -36,10 +38,12 @@ __version__ = "0.1.0"
 
 __all__ = [
     "FastHttpUser",
+    "HttpLocust",
     "HttpUser",
     "InterruptTaskSet",
     "LoadShape",
     "LoadTestShape",
+    "Locust",
     "RescheduleTask",
     "SequentialTaskSet",
     "StopTest",

@@ -90,3 +90,25 @@ def test_open_model_counts_equal_what_the_application_answered(demo_app, tmp_pat
     open_model = document["meta"]["open_model"]
     assert open_model["achieved_rate"] == pytest.approx(15, rel=0.1)
     assert open_model["dropped_iterations"] == 0
+
+
+def test_the_articles_locust_0x_file_runs_as_written(demo_app, tmp_path):
+    # examples/seed_locustfile.py keeps the article's HttpLocust, task_set and min/max_wait.
+    time.sleep(2.1)  # its accounts are user1.. as the other runs': let their logins age
+    out = tmp_path / "run.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "horde", "run", str(ROOT / "examples" / "seed_locustfile.py"),
+         "-H", demo_app.url, "-u", "5", "-r", "5", "-t", "3s", "--headless", "--only-summary",
+         "--json", str(out)],
+        capture_output=True, text=True, timeout=90, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    document = json.loads(out.read_text())
+    assert document["total"]["num_failures"] == 0, document["failures"]
+    counts = {(r["method"], r["name"]): r["num_requests"] for r in document["stats"]}
+    assert set(counts) <= DECLARED
+    # Every task of the article ran, and the logins were one per user (in on_start).
+    for name in [("GET", "/"), ("GET", "/pages/"), ("POST", "/create_page/"),
+                 ("POST", "/auth/login/"), ("POST", "/api/advertisers/")]:  # fmt: skip
+        assert counts.get(name, 0) > 0, name
+    assert counts[("POST", "/accounts/login/")] == 5

@@ -3,7 +3,7 @@
 from horde.scenario.shape import LoadShape, LoadTestShape
 from horde.scenario.sleep import sleep
 from horde.scenario.tasks import SequentialTaskSet, TaskSet, tag, task
-from horde.scenario.users import FastHttpUser, HttpUser, User
+from horde.scenario.users import FastHttpUser, HttpLocust, HttpUser, Locust, User
 from horde.scenario.wait_time import (
     between,
     constant,
@@ -14,9 +14,11 @@ from horde.scenario.wait_time import (
 
 __all__ = [
     "FastHttpUser",
+    "HttpLocust",
     "HttpUser",
     "LoadShape",
     "LoadTestShape",
+    "Locust",
     "SequentialTaskSet",
     "TaskSet",
     "User",

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from horde.exceptions import InterruptTaskSet
+from horde.scenario.wait_time import between
 
 if TYPE_CHECKING:
     from horde.scenario.users import User
@@ -135,8 +136,29 @@ class TaskHolder:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        _read_locust_0x_names(cls)
         cls._horde_all_tasks = collect_tasks(cls)
         _compile(cls, list(cls._horde_all_tasks))
+
+
+# Locust 0.x waited random.randint(min_wait, max_wait) milliseconds, 1000 each by default.
+_LOCUST_0X_WAIT_MS = 1000
+
+
+def _read_locust_0x_names(cls: type[TaskHolder]) -> None:
+    """Read Locust 0.x's spelling, which the seed article and many old locustfiles use.
+
+    ``task_set = UserActions`` means ``tasks = [UserActions]``; ``min_wait``/``max_wait`` (in
+    milliseconds) mean ``wait_time = between(min_wait / 1000, max_wait / 1000)``. Today's names
+    win when a class gives both.
+    """
+    body = cls.__dict__
+    if "task_set" in body and "tasks" not in body:
+        cls.tasks = [body["task_set"]]
+    if ("min_wait" in body or "max_wait" in body) and "wait_time" not in body:
+        low = getattr(cls, "min_wait", _LOCUST_0X_WAIT_MS)
+        high = getattr(cls, "max_wait", _LOCUST_0X_WAIT_MS)
+        cls.wait_time = between(low / 1000, max(low, high) / 1000)  # type: ignore[attr-defined]
 
 
 class TaskSet(TaskHolder):
@@ -155,6 +177,11 @@ class TaskSet(TaskHolder):
     @property
     def client(self) -> Any:
         return self.user.client
+
+    @property
+    def locust(self) -> User:
+        """Locust 0.x's name for ``self.user``."""
+        return self.user
 
     def on_start(self) -> Any:
         """Called when a user enters this task set (may be ``async``)."""

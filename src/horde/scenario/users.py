@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("horde.user")
 
-__all__ = ["FastHttpUser", "HttpUser", "User"]
+__all__ = ["FastHttpUser", "HttpLocust", "HttpUser", "Locust", "User"]
 
 YIELD_EVERY = 8  # zero-wait iterations between forced yields to the event loop
 
@@ -145,6 +145,10 @@ class HttpUser(User):
 
 FastHttpUser = HttpUser
 """Locust's name for its fast client; in horde there is one client, and it is the fast one."""
+
+# Locust 0.x's names, as in the seed article (with task_set and min_wait/max_wait: see tasks.py).
+HttpLocust = HttpUser
+Locust = User
 
 
 async def run_task_loop(owner: User | TaskSet, user: User) -> None:

@@ -309,14 +309,19 @@ def build_parser(capacity: bool = False) -> argparse.ArgumentParser:
     parser.add_argument(
         "-u",
         "--users",
+        "-c",
+        "--clients",
+        dest="users",
         type=_typed(CONVERTERS["users"]),
-        help="peak number of simulated users (default 1)",
+        help="peak number of simulated users (default 1; -c/--clients: Locust 0.x's name)",
     )
     parser.add_argument(
         "-r",
         "--spawn-rate",
+        "--hatch-rate",
+        dest="spawn_rate",
         type=_typed(CONVERTERS["spawn_rate"]),
-        help="users started per second while ramping (default 1)",
+        help="users started per second while ramping (default 1; --hatch-rate: Locust 0.x's)",
     )
     parser.add_argument(
         "-t",
@@ -326,9 +331,11 @@ def build_parser(capacity: bool = False) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--headless",
+        "--no-web",
+        dest="headless",
         action="store_true",
         default=None,
-        help="no web UI: start at once and print stats to the console",
+        help="no web UI: start at once and print stats to the console (--no-web: Locust 0.x's)",
     )
     parser.add_argument(
         "--csv",

@@ -78,3 +78,13 @@ def test_thresholds_from_config_and_environment(tmp_path, monkeypatch):
     with pytest.raises(ScenarioError, match=r"invalid threshold.*config file"):
         (tmp_path / "horde.toml").write_text('thresholds = ["p95 is fast"]\n')
         parse_run_options(["s.py"], environ={})
+
+
+def test_locust_0x_flag_names_of_the_seed_article(tmp_path, monkeypatch):
+    # The article speaks of a hatch rate; Locust 0.x spelled the flags -c and --hatch-rate.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.py").write_text("")
+    options = parse_run_options(["s.py", "-c", "5", "--hatch-rate", "1", "--no-web"], environ={})
+    assert (options.users, options.spawn_rate, options.headless) == (5, 1.0, True)
+    options = parse_run_options(["s.py", "--clients", "8"], environ={})
+    assert options.users == 8

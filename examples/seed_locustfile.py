@@ -51,9 +51,7 @@ class UserActions(TaskSet):
         self.client.get("/create_page/")
         # Django gives a new CSRF token at login; the jar holds the current one.
         csrftoken = self.client.cookies["csrftoken"]
-        self.client.post(
-            "/create_page/", {"name": "first_obj"}, headers={"X-CSRFToken": csrftoken}
-        )
+        self.client.post("/create_page/", {"name": "first_obj"}, headers={"X-CSRFToken": csrftoken})
 
     @task(1)
     def add_advertiser_api(self):
@@ -67,9 +65,7 @@ class UserActions(TaskSet):
         current_datetime_string = now.strftime("%B %d, %Y")
         adv_name = "locust_adv"
         data = {"name": f"{adv_name} {current_datetime_string}"}
-        self.client.post(
-            "/api/advertisers/", data, headers={"Authorization": jwt_auth_token}
-        )
+        self.client.post("/api/advertisers/", data, headers={"Authorization": jwt_auth_token})
 
 
 class ApplicationUser(HttpLocust):

@@ -5,6 +5,8 @@
 On loopback about half of a request's CPU is the kernel's (one write and one read syscall, and
 TCP on both ends); that half is the same for every client. This isolates the other half, the
 part horde's code decides: the user loop, the task, the client, the parser and the stats. The
+seed-like style adds what the realistic benchmark's web users do: cookies on every request, a
+form page that re-sends the CSRF cookie, and a form post with Django's CSRF header. The
 transport answers each request on the next turn of the loop, so the loop, futures and tasks
 still run as in a real test. Pinned to CPU 1; prints the median of several rounds per style.
 """
@@ -27,6 +29,18 @@ from horde.runner.local import LocalRunner
 from horde.stats import RequestStats
 
 RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok"
+# What Django sends with a form page: the CSRF cookie again, unchanged (a session's pages).
+FORM_RESPONSE = (
+    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/html; charset=utf-8\r\n"
+    b"Vary: Cookie\r\nX-Frame-Options: DENY\r\n"
+    b"Set-Cookie: csrftoken=Wc0QeXbN3kX5xXzP1bq9X0i6F0pQ3aDk; Max-Age=31449600; Path=/;"
+    b" SameSite=Lax\r\n\r\nok"
+)
+LOGIN_RESPONSE = (
+    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/html; charset=utf-8\r\n"
+    b"Set-Cookie: sessionid=h2f0w9k3l1m8n7b6v5c4x3z2a1s0d9f8; HttpOnly; Max-Age=1209600;"
+    b" Path=/; SameSite=Lax\r\n\r\nok"
+)
 
 
 class AnsweringTransport(asyncio.Transport):
@@ -39,7 +53,13 @@ class AnsweringTransport(asyncio.Transport):
         self.closing = False
 
     def write(self, data: bytes) -> None:  # type: ignore[override]
-        self.loop.call_soon(self.protocol.data_received, RESPONSE)
+        if data.startswith(b"GET /create_page/"):
+            answer = FORM_RESPONSE
+        elif data.startswith(b"POST /accounts/login/"):
+            answer = LOGIN_RESPONSE
+        else:
+            answer = RESPONSE
+        self.loop.call_soon(self.protocol.data_received, answer)
 
     def is_closing(self) -> bool:
         return self.closing
@@ -73,6 +93,30 @@ class BlockingUser(HttpUser):
         self.client.get("/")
 
 
+class SeedLikeUser(HttpUser):
+    """The seed scenario's web user without a server: cookies, a form page, a CSRF form post."""
+
+    wait_time = constant(0)
+    django_csrf = True
+
+    def on_start(self) -> None:
+        self.client.get("/create_page/")
+        self.client.post("/accounts/login/", data={"username": "user1", "password": "password"})
+
+    @task
+    def index(self) -> None:
+        self.client.get("/")
+
+    @task(4)
+    def list_page(self) -> None:
+        self.client.get("/pages/")
+
+    @task
+    def create_page(self) -> None:
+        self.client.get("/create_page/")
+        self.client.post("/create_page/", data={"name": "page by user1"})
+
+
 async def one_round(user_class: type, seconds: float) -> float:
     env = Environment(user_classes=[user_class], host="http://127.0.0.1:9", stats=RequestStats())
     runner = LocalRunner(env)
@@ -95,7 +139,8 @@ def main() -> None:
     if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(0, {1})
     session_module.open_connection = open_answering  # type: ignore[assignment]
-    for style, cls in (("async", AsyncUser), ("blocking", BlockingUser)):
+    styles = (("async", AsyncUser), ("blocking", BlockingUser), ("seed-like", SeedLikeUser))
+    for style, cls in styles:
         costs = [uvloop.run(one_round(cls, args.seconds)) for _ in range(args.rounds)]
         print(f"{style:9s} {statistics.median(costs):.2f} us of CPU per request (median)")
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
-import signal
 import time
+
+from serving import serve_until_stopped
 
 PROFILES = {
     "fixed": lambda rng: 0.020,
@@ -57,13 +57,7 @@ class DelayProtocol(asyncio.Protocol):
 
 async def serve(profile: str, ready_fd: int) -> None:
     DelayProtocol.profile = PROFILES[profile]
-    loop = asyncio.get_running_loop()
-    server = await loop.create_server(DelayProtocol, "127.0.0.1", 0, backlog=4096)
-    os.write(ready_fd, f"{server.sockets[0].getsockname()[1]}\n".encode())
-    os.close(ready_fd)
-    stop = asyncio.Event()
-    loop.add_signal_handler(signal.SIGTERM, stop.set)
-    await stop.wait()
+    await serve_until_stopped(DelayProtocol, ready_fd=ready_fd)
 
 
 def main() -> None:

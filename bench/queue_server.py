@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import signal
 from urllib.parse import parse_qs, urlsplit
+
+from serving import serve_until_stopped
 
 RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok"
 
@@ -89,17 +89,8 @@ class Responder(asyncio.Protocol):
 
 
 async def serve(host: str, port: int, capacity: float, ready_fd: int | None) -> None:
-    loop = asyncio.get_running_loop()
     queue = Queue(capacity)
-    server = await loop.create_server(lambda: Responder(queue), host, port, backlog=4096)
-    if ready_fd is not None:
-        os.write(ready_fd, f"{server.sockets[0].getsockname()[1]}\n".encode())
-        os.close(ready_fd)
-    stop = asyncio.Event()
-    loop.add_signal_handler(signal.SIGTERM, stop.set)
-    loop.add_signal_handler(signal.SIGINT, stop.set)
-    await stop.wait()
-    server.close()
+    await serve_until_stopped(lambda: Responder(queue), host, port, ready_fd)
 
 
 def main() -> None:

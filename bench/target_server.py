@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import signal
+
+from serving import serve_until_stopped
 
 RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok"
 
@@ -46,17 +46,7 @@ class FixedResponder(asyncio.Protocol):
 
 
 async def serve(host: str, port: int, ready_fd: int | None) -> None:
-    loop = asyncio.get_running_loop()
-    server = await loop.create_server(FixedResponder, host, port, backlog=4096)
-    bound = server.sockets[0].getsockname()[1]
-    if ready_fd is not None:
-        os.write(ready_fd, f"{bound}\n".encode())
-        os.close(ready_fd)
-    stop = asyncio.Event()
-    loop.add_signal_handler(signal.SIGTERM, stop.set)
-    loop.add_signal_handler(signal.SIGINT, stop.set)
-    await stop.wait()
-    server.close()
+    await serve_until_stopped(FixedResponder, host, port, ready_fd)
 
 
 def main() -> None:

@@ -137,46 +137,15 @@ def csv_totals(prefix: Path) -> tuple[int, int]:
 
 def run_generator(name: str, url: str, seconds: int, users: int, workdir: Path) -> dict:
     prefix = workdir / name.replace(" ", "_")
+    # Both tools take Locust's flags; only the program and the scenario differ.
+    same_run = ["-H", url, "-u", str(users), "-r", "10000", "-t", f"{seconds}s",
+                "--headless", "--only-summary", "--csv", str(prefix)]  # fmt: skip
     if name.startswith("horde"):
         scenario = SCENARIOS / ("horde_async.py" if "async" in name else "horde_blocking.py")
-        argv = [
-            str(VENV_BIN / "horde"),
-            "run",
-            str(scenario),
-            "-H",
-            url,
-            "-u",
-            str(users),
-            "-r",
-            "10000",
-            "-t",
-            f"{seconds}s",
-            "--headless",
-            "--only-summary",
-            "--csv",
-            str(prefix),
-        ]
+        argv = [str(VENV_BIN / "horde"), "run", str(scenario), *same_run]
     elif name.startswith("locust"):
         scenario = SCENARIOS / ("locust_fast.py" if "Fast" in name else "locust_http.py")
-        argv = [
-            str(VENV_BIN / "locust"),
-            "-f",
-            str(scenario),
-            "-H",
-            url,
-            "-u",
-            str(users),
-            "-r",
-            "10000",
-            "-t",
-            f"{seconds}s",
-            "--headless",
-            "--only-summary",
-            "--csv",
-            str(prefix),
-            "--loglevel",
-            "ERROR",
-        ]
+        argv = [str(VENV_BIN / "locust"), "-f", str(scenario), *same_run, "--loglevel", "ERROR"]
     else:  # wrk
         argv = ["wrk", "-t1", f"-c{users}", f"-d{seconds}s", url]
     cpu, wall, stdout, _ = run_measured(pinned(1, argv))

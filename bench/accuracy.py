@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,7 @@ import urllib.request
 from pathlib import Path
 
 from doc import results_path, write_block
+from serving import pin_to, start_server
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = """
@@ -43,24 +43,10 @@ def exact(values: list[float], q: float) -> float:
     return ordered[max(1, math.ceil(q / 100 * len(ordered))) - 1]
 
 
-def _pin(cpu: int) -> None:
-    """Server on CPU 0, generator on CPU 1 (as in the other benchmarks): neither waits for the
-    other's CPU, so what is measured is the generator's view, not the scheduler's."""
-    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
-        os.sched_setaffinity(0, {cpu})
-
-
 def run_profile(profile: str, seconds: int, users: int, workdir: Path) -> dict:
-    read_fd, write_fd = os.pipe()
-    server = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "delay_server.py"), "--profile", profile,
-         "--ready-fd", str(write_fd)],
-        pass_fds=(write_fd,),
-        preexec_fn=lambda: _pin(0),
-    )  # fmt: skip
-    os.close(write_fd)
-    with os.fdopen(read_fd) as ready:
-        url = f"http://127.0.0.1:{int(ready.readline())}"
+    # Server on CPU 0, generator on CPU 1 (as in the other benchmarks): neither waits for the
+    # other's CPU, so what is measured is the generator's view, not the scheduler's.
+    server, url = start_server("delay_server.py", "--profile", profile, cpu=0)
     try:
         scenario = workdir / "accuracy_scenario.py"
         scenario.write_text(SCENARIO)
@@ -69,7 +55,7 @@ def run_profile(profile: str, seconds: int, users: int, workdir: Path) -> dict:
             [str(Path(sys.executable).parent / "horde"), "run", str(scenario), "-H", url,
              "-u", str(users), "-r", "1000", "-t", f"{seconds}s", "--headless",
              "--only-summary", "--json", str(out)],
-            check=True, capture_output=True, preexec_fn=lambda: _pin(1),
+            check=True, capture_output=True, preexec_fn=lambda: pin_to(1),
         )  # fmt: skip
         with urllib.request.urlopen(url + "/__truth", timeout=30) as response:
             truth = json.loads(response.read())["durations_ms"]

@@ -33,6 +33,7 @@ import urllib.request
 from pathlib import Path
 
 from doc import results_path, write_block
+from serving import start_server
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "bench" / "scenarios"
@@ -62,18 +63,6 @@ def generator_argv(name: str, host: str, users: int) -> list[str]:
     user_class = "IdleAsyncUser" if name == "horde async" else "IdleBlockingUser"
     return [sys.executable, "-m", "horde", "run", str(SCENARIOS / "horde_idle.py"), user_class,
             *common]  # fmt: skip
-
-
-def start_server() -> tuple[subprocess.Popen[bytes], str]:
-    read_fd, write_fd = os.pipe()
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "target_server.py"), "--ready-fd", str(write_fd)],
-        pass_fds=(write_fd,),
-    )
-    os.close(write_fd)
-    with os.fdopen(read_fd) as ready:
-        port = int(ready.readline())
-    return proc, f"http://127.0.0.1:{port}"
 
 
 def server_count(host: str) -> int:
@@ -223,7 +212,7 @@ def main() -> int:
         generators.remove(LOCUST)
 
     runs: dict[str, dict[str, list[dict]]] = {g: {} for g in generators}
-    server, host = start_server()
+    server, host = start_server("target_server.py")
     try:
         with tempfile.TemporaryDirectory() as tmp:
             for round_no in range(args.rounds):

@@ -10,7 +10,10 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 
 async def serve_until_stopped(
@@ -30,3 +33,25 @@ async def serve_until_stopped(
     loop.add_signal_handler(signal.SIGINT, stop.set)
     await stop.wait()
     server.close()
+
+
+def pin_to(cpu: int) -> None:
+    """Run this process on ``cpu`` only (on machines with more than one)."""
+    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
+        os.sched_setaffinity(0, {cpu})
+
+
+def start_server(
+    script: str = "target_server.py", *args: str, cpu: int | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start ``bench/<script>`` on a free port, pinned to ``cpu`` if given: (process, URL)."""
+    read_fd, write_fd = os.pipe()
+    process = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name(script)), *args, "--ready-fd", str(write_fd)],
+        pass_fds=(write_fd,),
+        preexec_fn=None if cpu is None else (lambda: pin_to(cpu)),
+    )
+    os.close(write_fd)
+    with os.fdopen(read_fd) as ready:
+        port = int(ready.readline())
+    return process, f"http://127.0.0.1:{port}"

@@ -27,6 +27,7 @@ import urllib.request
 from pathlib import Path
 
 from doc import results_path, write_block
+from serving import pin_to, start_server
 
 from horde import HttpUser, constant, task
 from horde.runner.environment import Environment
@@ -65,24 +66,6 @@ class IdleBlockingUser(HttpUser):
     @task
     def index(self):
         self.client.get("/")
-
-
-def pin(cpu: int) -> None:
-    if hasattr(os, "sched_setaffinity") and os.cpu_count() and os.cpu_count() > 1:
-        os.sched_setaffinity(0, {cpu})
-
-
-def start_server() -> tuple[subprocess.Popen[bytes], str]:
-    read_fd, write_fd = os.pipe()
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "target_server.py"), "--ready-fd", str(write_fd)],
-        pass_fds=(write_fd,),
-        preexec_fn=lambda: pin(0),
-    )
-    os.close(write_fd)
-    with os.fdopen(read_fd) as ready:
-        port = int(ready.readline())
-    return proc, f"http://127.0.0.1:{port}"
 
 
 def server_count(host: str) -> int:
@@ -156,8 +139,8 @@ def main() -> int:
 
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
-    pin(1)
-    server, host = start_server()
+    pin_to(1)
+    server, host = start_server("target_server.py", cpu=0)
     results: dict = {"throughput": {"async": [], "blocking": []}, "memory": {}}
     try:
         import uvloop

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -20,6 +19,7 @@ import urllib.request
 from pathlib import Path
 
 from doc import results_path, write_block
+from serving import start_server
 
 ROOT = Path(__file__).resolve().parent.parent
 HORDE = str(Path(sys.executable).parent / "horde")
@@ -36,14 +36,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    read_fd, write_fd = os.pipe()
-    server = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "target_server.py"), "--ready-fd", str(write_fd)],
-        pass_fds=(write_fd,),
-    )
-    os.close(write_fd)
-    with os.fdopen(read_fd) as ready:
-        url = f"http://127.0.0.1:{int(ready.readline())}"
+    server, url = start_server("target_server.py")
     help_times, first_times = [], []
     try:
         with tempfile.TemporaryDirectory() as tmp:

@@ -24,6 +24,7 @@ import urllib.request
 from pathlib import Path
 
 from doc import results_path, write_block
+from serving import start_server
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = """
@@ -58,14 +59,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=20.0)
     args = parser.parse_args()
-    read_fd, write_fd = os.pipe()
-    target = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "target_server.py"), "--ready-fd", str(write_fd)],
-        pass_fds=(write_fd,),
-    )
-    os.close(write_fd)
-    with os.fdopen(read_fd) as ready:
-        target_url = f"http://127.0.0.1:{int(ready.readline())}"
+    target, target_url = start_server("target_server.py")
     port = free_port()
     ui = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as tmp:

@@ -13,7 +13,7 @@ export UV_COMPILE_BYTECODE := 1
 
 STATIC := src/horde/web/static/vendor
 
-.PHONY: setup web-assets test lint format demo bench bench-compare clean
+.PHONY: setup web-assets test lint format demo bench bench-engine bench-compare clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -51,13 +51,21 @@ test: lint
 demo: setup
 	$(VENV)/bin/python examples/demo.py $(ARGS)
 
-bench: setup
-	$(VENV)/bin/python bench/simple.py $(ARGS)
+# The whole harness behind docs/performance.md (about 25 minutes on 2 cores; run it on a quiet
+# machine): horde alone, then against Locust and wrk. Each half also runs by itself.
+bench: bench-engine bench-compare
+
+bench-engine: setup
+	$(VENV)/bin/python bench/simple.py
 	$(VENV)/bin/python bench/python_cost.py
 	$(VENV)/bin/python bench/web_polling.py
 	$(VENV)/bin/python bench/accuracy.py
 	$(VENV)/bin/python bench/startup.py
+	$(VENV)/bin/python bench/distributed_overhead.py
+	$(VENV)/bin/python bench/distributed_scaling.py
 
+# Locust comes from the bench dependency group; nginx and wrk from Debian's packages (installed
+# by bench/compare.py when running as root).
 bench-compare: setup
 	$(UV) sync --frozen --python $(PYTHON) --group bench
 	$(VENV)/bin/python bench/compare.py $(ARGS)

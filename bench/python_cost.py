@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
+import sys
 import time
 
 import uvloop
+from doc import results_path, write_block
 
 from horde import HttpUser, constant, task
 from horde.http import connection as connection_module
@@ -139,10 +142,32 @@ def main() -> None:
     if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(0, {1})
     session_module.open_connection = open_answering  # type: ignore[assignment]
-    styles = (("async", AsyncUser), ("blocking", BlockingUser), ("seed-like", SeedLikeUser))
-    for style, cls in styles:
+    styles = {
+        "async tasks, GET /": AsyncUser,
+        "blocking tasks, GET /": BlockingUser,
+        "seed-like: cookies, CSRF form posts (blocking)": SeedLikeUser,
+    }
+    medians = {}
+    for style, cls in styles.items():
         costs = [uvloop.run(one_round(cls, args.seconds)) for _ in range(args.rounds)]
-        print(f"{style:9s} {statistics.median(costs):.2f} us of CPU per request (median)")
+        medians[style] = statistics.median(costs)
+        print(f"{style:48s} {medians[style]:.2f} us of CPU per request (median)")
+    command = " ".join(["bench/python_cost.py", *sys.argv[1:]])
+    results_path("python-cost").write_text(
+        json.dumps({"median_us": medians, "command": command}, indent=2)
+    )
+    table = "\n".join(
+        ["| scenario | µs of horde's CPU per request (median) |", "|---|---|"]
+        + [f"| {style} | {value:.2f} |" for style, value in medians.items()]
+    )
+    write_block(
+        "python-cost",
+        "horde's own cost per request, without the kernel (bench/python_cost.py)",
+        f"A fake transport answers every request on the next turn of the loop, so only horde's "
+        f"code is timed: user loop, task, client, parser, stats. 50 users, no wait, pinned to "
+        f"CPU 1, median of {args.rounds} rounds of {args.seconds:g} s.\n\n{table}",
+        command,
+    )
 
 
 if __name__ == "__main__":

@@ -141,3 +141,32 @@ def test_failures_set_the_exit_code(tmp_path):
     proc = horde(*args, "--exit-code-on-error", "0", cwd=tmp_path)
     proc.communicate(timeout=60)
     assert proc.returncode == 0
+
+
+@pytest.mark.parametrize("model", [[], ["--arrival-rate", "20/s"]], ids=["users", "open model"])
+def test_a_second_ctrl_c_ends_a_stop_held_up_by_a_stalled_server(
+    scenario, tmp_path, queue_target, model
+):
+    # The first Ctrl-C lets every task finish within --stop-timeout (a minute here); with the
+    # server stalled, a second one must end the run at once: the requests in flight get
+    # DRAIN_GRACE (2 s) to finish, then count as failures, and the results are still written.
+    target = queue_target()
+    proc = horde(
+        str(scenario), "-H", target.url, "-u", "3", "-r", "10", "-t", "60s", *model,
+        "--stop-timeout", "60", "--headless", "--only-summary", "--json", "run.json",
+        "--exit-code-on-error", "0", cwd=tmp_path,
+    )  # fmt: skip
+    time.sleep(2.0)
+    target.get("/__stall?ms=30000")
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(1.0)
+    assert proc.poll() is None  # still waiting for the tasks, as the first Ctrl-C asks
+    second = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=40)
+    assert time.monotonic() - second < 8, "the second Ctrl-C did not cut the stop short"
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    document = json.loads((tmp_path / "run.json").read_text())
+    assert document["total"]["num_failures"] > 0  # the stalled requests, cancelled

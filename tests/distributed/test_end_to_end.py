@@ -260,3 +260,28 @@ def test_worker_machine_with_several_processes(scenario, target, horde, tmp_path
     document = json.loads((tmp_path / "run.json").read_text())
     assert len(workers_of(document)) == 2
     assert document["total"]["num_requests"] == target.stop()
+
+
+def test_a_second_ctrl_c_at_the_master_stops_the_workers_now(
+    scenario, horde, tmp_path, queue_target
+):
+    # With the target stalled, the first Ctrl-C would wait --stop-timeout (a minute) for the
+    # workers' tasks; a second one makes every worker stop at once (in-flight requests get the
+    # short drain grace), and the master still writes its results.
+    stalled = queue_target()
+    run = horde(
+        str(scenario), "-H", stalled.url, "-u", "4", "-r", "50", "-t", "60s", "--headless",
+        "--only-summary", "--processes", "2", "--stop-timeout", "60", "--json", "run.json",
+        "--exit-code-on-error", "0", "-L", "INFO",
+    )  # fmt: skip
+    run.wait_for("all workers spawned")
+    stalled.get("/__stall?ms=30000")
+    time.sleep(0.5)
+    run.process.send_signal(signal.SIGINT)
+    time.sleep(1.0)
+    assert run.process.poll() is None  # the first Ctrl-C waits for the tasks
+    second = time.monotonic()
+    run.process.send_signal(signal.SIGINT)
+    assert run.finish(timeout=40) == 0, run.stderr()
+    assert time.monotonic() - second < 10, "the second Ctrl-C did not reach the workers"
+    assert json.loads((tmp_path / "run.json").read_text())["total"]["num_failures"] > 0

@@ -294,3 +294,25 @@ def test_a_capacity_search_stopped_from_the_ui_keeps_its_steps(tmp_path, queue_t
         assert len(data["capacity"]["steps"]) >= 2
     finally:
         run.stop()
+
+
+def test_a_second_ctrl_c_ends_a_stop_held_up_by_a_stalled_server(tmp_path, queue_target):
+    stalled = queue_target()
+    run = WebRun(tmp_path, stalled.url, "--stop-timeout", "60", "--json", "run.json")
+    try:
+        run.load_token()
+        assert swarm(run)[0] == 200
+        wait_for(lambda: stats(run)["user_count"] == 3)
+        stalled.get("/__stall?ms=30000")
+        time.sleep(0.5)
+        run.process.send_signal(2)
+        time.sleep(1.0)
+        assert run.process.poll() is None  # the first Ctrl-C waits for the tasks
+        second = time.monotonic()
+        run.process.send_signal(2)
+        _out, err = run.process.communicate(timeout=40)
+        assert time.monotonic() - second < 8, "the second Ctrl-C did not cut the stop short"
+        assert "Traceback" not in err
+        assert json.loads((tmp_path / "run.json").read_text())["total"]["num_failures"] > 0
+    finally:
+        run.stop()

@@ -180,9 +180,6 @@ class MasterRunner(RunLifecycle):
             "workers": len(self.workers),
         }  # fmt: skip
 
-    def stop_users_now(self) -> None:
-        """A second Ctrl-C on the master: workers are already told to stop; nothing to add."""
-
     def workers_info(self) -> list[dict[str, Any]]:
         """One row per worker that ever joined, in order of joining (for the UI and files)."""
         return [w.as_dict() for w in sorted(self.workers.values(), key=lambda w: w.index)]
@@ -232,6 +229,11 @@ class MasterRunner(RunLifecycle):
             self.target_user_count, self.spawn_rate = int(user_count), spawn_rate
         self.state = RunnerState.SPAWNING
         self._rebalance(force=True)
+
+    def stop_users_now(self) -> None:
+        """A second Ctrl-C: every worker stops its users at their next request."""
+        for w in self.live_workers:
+            self._send_soon(w.id, Stop(hard=True))
 
     # stop(): every worker stops its users; the master waits for their final reports.
     def _reset(self) -> None:

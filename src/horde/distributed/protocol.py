@@ -164,9 +164,11 @@ class SpawnRate(Message):
 @_message
 @dataclass(frozen=True, slots=True)
 class Stop(Message):
-    """Stop every user, then send the final report of the run."""
+    """Stop every user, then send the final report of the run. ``hard`` (a second Ctrl-C at the
+    master): users stop at their next request, in-flight requests get only the drain grace."""
 
     TYPE: ClassVar[str] = "stop"
+    hard: bool = False
 
 
 @_message

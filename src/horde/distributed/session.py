@@ -150,9 +150,9 @@ async def _master_headless(
     environment: Environment, options: argparse.Namespace, config: DistributedConfig
 ) -> int:
     loop = asyncio.get_running_loop()
-    install_stop_signals(loop, environment)
     try:
         async with master_session(environment, options, config) as session:
+            install_stop_signals(loop, environment, session.master)
             if not await wait_for_workers(session, environment):
                 return 1
             return await _run_headless(session.master, environment, options)
@@ -175,11 +175,10 @@ async def _master_web(
     from horde.web.mode import start_web_ui
 
     loop = asyncio.get_running_loop()
-    for sig, name in ((signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "SIGTERM")):
-        loop.add_signal_handler(sig, environment.request_test_stop, f"interrupted ({name})")
     try:
         async with master_session(environment, options, config) as session:
             master = session.master
+            install_stop_signals(loop, environment, master)
             ui, app_runner, url = await start_web_ui(environment, master, options)  # type: ignore[arg-type]
             print(
                 f"horde web UI on {url} (Ctrl-C to quit); workers join at {session.address}",

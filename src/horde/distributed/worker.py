@@ -99,7 +99,7 @@ class Worker:
             Heartbeat: lambda _: None,
             Spawn: self._orders.put_nowait,
             SpawnRate: self._orders.put_nowait,
-            Stop: self._orders.put_nowait,
+            Stop: self._on_stop,
             Quit: self._orders.put_nowait,
         }
         self._orders_handlers: dict[type[Message], Callable[[Any], Awaitable[None]]] = {
@@ -171,6 +171,13 @@ class Worker:
             self._cpu = CpuMeter()  # start-up (imports) is not load: measure from here
         self.accepted = True
         self._apply_settings(message.settings)
+
+    def _on_stop(self, message: Stop) -> None:
+        # A hard stop cannot queue behind the stop it hurries: it acts on arrival.
+        if message.hard:
+            self.hard_stop()
+        else:
+            self._orders.put_nowait(message)
 
     def _on_refused(self, message: Refused) -> None:
         log.error("the master at %s refused this worker: %s", self.master_address, message.reason)

@@ -324,6 +324,7 @@ class ArrivalRateRunner(RunLifecycle):
         """Tell iterations in flight to stop at their next request (a second Ctrl-C)."""
         for slot in self._tasks.values():
             slot.user.request_stop(hard=True)
+        self.hurry()
 
     def summary(self) -> dict[str, Any]:
         """The counters of the run (for the summary and the JSON results)."""
@@ -495,7 +496,7 @@ class ArrivalRateRunner(RunLifecycle):
             slot.user.request_stop(hard=not graceful)
         pending = set(self._tasks)
         if graceful and pending:
-            _, pending = await asyncio.wait(pending, timeout=self.environment.stop_timeout)
+            pending = await self.wait_unless_hurried(pending, self.environment.stop_timeout)
             for task in pending:
                 slot = self._tasks.get(task)
                 if slot is not None:

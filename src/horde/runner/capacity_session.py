@@ -101,9 +101,9 @@ async def _distributed(
     from horde.distributed.session import master_session, wait_for_workers
 
     loop = asyncio.get_running_loop()
-    install_stop_signals(loop, environment)
     try:
         async with master_session(environment, options, config) as session:
+            install_stop_signals(loop, environment, session.master)
             if not await wait_for_workers(session, environment):
                 return 1
             master = session.master

@@ -46,6 +46,7 @@ class RunLifecycle:
 
     def _begin_test(self) -> None:
         env = self.environment
+        self._hurried().clear()
         self.started_at = time.time()
         env.stats.reset()
         env.stats.start_time = self.started_at
@@ -69,6 +70,32 @@ class RunLifecycle:
         self.environment.stats.end_time = stopped_at
         self.state = RunnerState.STOPPED
         self.environment.events.test_stop.fire(environment=self.environment)
+
+    def hurry(self) -> None:
+        """End a graceful stop's wait now (a second Ctrl-C): what is in flight gets only the
+        short drain grace, then is cancelled."""
+        self._hurried().set()
+
+    async def wait_unless_hurried(
+        self, tasks: set[asyncio.Task[None]], timeout: float
+    ) -> set[asyncio.Task[None]]:
+        """Wait up to ``timeout`` for ``tasks``, or until ``hurry()``; those still running."""
+        hurried = self._hurried()
+        if hurried.is_set() or not tasks:
+            return {t for t in tasks if not t.done()}
+        # Cancelling these two waiters cancels none of ``tasks``.
+        everything = asyncio.ensure_future(asyncio.wait(tasks, timeout=timeout))
+        interrupt = asyncio.ensure_future(hurried.wait())
+        await asyncio.wait({everything, interrupt}, return_when=asyncio.FIRST_COMPLETED)
+        everything.cancel()
+        interrupt.cancel()
+        return {t for t in tasks if not t.done()}
+
+    def _hurried(self) -> asyncio.Event:
+        event: asyncio.Event | None = getattr(self, "_hurry_event", None)
+        if event is None:
+            event = self._hurry_event = asyncio.Event()
+        return event
 
     async def _tick_every_second(self) -> None:
         while True:

@@ -91,6 +91,7 @@ class LocalRunner(RunLifecycle):
         for handles in self._running.values():
             for user, _ in handles:
                 user.request_stop(hard=True)
+        self.hurry()
 
     # Internals -------------------------------------------------------------------------------
     def _desired_counts(self, target: int) -> dict[type[User], int]:
@@ -163,7 +164,7 @@ class LocalRunner(RunLifecycle):
         tasks = [t for _, t in handles]
         pending: set[asyncio.Task[None]] = {t for t in tasks if not t.done()}
         if graceful and pending:
-            _, pending = await asyncio.wait(pending, timeout=self.environment.stop_timeout)
+            pending = await self.wait_unless_hurried(pending, self.environment.stop_timeout)
             for user, task in handles:
                 if task in pending:
                     user.request_stop(hard=True)

@@ -159,8 +159,9 @@ def install_stop_signals(
     loop: asyncio.AbstractEventLoop, environment: Environment, runner: Any = None
 ) -> None:
     """Ctrl-C or SIGTERM ends the run cleanly (results are still written); a second Ctrl-C
-    stops users at their next request instead of after their task (``runner``'s users, when
-    this process holds them; a master's workers hear of it through the stop timeout)."""
+    stops users at their next request instead of after their task, and cuts the wait for the
+    requests in flight to a short grace. ``runner`` is the runner, or a function returning the
+    current one (the web UI changes runners between tests)."""
     interrupts = 0
 
     def on_signal(name: str) -> None:
@@ -170,8 +171,9 @@ def install_stop_signals(
             environment.request_test_stop(f"interrupted ({name})")
         else:
             environment.stop_timeout = 0
-            if runner is not None:
-                runner.stop_users_now()
+            current = runner() if callable(runner) else runner
+            if current is not None:
+                current.stop_users_now()
 
     for sig, name in ((signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "SIGTERM")):
         loop.add_signal_handler(sig, on_signal, name)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 import sys
 import time
 
@@ -20,7 +19,7 @@ from horde.runner.blockwatch import BlockWatch
 from horde.runner.conclusion import conclude
 from horde.runner.environment import Environment
 from horde.runner.local import LocalRunner
-from horde.runner.session import remove_stop_signals
+from horde.runner.session import install_stop_signals, remove_stop_signals
 from horde.web.app import WebUI, build_app
 from horde.web.security import WebSecurity, is_loopback
 
@@ -70,8 +69,7 @@ async def run_web(environment: Environment, options: argparse.Namespace) -> int:
     ui, app_runner, url = await start_web_ui(environment, runner, options)
     watch = BlockWatch()
     watch.start(loop)
-    for sig, name in ((signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "SIGTERM")):
-        loop.add_signal_handler(sig, environment.request_test_stop, f"interrupted ({name})")
+    install_stop_signals(loop, environment, lambda: ui.runner)
     print(f"horde web UI on {url} (Ctrl-C to quit)", file=sys.stderr, flush=True)
     environment.events.init.fire(environment=environment, runner=runner)
     started = time.time()

@@ -85,6 +85,27 @@ def test_total_timeout_while_data_keeps_dripping():
         assert 0.5 <= elapsed < 1.2
 
 
+def test_a_short_timeout_after_long_ones_still_fires_on_time():
+    # The timeout sweep sleeps until the earliest deadline in flight (a minute's read timeout
+    # here); a later request with a shorter total timeout must bring it forward.
+    async def go():
+        stats = RequestStats()
+        client = HttpSession(server.url, stats=stats)
+        await client.get("/")
+        t0 = time.monotonic()
+        await client.get("/stall", timeout=0.3)
+        elapsed = time.monotonic() - t0
+        client.close()
+        return stats, elapsed
+
+    with TestServer() as server:
+        stats, elapsed = run(go())
+    assert stats.total.num_requests == 2 and stats.total.num_failures == 1
+    (error,) = stats.errors.values()
+    assert error.error.startswith("TotalTimeout")
+    assert 0.3 <= elapsed < 0.4
+
+
 def test_connect_timeout_on_a_listener_that_never_accepts():
     # A listening socket with a full backlog: the kernel stops answering SYNs, so the client
     # waits in connect() until its timeout. Fill the backlog first.

@@ -1,16 +1,19 @@
 """One keep-alive HTTP/1.1 connection: an asyncio protocol that answers one request at a time.
 
 State is a small explicit enum (NEW, ACTIVE, IDLE, CLOSED) as in httpcore. A request is one
-write and one Future resolved from ``data_received``. Timeouts cost nothing per request: a timer
-handle (create + cancel) costs 2.6 µs on uvloop here, a sixth of the whole per-request budget,
-so instead one sweep per event loop checks the requests in flight every 50 ms. Timeouts
-therefore fire up to 50 ms late, which is far below any timeout worth setting.
+write and one Future resolved from ``data_received``. Timeouts cost almost nothing per request:
+a timer handle (create + cancel) costs 2.6 µs on uvloop here, a sixth of the whole per-request
+budget, so instead one sweep per event loop checks the requests in flight. It wakes when the
+earliest of their timeouts can fall due (not on a fixed beat: with a minute's read timeout, a
+beat every 50 ms was twenty wake-ups a second for nothing, and each costs tens of µs of CPU on
+a VM), and a request that could time out sooner than that moves it earlier.
 """
 
 from __future__ import annotations
 
 import asyncio
 import enum
+import math
 import socket
 import ssl
 import time
@@ -29,30 +32,52 @@ from horde.http.protocol import ResponseParser
 
 __all__ = ["SWEEP_INTERVAL", "Connection", "ConnectionState", "open_connection"]
 
-SWEEP_INTERVAL = 0.05
+SWEEP_INTERVAL = 0.01  # the closest two sweeps may follow each other
+# uvloop's clock counts whole milliseconds and is read once per loop turn, so a deadline taken
+# from it can be up to a millisecond early: sweeps run this much after a deadline, so that no
+# timeout ever fires before its time.
+SWEEP_SLACK = 0.002
 _perf_ns = time.perf_counter_ns
 
 
 class _TimeoutSweep:
-    """Checks the deadlines of every request in flight on one loop, every SWEEP_INTERVAL."""
+    """Fails the requests in flight on one loop whose read or total timeout has passed."""
 
-    __slots__ = ("_handle", "active", "loop")
+    __slots__ = ("_handle", "active", "loop", "next_at")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self.active: set[Connection] = set()
         self._handle: asyncio.TimerHandle | None = None
+        self.next_at = math.inf  # the earliest deadline the next sweep covers (loop time)
 
     def watch(self, connection: Connection) -> None:
         self.active.add(connection)
-        if self._handle is None:
-            self._handle = self.loop.call_later(SWEEP_INTERVAL, self._tick)
+
+    def due_by(self, when: float) -> None:
+        """Make sure a sweep runs by ``when`` (called per request: one comparison)."""
+        if when < self.next_at:
+            self._arm(when)
+
+    def _arm(self, when: float) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+        # ``next_at`` is the deadline covered; the timer itself runs a little after it.
+        self.next_at = when
+        at = max(when + SWEEP_SLACK, self.loop.time() + SWEEP_INTERVAL)
+        self._handle = self.loop.call_at(at, self._tick)
 
     def _tick(self) -> None:
+        self._handle = None
+        self.next_at = math.inf
         now = self.loop.time()
+        earliest = math.inf
         for connection in list(self.active):
-            connection._check_deadline(now)
-        self._handle = self.loop.call_later(SWEEP_INTERVAL, self._tick) if self.active else None
+            due = connection._check_deadline(now)
+            if due < earliest:
+                earliest = due
+        if earliest < math.inf:
+            self._arm(earliest)
 
 
 _sweeps: dict[asyncio.AbstractEventLoop, _TimeoutSweep] = {}
@@ -82,11 +107,11 @@ class ConnectionState(enum.Enum):
 
 class Connection(asyncio.Protocol):
     __slots__ = (
-        "_active",
         "_deadline",
         "_future",
         "_last_data",
         "_loop",
+        "_sweep",
         "completed_ns",
         "parser",
         "read_timeout",
@@ -106,7 +131,7 @@ class Connection(asyncio.Protocol):
         self._future: asyncio.Future[ResponseParser] | None = None
         self._last_data = 0.0
         self._deadline: float | None = None
-        self._active = _sweep_for(loop).active
+        self._sweep = _sweep_for(loop)
         self.requests_sent = 0
         # When the last byte of the response arrived: a response is timed to here, not to when
         # its task gets the loop back, which can be later when many responses land at once.
@@ -164,27 +189,36 @@ class Connection(asyncio.Protocol):
         parser.reset()
         parser.head_only = head_only
         future = self._future = self._loop.create_future()
-        self._last_data = self._loop.time()
+        now = self._last_data = self._loop.time()
         self._deadline = deadline
-        if self not in self._active:
-            _sweep_for(self._loop).watch(self)
+        due = now + self.read_timeout
+        if deadline is not None and deadline < due:
+            due = deadline
+        sweep = self._sweep
+        if self not in sweep.active:
+            sweep.watch(self)
+        if due < sweep.next_at:
+            sweep.due_by(due)
         self.transport.write(data)  # type: ignore[union-attr]
         return future
 
-    def _check_deadline(self, now: float) -> None:
-        """Called by the sweep: fail the request in flight if it is overdue."""
+    def _check_deadline(self, now: float) -> float:
+        """Called by the sweep: fail the request in flight if it is overdue; else the loop time
+        at which it could next be (infinity when nothing is in flight)."""
         if self._future is None:
-            self._active.discard(self)
-            return
+            self._sweep.active.discard(self)
+            return math.inf
         error: Exception
+        read_due = self._last_data + self.read_timeout
         if self._deadline is not None and now >= self._deadline:
             error = TotalTimeout("the request took longer than its total timeout")
-        elif now - self._last_data >= self.read_timeout:
+        elif now >= read_due:
             error = ReadTimeout(f"no response data for {self.read_timeout:g} s (read timeout)")
         else:
-            return
+            return read_due if self._deadline is None else min(read_due, self._deadline)
         self._finish_error(error)
         self.close()
+        return math.inf
 
     def _finish_ok(self) -> None:
         self.completed_ns = _perf_ns()
@@ -213,14 +247,14 @@ class Connection(asyncio.Protocol):
         future = self._future
         self._future = None
         self.parser = None  # mid-message: never reused
-        self._active.discard(self)
+        self._sweep.active.discard(self)
         if future is not None and not future.done():
             future.set_exception(exc)
 
     def abandon(self) -> None:
         """The caller gave up on the request in flight (cancelled): drop the connection."""
         self._future = None
-        self._active.discard(self)
+        self._sweep.active.discard(self)
         self.close()
 
     def close(self) -> None:

@@ -18,7 +18,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -149,13 +149,28 @@ async def start_master(environment: Environment, config: DistributedConfig) -> M
 async def _master_headless(
     environment: Environment, options: argparse.Namespace, config: DistributedConfig
 ) -> int:
+    return await run_as_master(
+        environment, options, config, lambda master: _run_headless(master, environment, options)
+    )
+
+
+async def run_as_master(
+    environment: Environment,
+    options: argparse.Namespace,
+    config: DistributedConfig,
+    run: Callable[[MasterRunner], Awaitable[int]],
+) -> int:
+    """A headless run as master: bind, handle Ctrl-C, wait for the workers, then ``run``.
+
+    Returns ``run``'s exit code; 1 when the workers never came, 2 when the master cannot bind.
+    """
     loop = asyncio.get_running_loop()
     try:
         async with master_session(environment, options, config) as session:
             install_stop_signals(loop, environment, session.master)
             if not await wait_for_workers(session, environment):
                 return 1
-            return await _run_headless(session.master, environment, options)
+            return await run(session.master)
     except OSError as exc:
         print(f"horde: error: {exc}", file=sys.stderr)
         return 2

@@ -98,22 +98,13 @@ async def _distributed(
     settings: CapacitySettings,
     config: Any,
 ) -> int:
-    from horde.distributed.session import master_session, wait_for_workers
+    from horde.distributed.session import run_as_master
 
-    loop = asyncio.get_running_loop()
-    try:
-        async with master_session(environment, options, config) as session:
-            install_stop_signals(loop, environment, session.master)
-            if not await wait_for_workers(session, environment):
-                return 1
-            master = session.master
-            master.use_model(settings.model, options.max_concurrency)
-            return await _search(environment, options, settings, master)
-    except OSError as exc:
-        print(f"horde: error: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        remove_stop_signals(loop)
+    async def search(master: Any) -> int:
+        master.use_model(settings.model, options.max_concurrency)
+        return await _search(environment, options, settings, master)
+
+    return await run_as_master(environment, options, config, search)
 
 
 async def _search(

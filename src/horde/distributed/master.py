@@ -40,8 +40,7 @@ from horde.distributed.protocol import (
 )
 from horde.distributed.registry import GONE, MISSING, WorkerInfo
 from horde.distributed.stats_delta import merge_delta
-from horde.runner.lifecycle import RunLifecycle, RunnerState
-from horde.runner.local import DRAIN_GRACE
+from horde.runner.lifecycle import DRAIN_GRACE, RunLifecycle, RunnerState
 from horde.scenario.shape import ARRIVAL_RATE, USERS
 from horde.stats import RequestStats
 

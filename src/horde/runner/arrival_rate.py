@@ -40,8 +40,7 @@ from typing import TYPE_CHECKING, Any
 from horde.bridge import run_blocking
 from horde.exceptions import InterruptTaskSet, RescheduleTask, StopTest, StopUser
 from horde.runner.distribution import interleave
-from horde.runner.lifecycle import RunLifecycle, RunnerState
-from horde.runner.local import DRAIN_GRACE
+from horde.runner.lifecycle import DRAIN_GRACE, RunLifecycle, RunnerState
 from horde.scenario.tasks import SequentialTaskSet, Task, TaskSet
 from horde.scenario.users import call_user_code
 from horde.stats import RequestStats, StatsEntry
@@ -501,12 +500,7 @@ class ArrivalRateRunner(RunLifecycle):
                 slot = self._tasks.get(task)
                 if slot is not None:
                     slot.user.request_stop(hard=True)
-        if pending:
-            _, pending = await asyncio.wait(pending, timeout=DRAIN_GRACE)
-        for task in pending:
-            task.cancel()
-        if pending:
-            await asyncio.wait(pending)
+        await self.finish_within_grace(pending)
 
     # Time ------------------------------------------------------------------------------------
     def _tick(self, now: float) -> None:

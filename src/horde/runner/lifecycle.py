@@ -18,7 +18,12 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from horde.runner.environment import Environment
 
-__all__ = ["RunLifecycle", "RunnerState"]
+__all__ = ["DRAIN_GRACE", "RunLifecycle", "RunnerState"]
+
+# How long requests already in flight may take to finish once users are told to stop hard.
+# They are recorded when they finish; any still open after this are cancelled and recorded as
+# failures, so that the counts still match what the server received.
+DRAIN_GRACE = 2.0
 
 
 class RunnerState(enum.StrEnum):
@@ -90,6 +95,16 @@ class RunLifecycle:
         everything.cancel()
         interrupt.cancel()
         return {t for t in tasks if not t.done()}
+
+    @staticmethod
+    async def finish_within_grace(pending: set[asyncio.Task[None]]) -> None:
+        """Give ``pending`` DRAIN_GRACE to finish, then cancel what is left and wait for it."""
+        if pending:
+            _, pending = await asyncio.wait(pending, timeout=DRAIN_GRACE)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
 
     def _hurried(self) -> asyncio.Event:
         event: asyncio.Event | None = getattr(self, "_hurry_event", None)

@@ -12,7 +12,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from horde.runner.distribution import distribute, interleave
-from horde.runner.lifecycle import RunLifecycle, RunnerState
+from horde.runner.lifecycle import DRAIN_GRACE, RunLifecycle, RunnerState
 
 if TYPE_CHECKING:
     from horde.runner.environment import Environment
@@ -20,10 +20,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("horde.runner")
 
-# How long requests already in flight may take to finish once users are told to stop hard.
-# They are recorded when they finish; any still open after this are cancelled and recorded as
-# failures, so that the counts still match what the server received.
-DRAIN_GRACE = 2.0
 
 __all__ = ["DRAIN_GRACE", "LocalRunner", "RunnerState"]
 
@@ -170,12 +166,7 @@ class LocalRunner(RunLifecycle):
                     user.request_stop(hard=True)
                     if user.idle:
                         task.cancel()
-        if pending:
-            _, pending = await asyncio.wait(pending, timeout=DRAIN_GRACE)
-        for task in pending:
-            task.cancel()
-        if pending:
-            await asyncio.wait(pending)
+        await self.finish_within_grace(pending)
         for task in tasks:
             if not task.cancelled() and task.exception() is not None:
                 self.environment.stats.record_exception(task.exception(), where="user")

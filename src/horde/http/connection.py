@@ -55,7 +55,8 @@ class _TimeoutSweep:
         self.active.add(connection)
 
     def due_by(self, when: float) -> None:
-        """Make sure a sweep runs by ``when`` (called per request: one comparison)."""
+        """Make sure a sweep runs by ``when`` (send() compares with ``next_at`` first, so a
+        request whose timeouts fall after the next sweep costs no call)."""
         if when < self.next_at:
             self._arm(when)
 

@@ -48,6 +48,7 @@ class RunLifecycle:
     state: RunnerState
     started_at: float | None
     _ticker: asyncio.Task[None] | None
+    _hurry_event: asyncio.Event | None = None  # made on first use, inside the running loop
 
     def _begin_test(self) -> None:
         env = self.environment
@@ -107,10 +108,9 @@ class RunLifecycle:
             await asyncio.wait(pending)
 
     def _hurried(self) -> asyncio.Event:
-        event: asyncio.Event | None = getattr(self, "_hurry_event", None)
-        if event is None:
-            event = self._hurry_event = asyncio.Event()
-        return event
+        if self._hurry_event is None:
+            self._hurry_event = asyncio.Event()
+        return self._hurry_event
 
     async def _tick_every_second(self) -> None:
         while True:

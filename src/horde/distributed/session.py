@@ -33,7 +33,12 @@ from horde.distributed.worker import Worker, new_worker_id
 from horde.runner.conclusion import conclude, run_meta
 from horde.runner.environment import Environment
 from horde.runner.models import choose_load_plan
-from horde.runner.session import drive_until_stopped, install_stop_signals, remove_stop_signals
+from horde.runner.session import (
+    drive_until_stopped,
+    install_stop_signals,
+    on_interrupts,
+    remove_stop_signals,
+)
 
 log = logging.getLogger("horde.distributed")
 
@@ -303,18 +308,7 @@ async def _worker(environment: Environment, config: DistributedConfig) -> int:
         master_timeout=config.master_timeout,
         parent_pid=config.parent_pid,
     )
-    interrupts = 0
-
-    def on_signal(name: str) -> None:
-        nonlocal interrupts
-        interrupts += 1
-        if interrupts == 1:
-            worker.request_quit(f"interrupted ({name})")
-        else:
-            worker.hard_stop()
-
-    for sig, name in ((signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "SIGTERM")):
-        loop.add_signal_handler(sig, on_signal, name)
+    on_interrupts(loop, lambda name: worker.request_quit(f"interrupted ({name})"), worker.hard_stop)
     environment.events.init.fire(environment=environment, runner=worker.runner)
     try:
         code = await worker.run()

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import signal
 import time
+from collections.abc import Callable
 from typing import Any
 
 from horde.exceptions import ScenarioError
@@ -27,6 +28,7 @@ log = logging.getLogger("horde")
 __all__ = [
     "drive_until_stopped",
     "install_stop_signals",
+    "on_interrupts",
     "prepare_environment",
     "remove_stop_signals",
     "run_session",
@@ -155,6 +157,26 @@ async def drive_until_stopped(
     console.stop()
 
 
+def on_interrupts(
+    loop: asyncio.AbstractEventLoop, first: Callable[[str], None], again: Callable[[], None]
+) -> None:
+    """Ctrl-C or SIGTERM calls ``first`` with the signal's name; every later one, ``again``.
+
+    Undo with ``remove_stop_signals``."""
+    interrupts = 0
+
+    def on_signal(name: str) -> None:
+        nonlocal interrupts
+        interrupts += 1
+        if interrupts == 1:
+            first(name)
+        else:
+            again()
+
+    for sig, name in ((signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "SIGTERM")):
+        loop.add_signal_handler(sig, on_signal, name)
+
+
 def install_stop_signals(
     loop: asyncio.AbstractEventLoop, environment: Environment, runner: Any = None
 ) -> None:
@@ -162,21 +184,17 @@ def install_stop_signals(
     stops users at their next request instead of after their task, and cuts the wait for the
     requests in flight to a short grace. ``runner`` is the runner, or a function returning the
     current one (the web UI changes runners between tests)."""
-    interrupts = 0
 
-    def on_signal(name: str) -> None:
-        nonlocal interrupts
-        interrupts += 1
-        if interrupts == 1:
-            environment.request_test_stop(f"interrupted ({name})")
-        else:
-            environment.stop_timeout = 0
-            current = runner() if callable(runner) else runner
-            if current is not None:
-                current.stop_users_now()
+    def stop(name: str) -> None:
+        environment.request_test_stop(f"interrupted ({name})")
 
-    for sig, name in ((signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "SIGTERM")):
-        loop.add_signal_handler(sig, on_signal, name)
+    def stop_now() -> None:
+        environment.stop_timeout = 0
+        current = runner() if callable(runner) else runner
+        if current is not None:
+            current.stop_users_now()
+
+    on_interrupts(loop, stop, stop_now)
 
 
 def remove_stop_signals(loop: asyncio.AbstractEventLoop) -> None:

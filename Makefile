@@ -24,11 +24,9 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 	touch $@
 
 # Front-end libraries come from npm by the lock file and are copied next to the package; nothing
-# third-party is committed.
-$(STATIC)/.built: web/package.json web/package-lock.json
-	cd web && npm ci --no-audit --no-fund --loglevel=error
-	mkdir -p $(STATIC)
-	cp web/node_modules/uplot/dist/uPlot.iife.min.js web/node_modules/uplot/dist/uPlot.min.css $(STATIC)/
+# third-party is committed. hatch_build.py does it, as it does when a wheel or an sdist is built.
+$(STATIC)/.built: web/package.json web/package-lock.json hatch_build.py
+	$(PYTHON) hatch_build.py
 	touch $@
 
 web-assets: $(STATIC)/.built

@@ -422,6 +422,20 @@ def build_parser(capacity: bool = False) -> argparse.ArgumentParser:
         default=None,
         help="allow a non-loopback --web-host without --web-auth (not advised)",
     )
+    parser.add_argument(
+        "--web-allowed-host",
+        dest="web_allowed_hosts",
+        action="append",
+        metavar="NAME",
+        help="a host name the web UI answers to besides loopback names, IP addresses and "
+        "--web-host (repeatable; '*' turns the DNS-rebinding check off)",
+    )
+    parser.add_argument(
+        "--web-token",
+        metavar="TOKEN",
+        help="let scripts control the web UI with this token ('Authorization: Bearer TOKEN'); "
+        "without it, only token-less scripts on loopback can (better: HORDE_WEB_TOKEN)",
+    )
     parser.add_argument("-L", "--loglevel", help="DEBUG, INFO, WARNING (default) or ERROR")
     parser.add_argument("--config", help="config file (default: horde.toml or pyproject.toml)")
     _add_load_model_arguments(parser)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import shutil
@@ -36,31 +37,57 @@ CHROMIUM_ARGS = [
 ]
 
 
-def free_port() -> int:
+def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((host, 0))
         return s.getsockname()[1]
 
 
-class WebRun:
-    """`horde run` without --headless, serving the UI on a free port."""
+def non_loopback_address() -> str | None:
+    """An IPv4 address of this machine that is not loopback (None when it has none): the
+    address a UDP socket would send from (connecting it sends nothing)."""
+    for probe in ("192.0.2.1", "10.255.255.255", "198.51.100.1"):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            try:
+                s.connect((probe, 9))
+            except OSError:
+                continue
+            address = s.getsockname()[0]
+        if not ipaddress.ip_address(address).is_loopback:
+            return address
+    return None
 
-    def __init__(self, tmp: Path, target: str, *extra: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        scenario = tmp / "scenario.py"
-        scenario.write_text(SCENARIO)
+
+class WebRun:
+    """`horde run` without --headless, serving the UI on a free port (of ``host``)."""
+
+    def __init__(
+        self,
+        tmp: Path,
+        target: str,
+        *extra: str,
+        scenario: str = SCENARIO,
+        host: str = "127.0.0.1",
+        env: dict[str, str] | None = None,
+        command: tuple[str, ...] = (sys.executable, "-m", "horde"),
+    ) -> None:
+        self.port = free_port(host)
+        self.url = f"http://{host}:{self.port}"
+        path = tmp / "scenario.py"
+        path.write_text(scenario)
+        web_host = ("--web-host", host) if host != "127.0.0.1" else ()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "horde", "run", str(scenario), "-H", target,
-             "--web-port", str(self.port), *extra],
+            [*command, "run", str(path), "-H", target, "--web-port", str(self.port),
+             *web_host, *extra],
             cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, **(env or {})},
         )  # fmt: skip
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(self.process.stderr.read())
             try:
-                with urllib.request.urlopen(self.url + "/openapi.json", timeout=1):
+                with socket.create_connection((host, self.port), timeout=1):
                     break
             except OSError:
                 time.sleep(0.1)
@@ -106,8 +133,9 @@ def chromium_path() -> str:
     return CHROMIUM
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser(chromium_path):
+    """One Chromium per test module (each test opens its own pages)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -27,13 +27,14 @@ __all__ = ["ReportError", "render_report", "write_html_report"]
 
 
 class ReportError(RuntimeError):
-    """The report cannot be rendered (front-end assets not built)."""
+    """The report cannot be rendered or written: one sentence for the user."""
 
 
 def _read(path: Path) -> str:
     if not path.exists():
         raise ReportError(
-            f"cannot write the HTML report: {path.name} is missing; run `make web-assets`"
+            f"cannot write the HTML report: horde's web assets are missing ({path.name}); run "
+            "`make web-assets` in a clone, or reinstall horde from a wheel or an sdist"
         )
     return path.read_text()
 
@@ -150,23 +151,28 @@ def render_report(environment: Environment, meta: dict[str, Any]) -> str:
     entries = stats.sorted_entries()
     history = [
         {k: r.get(k) for k in ("timestamp", "rps", "fail_per_sec", "p50", "p95", "p99",
-                               "user_count", "requests", "target", "achieved")}
+                               "user_count", "requests", "failures", "target", "achieved")}
         for r in stats.history.rows
     ]  # fmt: skip
+    # The test's own record, which a "Reset stats" in the web UI leaves alone.
+    peak = stats.peak_user_count or max((r["user_count"] for r in history), default=0)
     failures = sorted(stats.errors.values(), key=lambda e: -e.occurrences)
     exceptions = sorted(stats.exceptions.values(), key=lambda e: -e.count)
     failure_rows = (
         "\n".join(
             f'<tr><td class="num">{e.occurrences:,}</td><td>{html.escape(e.method)}</td>'
-            f"<td>{html.escape(e.name)}</td><td>{html.escape(e.error)}</td></tr>"
+            f'<td>{html.escape(e.name)}</td><td class="wrap">{html.escape(e.error)}</td>'
+            f'<td class="time">{_when(e.first_seen)}</td><td class="time">{_when(e.last_seen)}</td>'
+            "</tr>"
             for e in failures
         )
-        or '<tr><td colspan="4">No failures.</td></tr>'
+        or '<tr><td colspan="6">No failures.</td></tr>'
     )
     exception_rows = (
         "\n".join(
             f'<tr><td class="num">{e.count:,}</td><td>{html.escape(e.where)}</td>'
-            f"<td>{html.escape(e.msg)}</td><td><pre>{html.escape(e.traceback)}</pre></td></tr>"
+            f'<td class="wrap">{html.escape(e.msg)}</td>'
+            f"<td><pre>{html.escape(e.traceback)}</pre></td></tr>"
             for e in exceptions
         )
         or '<tr><td colspan="4">No exceptions.</td></tr>'
@@ -188,7 +194,7 @@ def render_report(environment: Environment, meta: dict[str, Any]) -> str:
         ("User classes", html.escape(", ".join(meta.get("user_classes") or []))),
         (
             "In flight (peak)" if meta.get("open_model") else "Users (peak)",
-            f"{max((r['user_count'] for r in history), default=0):,}",
+            f"{peak:,}",
         ),
         ("Start", _when(meta.get("start_time"))),
         ("End", _when(meta.get("end_time"))),
@@ -199,6 +205,9 @@ def render_report(environment: Environment, meta: dict[str, Any]) -> str:
         facts.insert(3, ("Load model", html.escape(str(meta["load_model"]))))
     facts_html = "".join(f"<div><span>{k}</span><b>{v}</b></div>" for k, v in facts)
     data = json.dumps(history).replace("</", "<\\/")
+    chart_options = json.dumps(
+        {"openModel": bool(meta.get("open_model")), "markers": list(stats.markers)}
+    ).replace("</", "<\\/")
     capacity = meta.get("capacity")
     page = string.Template(_read(Path(__file__).with_name("template.html")))
     return page.substitute(
@@ -220,11 +229,19 @@ def render_report(environment: Environment, meta: dict[str, Any]) -> str:
         uplot_js=_read(VENDOR / "uPlot.iife.min.js"),
         charts_js=_read(ASSETS / "charts.js"),
         data=data,
+        chart_options=chart_options,
     )
 
 
 def write_html_report(environment: Environment, path: str | Path, meta: dict[str, Any]) -> Path:
+    """Render and write the report; ReportError (one sentence) when either cannot be done."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(render_report(environment, meta))
+    body = render_report(environment, meta)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(body)
+    except OSError as exc:
+        raise ReportError(
+            f"cannot write the HTML report to {target}: {exc.strerror or exc}"
+        ) from None
     return target

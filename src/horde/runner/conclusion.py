@@ -17,7 +17,10 @@ from horde.thresholds import evaluate
 if TYPE_CHECKING:
     from horde.console import Console
 
-__all__ = ["conclude", "exit_code", "run_meta"]
+__all__ = ["FILES_NOT_WRITTEN", "conclude", "exit_code", "run_meta"]
+
+# The exit code when a result file asked for (--csv, --json, --html) could not be written.
+FILES_NOT_WRITTEN = 2
 
 
 def run_meta(
@@ -54,7 +57,8 @@ def conclude(
     extra: Any = None,
 ) -> int:
     """Summary (and ``extra``, a table to print after it), thresholds, files, ``quitting``;
-    the exit code (1 when a threshold failed, if nothing else set one)."""
+    the exit code (1 when a threshold failed, if nothing else set one; 2 when a file asked for
+    could not be written)."""
     thresholds = getattr(options, "thresholds", None) or []
     verdicts = evaluate(thresholds, environment.stats) if thresholds else []
     if verdicts:
@@ -69,10 +73,15 @@ def conclude(
         console.console.print(extra)
     if verdicts:
         console.console.print(thresholds_table(verdicts))
-    for path in write_results(environment, options, meta):
+    written, problems = write_results(environment, options, meta)
+    for path in written:
         print(f"wrote {path}", file=sys.stderr)
+    for problem in problems:
+        print(f"horde: error: {problem}", file=sys.stderr)
     environment.events.quitting.fire(environment=environment)
     code = exit_code(environment, options)
+    if problems:
+        return FILES_NOT_WRITTEN  # a file asked for is missing: say so, whatever the run did
     if any(not v["passed"] for v in verdicts):
         return code or 1
     return code

@@ -23,19 +23,40 @@ def describe_error(error: BaseException | str) -> str:
 
 
 class StatsError:
-    """One (method, name, error) group of failures."""
+    """One (method, name, error) group of failures, with when it was first and last seen.
 
-    __slots__ = ("error", "method", "name", "occurrences")
+    The times are Unix seconds; a master merging workers' groups keeps the earliest first and
+    the latest last, so the web UI can tell a failure that stopped from one still happening.
+    """
 
-    def __init__(self, method: str, name: str, error: str, occurrences: int = 0) -> None:
+    __slots__ = ("error", "first_seen", "last_seen", "method", "name", "occurrences")
+
+    def __init__(
+        self,
+        method: str,
+        name: str,
+        error: str,
+        occurrences: int = 0,
+        first_seen: float | None = None,
+        last_seen: float | None = None,
+    ) -> None:
         self.method = method
         self.name = name
         self.error = error
         self.occurrences = occurrences
+        self.first_seen = first_seen
+        self.last_seen = last_seen
 
     @property
     def key(self) -> tuple[str, str, str]:
         return (self.method, self.name, self.error)
+
+    def seen(self, first: float | None, last: float | None) -> None:
+        """Widen the first/last seen times to cover ``first`` and ``last``."""
+        if first is not None and (self.first_seen is None or first < self.first_seen):
+            self.first_seen = first
+        if last is not None and (self.last_seen is None or last > self.last_seen):
+            self.last_seen = last
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -43,11 +64,20 @@ class StatsError:
             "name": self.name,
             "error": self.error,
             "occurrences": self.occurrences,
+            "first_seen": self.first_seen,
+            "last_seen": self.last_seen,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StatsError:
-        return cls(data["method"], data["name"], data["error"], data["occurrences"])
+        return cls(
+            data["method"],
+            data["name"],
+            data["error"],
+            data["occurrences"],
+            data.get("first_seen"),
+            data.get("last_seen"),
+        )
 
 
 class ExceptionEntry:

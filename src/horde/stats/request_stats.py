@@ -20,6 +20,7 @@ from horde.stats.history import PERCENTILES, StatsHistory
 __all__ = ["AGGREGATED_NAME", "RequestStats"]
 
 AGGREGATED_NAME = "Aggregated"
+MAX_MARKERS = 1000
 
 
 class RequestStats:
@@ -33,6 +34,11 @@ class RequestStats:
         self.end_time: float | None = None
         self._window: deque[tuple[float, Histogram]] = deque(maxlen=int(CURRENT_WINDOW) + 1)
         self._last_tick: tuple[float, Histogram, int] | None = None
+        # The test's own record, kept through reset_counts() (a "Reset stats" mid-test): the
+        # most users (or iterations in flight) seen at a tick, and moments worth marking on its
+        # charts (load changes, resets) as {"timestamp", "kind", "label"}.
+        self.peak_user_count = 0
+        self.markers: deque[dict[str, Any]] = deque(maxlen=MAX_MARKERS)
 
     # Recording ---------------------------------------------------------------------------------
     def entry(self, method: str, name: str) -> StatsEntry:
@@ -60,9 +66,11 @@ class RequestStats:
         text = describe_error(error)
         key = (method, name, text)
         found = self.errors.get(key)
+        now = time.time()  # failures only: not on the path of a successful request
         if found is None:
-            found = self.errors[key] = StatsError(method, name, text)
+            found = self.errors[key] = StatsError(method, name, text, first_seen=now)
         found.occurrences += 1
+        found.last_seen = now
 
     def record_exception(self, exc: BaseException, where: str = "") -> None:
         """Count an exception raised by scenario code, grouped by its traceback."""
@@ -76,6 +84,8 @@ class RequestStats:
     def tick(self, now: float | None = None, user_count: int = 0) -> None:
         """Close one second: sample rates, snapshot the window, append a history row."""
         now = time.time() if now is None else now
+        if user_count > self.peak_user_count:
+            self.peak_user_count = user_count
         for entry in self.entries.values():
             entry.tick(now)
         total = self.total
@@ -129,17 +139,31 @@ class RequestStats:
         return sorted(self.entries.values(), key=lambda e: (e.name, e.method))
 
     def reset(self) -> None:
-        """Start counting afresh, keeping row objects (clients hold references to them)."""
+        """Start a new test: counts, history, markers and peak all from zero, keeping row
+        objects (clients hold references to them)."""
+        self.reset_counts()
+        self.history.clear()
+        self.markers.clear()
+        self.peak_user_count = 0
+
+    def reset_counts(self) -> None:
+        """Count afresh within the same test (the UI's "Reset stats"): rows, failures and
+        exceptions from zero, while the history (what the charts draw), the markers and the
+        peak load stay, because they describe the test rather than the counting."""
         for entry in self.entries.values():
             entry.reset()
         self.total.reset()
         self.errors.clear()
         self.exceptions.clear()
-        self.history.clear()
         self._window.clear()
         self._last_tick = None
         self.start_time = time.time()
         self.end_time = None
+
+    def mark(self, kind: str, label: str, timestamp: float | None = None) -> None:
+        """Note a moment for the charts: ``kind`` is "load", "reset" or "stop"."""
+        when = time.time() if timestamp is None else timestamp
+        self.markers.append({"timestamp": when, "kind": kind, "label": label})
 
     def merge(self, other: RequestStats) -> None:
         """Add another run's (or a worker's delta) counts to this one, exactly."""
@@ -151,6 +175,7 @@ class RequestStats:
             if found is None:
                 found = self.errors[key] = StatsError(*key)
             found.occurrences += error.occurrences
+            found.seen(error.first_seen, error.last_seen)
         for key, exc in other.exceptions.items():
             found_exc = self.exceptions.get(key)
             if found_exc is None:
@@ -188,8 +213,7 @@ class RequestStats:
             before = snapshot.errors.get(key)
             n = error.occurrences - (before.occurrences if before else 0)
             if n > 0:
-                window.errors[key] = StatsError(*key)
-                window.errors[key].occurrences = n
+                window.errors[key] = StatsError(*key, n, error.first_seen, error.last_seen)
         return window
 
     @classmethod
@@ -218,6 +242,7 @@ class RequestStats:
             if found is None:
                 found = self.errors[key] = StatsError(*key)
             found.occurrences += item["occurrences"]
+            found.seen(item.get("first_seen"), item.get("last_seen"))
         for item in data["exceptions"]:
             found_exc = self.exceptions.get(item["traceback"])
             if found_exc is None:

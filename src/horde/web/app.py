@@ -1,8 +1,9 @@
 """Routes of the web UI and its JSON API (Locust's endpoint names where Locust has them).
 
 Handlers stay thin: they read the stats, call the runner's control methods, and render. The page
-polls ``/stats/requests`` and ``/stats/history?since=`` every 2 s; both are built from figures
-the stats already hold, so polling costs little next to the load itself.
+polls ``/stats/requests`` and ``/stats/history?since=`` every 2 s while a test runs (less often
+when none does); both are built from figures the stats already hold, so polling costs little
+next to the load itself.
 """
 
 from __future__ import annotations
@@ -27,8 +28,11 @@ from horde.scenario.tasks import all_tags
 from horde.stats.csv_export import exceptions_csv, failures_csv, stats_csv, stats_history_csv
 from horde.stats.json_export import stats_requests_payload, stats_to_json
 from horde.web.forms import FormError, SwarmRequest, parse_swarm
+from horde.web.logbuffer import LogBuffer
 from horde.web.openapi import openapi_document
-from horde.web.security import WebSecurity, control
+from horde.web.ratio import task_ratios
+from horde.web.scenario_options import apply_options, discover_options, options_html
+from horde.web.security import PAGE_CSP, REPORT_CSP, WebSecurity, control
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 VENDOR = Path(__file__).resolve().parent / "static" / "vendor"
@@ -39,8 +43,16 @@ __all__ = ["WebUI", "build_app"]
 class WebUI:
     """State of the UI: the runner it drives and the timer of a test started with a run time."""
 
-    def __init__(self, environment: Environment, runner: Any, security: WebSecurity):
+    def __init__(
+        self,
+        environment: Environment,
+        runner: Any,
+        security: WebSecurity,
+        logs: LogBuffer | None = None,
+    ):
         self.environment = environment
+        self.logs = logs
+        self.scenario_options = discover_options(environment.events)
         # Replaced by a runner of the other model when a test of the other model is started.
         self.runner = runner
         self.security = security
@@ -61,7 +73,8 @@ class WebUI:
         if not (VENDOR / "uPlot.iife.min.js").exists():
             return web.Response(
                 status=500,
-                text="horde's web assets are not built: run `make web-assets` (or `make setup`).\n",
+                text="horde's web assets are missing (src/horde/web/static/vendor): run "
+                "`make web-assets` in a clone, or reinstall horde from a wheel or an sdist.\n",
             )
         page = (ASSETS / "index.html").read_text()
         options = env.parsed_options
@@ -74,10 +87,17 @@ class WebUI:
             "{{scenario}}": html.escape(Path(env.scenario_path or "").name),
             "{{user_classes}}": html.escape(", ".join(c.__name__ for c in env.user_classes)),
             "{{tags}}": html.escape(", ".join(sorted(all_tags(env.user_classes))) or "none"),
+            "{{start_options}}": options_html(self.scenario_options, options, "start"),
+            "{{edit_options}}": options_html(self.scenario_options, options, "edit"),
         }
         for key, value in replacements.items():
             page = page.replace(key, value)
-        return web.Response(text=page, content_type="text/html")
+        # The page holds the control token: no caching, no referrer, no foreign code.
+        headers = {"Content-Security-Policy": PAGE_CSP, "Cache-Control": "no-store"}
+        return web.Response(text=page, content_type="text/html", headers=headers)
+
+    async def favicon(self, request: web.Request) -> web.FileResponse:
+        return web.FileResponse(ASSETS / "favicon.svg", headers={"Content-Type": "image/svg+xml"})
 
     # Reading ---------------------------------------------------------------------------------
     async def stats_requests(self, request: web.Request) -> web.Response:
@@ -102,10 +122,13 @@ class WebUI:
             payload["late_iterations"] = runner.late
             payload["dropped_iterations"] = runner.dropped
         payload["host"] = self.environment.host
+        payload["spawn_rate"] = getattr(runner, "spawn_rate", None)
+        payload["test_start"] = getattr(runner, "started_at", None)  # a new test: new history
         payload["user_classes_count"] = runner.user_classes_count
-        payload["exceptions_count"] = sum(
-            e.count for e in self.environment.stats.exceptions.values()
-        )
+        exceptions = self.environment.stats.exceptions.values()
+        payload["exceptions_count"] = sum(e.count for e in exceptions)
+        payload["exception_kinds"] = len(exceptions)  # rows of the tab, as errors are
+        payload["log_warnings"] = self.logs.warnings if self.logs is not None else 0
         workers_info = getattr(runner, "workers_info", None)
         if workers_info is not None:  # a distributed master: the figures cover all workers
             workers = workers_info()
@@ -121,7 +144,19 @@ class WebUI:
             since = float(request.query.get("since", "0"))
         except ValueError:
             return _bad("since must be a number (a Unix timestamp)")
-        return web.json_response({"rows": self.environment.stats.history.since(since)})
+        stats = self.environment.stats
+        return web.json_response(
+            {"rows": stats.history.since(since), "markers": list(stats.markers)}
+        )
+
+    async def tasks(self, request: web.Request) -> web.Response:
+        classes = list(self.environment.user_classes)
+        return web.json_response(task_ratios(classes, self.runner.user_classes_count))
+
+    async def logs_payload(self, request: web.Request) -> web.Response:
+        if self.logs is None:
+            return web.json_response({"master": [], "workers": {}, "records": [], "warnings": 0})
+        return web.json_response(self.logs.payload())
 
     async def exceptions(self, request: web.Request) -> web.Response:
         rows = sorted(self.environment.stats.exceptions.values(), key=lambda e: -e.count)
@@ -148,8 +183,11 @@ class WebUI:
 
         body = render_report(self.environment, self.run_meta())
         if request.query.get("download"):
-            return _download(body, "report.html", "text/html")
-        return web.Response(text=body, content_type="text/html")
+            response = _download(body, "report.html", "text/html")
+        else:
+            response = web.Response(text=body, content_type="text/html")
+        response.headers["Content-Security-Policy"] = REPORT_CSP
+        return response
 
     async def openapi(self, request: web.Request) -> web.Response:
         return web.json_response(openapi_document())
@@ -157,8 +195,10 @@ class WebUI:
     # Control ---------------------------------------------------------------------------------
     @control
     async def swarm(self, request: web.Request) -> web.Response:
+        fields = await request.post()
         try:
-            form = parse_swarm(await request.post())
+            form = parse_swarm(fields)
+            self._apply_scenario_options(fields)
         except FormError as exc:
             return _bad(str(exc))
         env = self.environment
@@ -207,6 +247,7 @@ class WebUI:
             self.run_time_timer = loop.call_later(
                 form.run_time, lambda: loop.create_task(self._stop("run time reached"))
             )
+        env.stats.mark("load", _load_label(form, starting, self._stages_text(form)))
         return web.json_response({"success": True, "message": "Swarming started", "host": env.host})
 
     @control
@@ -216,8 +257,22 @@ class WebUI:
 
     @control
     async def reset(self, request: web.Request) -> web.Response:
-        self.environment.stats.reset()
+        # Counting starts afresh; the charts keep the test's history, with the reset marked.
+        stats = self.environment.stats
+        stats.reset_counts()
+        stats.mark("reset", "stats reset")
         return web.json_response({"success": True, "message": "Statistics reset"})
+
+    def _apply_scenario_options(self, fields: Any) -> None:
+        """The scenario's own options from the form; a distributed master passes them on to
+        workers that join from now on (they take the run's settings when they join)."""
+        parsed = self.environment.parsed_options
+        if not self.scenario_options or parsed is None:
+            return
+        changes = apply_options(fields, self.scenario_options, parsed)
+        settings = getattr(self.runner, "settings", None)
+        if changes and isinstance(settings, dict):
+            settings.setdefault("options", {}).update(changes)
 
     def _choose_runner(self, form: SwarmRequest, starting: bool) -> str | None:
         """Make the runner match the form's model; a sentence when that cannot be done now."""
@@ -281,6 +336,7 @@ class WebUI:
     async def _stop(self, reason: str) -> None:
         if self.runner.state in (RunnerState.READY, RunnerState.STOPPED):
             return
+        self.environment.stats.mark("stop", reason)
         await self.shutdown()
         self.meta["end_time"] = time.time()
         self.meta["stop_reason"] = reason
@@ -294,6 +350,7 @@ class WebUI:
             "host": env.host,
             "user_classes": [c.__name__ for c in env.user_classes],
             "users": self.meta.get("users", self.runner.target_user_count),
+            "peak_users": env.stats.peak_user_count,
             "spawn_rate": self.meta.get("spawn_rate"),
             "start_time": start,
             "end_time": end,
@@ -306,6 +363,19 @@ class WebUI:
 
 def _class_host(env: Environment) -> str | None:
     return next((c.host for c in env.user_classes if c.host), None)
+
+
+def _load_label(form: SwarmRequest, starting: bool, stages: str) -> str:
+    """What a marker on the charts says about a start or a change of load."""
+    if form.capacity is not None:
+        what = "capacity search"
+    elif form.stages is not None:
+        what = f"stages {stages}"
+    elif form.load_model == ARRIVAL_RATE:
+        what = f"{form.arrival_rate:g}/s"
+    else:
+        what = f"{form.user_count:,} users at {form.spawn_rate:g}/s"
+    return ("start: " if starting else "\u2192 ") + what
 
 
 def _bad(message: str) -> web.Response:
@@ -336,10 +406,12 @@ def build_app(ui: WebUI) -> web.Application:
             web.get("/stats/json", ui.json_results),
             web.get("/stats/report", ui.report),
             web.get("/openapi.json", ui.openapi),
+            web.get("/tasks", ui.tasks),
+            web.get("/logs", ui.logs_payload),
+            web.get("/favicon.ico", ui.favicon),
+            # State changes are POST only (a GET answers 405, as in Locust).
             web.post("/swarm", ui.swarm),
-            web.get("/stop", ui.stop),
             web.post("/stop", ui.stop),
-            web.get("/stats/reset", ui.reset),
             web.post("/stats/reset", ui.reset),
             web.static("/assets", ASSETS),
             web.static("/vendor", VENDOR, append_version=False)

@@ -11,7 +11,7 @@ from horde.options import parse_duration, parse_host
 MAX_USERS = 1_000_000
 MAX_SPAWN_RATE = 100_000.0
 
-__all__ = ["FormError", "SwarmRequest", "parse_swarm"]
+__all__ = ["SWARM_FIELDS", "FormError", "SwarmRequest", "parse_swarm"]
 
 
 class FormError(ValueError):
@@ -19,6 +19,12 @@ class FormError(ValueError):
 
 
 LOAD_MODELS = ("users", "arrival_rate", "stages", "capacity")
+# Every field /swarm reads itself; other fields name the scenario's own options.
+SWARM_FIELDS = frozenset(
+    {"user_count", "spawn_rate", "host", "run_time", "load_model", "arrival_rate",
+     "max_concurrency", "stages", "slo", "capacity_start", "step_time", "settle_time", "growth",
+     "precision"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from horde.runner.environment import Environment
 from horde.runner.local import LocalRunner
 from horde.runner.session import install_stop_signals, remove_stop_signals
 from horde.web.app import WebUI, build_app
+from horde.web.logbuffer import install_log_buffer, remove_log_buffer
 from horde.web.security import WebSecurity, is_loopback
 
 __all__ = ["run_web", "start_web_ui"]
@@ -38,16 +39,37 @@ def check_bind(options: argparse.Namespace) -> None:
         raise ScenarioError("--web-auth must be USER:PASSWORD")
 
 
+def allowed_host_names(value: object) -> list[str]:
+    """--web-allowed-host values (repeated), or HORDE_WEB_ALLOWED_HOSTS / the config file's
+    list; each may also hold several names separated by commas or spaces."""
+    if not value:
+        return []
+    items = [value] if isinstance(value, str) else list(value)  # type: ignore[call-overload]
+    return [name for item in items for name in str(item).replace(",", " ").split()]
+
+
 async def start_web_ui(
     environment: Environment, runner: LocalRunner, options: argparse.Namespace
 ) -> tuple[WebUI, web.AppRunner, str]:
     """Serve the UI on the running loop; returns it, its aiohttp runner and its URL."""
     check_bind(options)
-    security = WebSecurity(options.web_auth)
-    ui = WebUI(environment, runner, security)
-    app_runner = web.AppRunner(build_app(ui), access_log=None, handle_signals=False)
-    await app_runner.setup()
     host = options.web_host or "127.0.0.1"
+    security = WebSecurity(
+        options.web_auth,
+        bind_host=host,
+        allowed_hosts=allowed_host_names(getattr(options, "web_allowed_hosts", None)),
+        script_token=getattr(options, "web_token", None),
+    )
+    logs = install_log_buffer()
+    ui = WebUI(environment, runner, security, logs)
+    app = build_app(ui)
+
+    async def forget_logs(_app: web.Application) -> None:
+        remove_log_buffer(logs)
+
+    app.on_cleanup.append(forget_logs)
+    app_runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await app_runner.setup()
     site = web.TCPSite(app_runner, host, options.web_port, reuse_address=True)
     try:
         await site.start()

@@ -9,11 +9,15 @@ from horde import __version__
 __all__ = ["openapi_document"]
 
 _CONTROL = {
-    "description": "Changes the run: needs the page's token in X-Horde-Token and a same-origin "
-    "request (403 otherwise).",
+    "description": "Changes the run (POST only: a GET answers 405). A script on this machine "
+    "that connects over loopback and sends no browser headers (Origin, Cookie, Sec-Fetch-*) "
+    "needs nothing more; any other caller sends the token given with --web-token (or "
+    "HORDE_WEB_TOKEN) as 'Authorization: Bearer TOKEN' or in X-Horde-Token, and a browser "
+    "page must also be this UI's own (403 otherwise).",
     "parameters": [
-        {"name": "X-Horde-Token", "in": "header", "required": True, "schema": {"type": "string"}}
+        {"name": "X-Horde-Token", "in": "header", "required": False, "schema": {"type": "string"}}
     ],
+    "security": [{}, {"bearer": []}, {"token": []}],
 }
 _RESULT = {
     "content": {
@@ -65,6 +69,10 @@ def openapi_document() -> dict[str, Any]:
             "/stats/json": _get("The whole run as one JSON document"),
             "/stats/report": _get("Self-contained HTML report", "text/html"),
             "/openapi.json": _get("This document"),
+            "/tasks": _get(
+                "Users per class and each task's share of picks (Locust's per_class and total)"
+            ),
+            "/logs": _get("The run's last log lines (Locust's master and workers keys)"),
             "/swarm": {
                 "post": {
                     **_CONTROL,
@@ -77,7 +85,9 @@ def openapi_document() -> dict[str, Any]:
                                     "type": "object",
                                     "description": "user_count and spawn_rate are required "
                                     "with load_model=users (the default), arrival_rate with "
-                                    "arrival_rate, stages with stages.",
+                                    "arrival_rate, stages with stages. The scenario's own "
+                                    "options (added with events.init_command_line_parser) "
+                                    "are fields too, under their dest names.",
                                     "properties": {
                                         "load_model": {
                                             "type": "string",
@@ -103,12 +113,21 @@ def openapi_document() -> dict[str, Any]:
                 }
             },
             "/stop": {
-                "get": {**_CONTROL, "summary": "Stop the test", "responses": control_result},
                 "post": {**_CONTROL, "summary": "Stop the test", "responses": control_result},
             },
             "/stats/reset": {
-                "get": {**_CONTROL, "summary": "Reset statistics", "responses": control_result},
-                "post": {**_CONTROL, "summary": "Reset statistics", "responses": control_result},
+                "post": {
+                    **_CONTROL,
+                    "summary": "Count afresh within the test (the charts keep their history, "
+                    "with the reset marked)",
+                    "responses": control_result,
+                },
             },
+        },
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "token": {"type": "apiKey", "in": "header", "name": "X-Horde-Token"},
+            }
         },
     }

@@ -1,79 +1,266 @@
 // Charts of a run over time, shared by the live dashboard and the offline HTML report.
-// Rows come from the stats history: one per second, {timestamp, rps, fail_per_sec, p50, p95,
-// p99, user_count}. Needs uPlot (window.uPlot), installed from npm by `make web-assets`.
+// Rows come from the stats history, one per second: {timestamp, rps, fail_per_sec, requests,
+// failures, p50, p95, p99, user_count, target, achieved}. Markers: [{timestamp, kind, label}]
+// (changes of load, resets, stops), drawn as dashed lines. Needs uPlot (window.uPlot).
 (function () {
   "use strict";
 
-  const SERIES = [
-    {
-      title: "Requests per second (all names)",
-      series: [
-        { label: "RPS", key: "rps", stroke: "#2f6fed" },
-        { label: "Failures/s", key: "fail_per_sec", stroke: "#c62828" },
-      ],
-    },
-    {
-      title: "Response times (ms, requests of each second)",
-      series: [
-        { label: "p50", key: "p50", stroke: "#2e7d32" },
-        { label: "p95", key: "p95", stroke: "#ef6c00" },
-        { label: "p99", key: "p99", stroke: "#6a1b9a" },
-      ],
-    },
-    {
-      title: "Load: achieved and planned (users; iterations/s in the open model)",
-      series: [
-        { label: "Achieved", key: "achieved", fallback: "user_count", stroke: "#455a64" },
-        { label: "Planned", key: "target", stroke: "#90a4ae", dash: [6, 4] },
-      ],
-    },
-  ];
+  // Whole seconds and up: a tick between two seconds would label a time no row has.
+  const SECOND_INCRS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800,
+    21600, 43200, 86400];
+  const MARKER_COLOURS = { load: "#607d8b", reset: "#8e24aa", stop: "#c62828" };
 
-  function value(row, s) {
-    if (row.requests === 0 && s.key.startsWith("p")) return null;
-    const v = row[s.key] !== undefined ? row[s.key] : s.fallback ? row[s.fallback] : undefined;
-    return v === undefined ? null : v;
+  const failedPercent = (r) => (r.requests ? (100 * (r.failures || 0)) / r.requests : null);
+  const latency = (key) => (r) => (r.requests === 0 ? null : r[key]);
+  const field = (key, fallback) => (r) =>
+    r[key] !== undefined && r[key] !== null ? r[key] : fallback ? r[fallback] : null;
+
+  // What each chart draws; `right` series use the right-hand axis, with its own unit.
+  function specs(openModel) {
+    const load = openModel
+      ? {
+          id: "load", title: "Load: iterations started per second, and in flight",
+          unit: "it/s", rightUnit: "in flight",
+          series: [
+            { label: "Achieved", get: field("achieved"), stroke: "#455a64" },
+            { label: "Planned", get: field("target"), stroke: "#90a4ae", dash: [6, 4] },
+            { label: "In flight", get: field("in_flight", "user_count"), stroke: "#00897b", right: true },
+          ],
+        }
+      : {
+          id: "load", title: "Load: users running and planned", unit: "users",
+          series: [
+            { label: "Users", get: field("achieved", "user_count"), stroke: "#455a64" },
+            { label: "Planned", get: field("target"), stroke: "#90a4ae", dash: [6, 4] },
+          ],
+        };
+    return [
+      {
+        id: "throughput", title: "Throughput and failures", unit: "req/s", rightUnit: "% failed",
+        series: [
+          { label: "RPS", get: field("rps"), stroke: "#2f6fed" },
+          { label: "Failures/s", get: field("fail_per_sec"), stroke: "#c62828", unit: "failures/s" },
+          { label: "Failed", get: failedPercent, stroke: "#ef9a9a", dash: [2, 3], right: true, unit: "%" },
+        ],
+      },
+      {
+        id: "latency", title: "Response times (requests of each second)", unit: "ms",
+        series: [
+          { label: "p50", get: latency("p50"), stroke: "#2e7d32" },
+          { label: "p95", get: latency("p95"), stroke: "#ef6c00" },
+          { label: "p99", get: latency("p99"), stroke: "#6a1b9a" },
+        ],
+      },
+      load,
+    ];
   }
+
+  function theme() {
+    const css = getComputedStyle(document.documentElement);
+    const read = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
+    return {
+      axis: read("--chart-axis", "#4b5563"),
+      grid: read("--chart-grid", "#e5e7eb"),
+      panel: read("--panel", "#ffffff"),
+      text: read("--fg", "#1d2430"),
+    };
+  }
+
+  const pad = (n) => String(n).padStart(2, "0");
+  function clock(seconds) {
+    const d = new Date(seconds * 1000);
+    return pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
+  }
+  function number(v) {
+    if (v === null || v === undefined || Number.isNaN(v)) return "-";
+    const a = Math.abs(v);
+    const digits = a >= 100 ? 0 : a >= 10 ? 1 : 2;
+    return Number(v).toLocaleString(undefined, { maximumFractionDigits: digits });
+  }
+  function unitText(v, unit) {
+    if (v === null || v === undefined) return "-";
+    return unit.startsWith("%") ? number(v) + unit : number(v) + " " + unit;
+  }
+  // Every y scale starts at zero, so that a small change does not look like a large one.
+  const fromZero = (u, min, max) => [0, max > 0 ? max * 1.08 : 1];
 
   function columns(rows, spec) {
     const data = [rows.map((r) => r.timestamp)];
-    for (const s of spec.series) data.push(rows.map((r) => value(r, s)));
+    for (const s of spec.series) data.push(rows.map((r) => { const v = s.get(r); return v === undefined ? null : v; }));
     return data;
   }
 
-  function create(container, rows, width) {
-    const charts = SERIES.map((spec) => {
+  // Dashed vertical lines, labelled at the top, for each marker in view.
+  function markerPlugin(state, colours) {
+    return {
+      hooks: {
+        draw: [
+          (u) => {
+            const ctx = u.ctx;
+            const ratio = uPlot.pxRatio || 1;
+            const [x0, x1] = [u.scales.x.min, u.scales.x.max];
+            let lastLabelEnd = -Infinity;
+            ctx.save();
+            ctx.font = 11 * ratio + "px system-ui, sans-serif";
+            ctx.textBaseline = "top";
+            for (const m of state.markers) {
+              if (x0 === null || m.timestamp < x0 || m.timestamp > x1) continue;
+              const x = Math.round(u.valToPos(m.timestamp, "x", true));
+              const colour = MARKER_COLOURS[m.kind] || colours.axis;
+              ctx.strokeStyle = colour;
+              ctx.setLineDash([5 * ratio, 4 * ratio]);
+              ctx.lineWidth = 1.5 * ratio;
+              ctx.beginPath();
+              ctx.moveTo(x, u.bbox.top);
+              ctx.lineTo(x, u.bbox.top + u.bbox.height);
+              ctx.stroke();
+              const width = ctx.measureText(m.label).width;
+              const left = Math.min(x + 3 * ratio, u.bbox.left + u.bbox.width - width);
+              if (left > lastLabelEnd) {
+                ctx.fillStyle = colour;
+                ctx.fillText(m.label, left, u.bbox.top + 2 * ratio);
+                lastLabelEnd = left + width + 6 * ratio;
+              }
+            }
+            ctx.restore();
+          },
+        ],
+      },
+    };
+  }
+
+  // The legend shows each series' latest value unless the cursor is on the chart.
+  function showLatest(u) {
+    const n = u.data[0].length;
+    if (n && (u.cursor.left === undefined || u.cursor.left < 0)) u.setLegend({ idx: n - 1 }, false);
+  }
+
+  function makePlot(box, spec, rows, state, width, colours) {
+    const axisStyle = { stroke: colours.axis, grid: { stroke: colours.grid, width: 1 }, ticks: { stroke: colours.grid, width: 1 } };
+    const series = [{ label: "Time", value: (u, v) => (v === null ? "-" : clock(v)) }].concat(
+      spec.series.map((s) => ({
+        label: s.label,
+        stroke: s.stroke,
+        width: 2,
+        dash: s.dash,
+        scale: s.right ? "right" : "y",
+        spanGaps: false,
+        points: { show: false },
+        value: (u, v) => unitText(v, s.unit || (s.right ? spec.rightUnit : spec.unit)),
+      }))
+    );
+    const axes = [
+      { ...axisStyle, space: 70, incrs: SECOND_INCRS, values: (u, ticks) => ticks.map(clock) },
+      { ...axisStyle, label: spec.unit, size: 64, labelSize: 18, values: (u, ticks) => ticks.map(number) },
+    ];
+    // The x axis reaches back to a marker just before the first row (the start of a test).
+    const xRange = (u, min, max) => {
+      if (min === null || min === undefined) return [min, max];
+      let low = min;
+      for (const m of state.markers) if (m.timestamp < low && m.timestamp >= min - 5) low = m.timestamp;
+      return [low, max];
+    };
+    const scales = { x: { time: true, range: xRange }, y: { range: fromZero } };
+    if (spec.rightUnit) {
+      scales.right = { range: fromZero };
+      axes.push({ ...axisStyle, scale: "right", side: 1, label: spec.rightUnit, size: 64, labelSize: 18,
+        grid: { show: false }, values: (u, ticks) => ticks.map(number) });
+    }
+    const options = {
+      width, height: 240, series, axes, scales,
+      legend: { live: true },
+      plugins: [markerPlugin(state, colours)],
+      hooks: { setCursor: [(u) => { if (u.cursor.idx === null || u.cursor.idx === undefined) showLatest(u); }] },
+    };
+    const plot = new uPlot(options, columns(rows, spec), box);
+    showLatest(plot);
+    return plot;
+  }
+
+  // A PNG of one chart as it is shown: title, plot and the legend's current values.
+  function savePng(chart, colours) {
+    const u = chart.plot;
+    const ratio = uPlot.pxRatio || 1;
+    const plotCanvas = u.ctx.canvas;
+    const head = 34 * ratio, foot = 30 * ratio;
+    const canvas = document.createElement("canvas");
+    canvas.width = plotCanvas.width;
+    canvas.height = plotCanvas.height + head + foot;
+    const ctx = canvas.getContext("2d");
+    ctx.fillStyle = colours.panel;
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    ctx.fillStyle = colours.text;
+    ctx.font = "600 " + 15 * ratio + "px system-ui, sans-serif";
+    ctx.textBaseline = "middle";
+    ctx.fillText(chart.spec.title, 10 * ratio, head / 2);
+    ctx.drawImage(plotCanvas, 0, head);
+    let x = 10 * ratio;
+    const y = head + plotCanvas.height + foot / 2;
+    ctx.font = 12 * ratio + "px system-ui, sans-serif";
+    u.series.forEach((s, i) => {
+      if (i === 0) return;
+      const value = u.legend.values && u.legend.values[i] ? u.legend.values[i]._ : "-";
+      const text = s.label + ": " + value;
+      ctx.fillStyle = typeof s.stroke === "function" ? s.stroke(u, i) : s.stroke;
+      ctx.fillRect(x, y - 2 * ratio, 14 * ratio, 4 * ratio);
+      ctx.fillStyle = colours.text;
+      ctx.fillText(text, x + 18 * ratio, y);
+      x += ctx.measureText(text).width + 36 * ratio;
+    });
+    canvas.toBlob((blob) => {
+      const link = document.createElement("a");
+      link.href = URL.createObjectURL(blob);
+      const d = new Date();
+      link.download = "horde-" + chart.spec.id + "-" + d.getFullYear() + pad(d.getMonth() + 1) +
+        pad(d.getDate()) + "-" + pad(d.getHours()) + pad(d.getMinutes()) + pad(d.getSeconds()) + ".png";
+      document.body.appendChild(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+    }, "image/png");
+  }
+
+  // options: {openModel, markers, width}. Returns {update(rows, markers), resize(width),
+  // destroy(), openModel}.
+  function create(container, rows, options) {
+    const opts = options || {};
+    const colours = theme();
+    const state = { markers: opts.markers || [] };
+    const width = opts.width || Math.max(320, container.clientWidth - 20);
+    const charts = specs(Boolean(opts.openModel)).map((spec) => {
       const box = document.createElement("div");
       box.className = "chart";
+      box.dataset.chart = spec.id;
+      const head = document.createElement("div");
+      head.className = "chart-head";
       const title = document.createElement("h2");
       title.textContent = spec.title;
-      box.appendChild(title);
+      const save = document.createElement("button");
+      save.type = "button";
+      save.className = "save-png";
+      save.textContent = "Save PNG";
+      head.append(title, save);
+      box.appendChild(head);
       container.appendChild(box);
-      const options = {
-        width: width || Math.max(400, container.clientWidth - 20),
-        height: 220,
-        series: [{}].concat(
-          spec.series.map((s) => ({
-            label: s.label,
-            stroke: s.stroke,
-            width: 2,
-            dash: s.dash,
-            spanGaps: false,
-          }))
-        ),
-        axes: [{}, { size: 60 }],
-        scales: { x: { time: true } },
-      };
-      return { spec, plot: new uPlot(options, columns(rows, spec), box) };
+      const chart = { spec, plot: makePlot(box, spec, rows, state, width, colours) };
+      save.addEventListener("click", () => savePng(chart, colours));
+      return chart;
     });
     return {
-      rows,
-      update(newRows) {
-        this.rows = newRows;
-        for (const c of charts) c.plot.setData(columns(newRows, c.spec));
+      openModel: Boolean(opts.openModel),
+      update(newRows, markers) {
+        if (markers) state.markers = markers;
+        for (const c of charts) {
+          c.plot.setData(columns(newRows, c.spec));
+          showLatest(c.plot);
+        }
       },
       resize(w) {
-        for (const c of charts) c.plot.setSize({ width: w, height: 220 });
+        for (const c of charts) c.plot.setSize({ width: Math.max(320, w), height: 240 });
+      },
+      destroy() {
+        for (const c of charts) c.plot.destroy();
+        container.replaceChildren();
       },
     };
   }
@@ -81,6 +268,8 @@
   // The capacity search: throughput and p95 against load (one point per step), with the
   // capacity found marked by a vertical line. steps: [{load, rps, p95, passed}], sorted here.
   function capacity(container, steps, best, unit, width) {
+    const colours = theme();
+    const axisStyle = { stroke: colours.axis, grid: { stroke: colours.grid, width: 1 }, ticks: { stroke: colours.grid, width: 1 } };
     const sorted = steps.slice().sort((a, b) => a.load - b.load);
     const box = document.createElement("div");
     box.className = "chart";
@@ -109,22 +298,27 @@
       },
     };
     const options = {
-      width: width || Math.max(400, container.clientWidth - 20),
+      width: width || Math.max(320, container.clientWidth - 20),
       height: 260,
-      scales: { x: { time: false }, ms: {} },
+      scales: { x: { time: false }, y: { range: fromZero }, ms: { range: fromZero } },
       series: [
-        { label: "Load" },
-        { label: "req/s", stroke: "#2f6fed", width: 2, points: { show: true, size: 6 } },
-        { label: "p95 ms", stroke: "#ef6c00", width: 2, scale: "ms", points: { show: true } },
+        { label: "Load", value: (u, v) => unitText(v, unit) },
+        { label: "req/s", stroke: "#2f6fed", width: 2, points: { show: true, size: 6 }, value: (u, v) => unitText(v, "req/s") },
+        { label: "p95", stroke: "#ef6c00", width: 2, scale: "ms", points: { show: true }, value: (u, v) => unitText(v, "ms") },
         {
           label: "SLO broken",
           stroke: "#c62828",
           width: 0,
           scale: "ms",
           points: { show: true, size: 9, fill: "#c62828" },
+          value: (u, v) => unitText(v, "ms"),
         },
       ],
-      axes: [{ label: unit }, { size: 60, label: "req/s" }, { side: 1, scale: "ms", size: 60 }],
+      axes: [
+        { ...axisStyle, label: unit },
+        { ...axisStyle, size: 64, label: "req/s", values: (u, t) => t.map(number) },
+        { ...axisStyle, side: 1, scale: "ms", size: 64, label: "p95 ms", grid: { show: false }, values: (u, t) => t.map(number) },
+      ],
       plugins: [markCapacity],
     };
     const data = [

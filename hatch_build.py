@@ -64,7 +64,7 @@ def build(root: Path) -> None:
             "web/package-lock.json): install Node.js and npm, or install horde from an sdist "
             "or a wheel, which carry it"
         )
-    command = [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"]
+    command = [npm, "ci", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"]
     result = subprocess.run(command, cwd=root / WEB, stdout=sys.stderr)
     if result.returncode != 0:
         raise SystemExit(

@@ -82,8 +82,11 @@ class WebUI:
             "{{token}}": self.security.token,
             "{{version}}": __version__,
             "{{host}}": html.escape(env.host or _class_host(env) or ""),
-            "{{users}}": str(getattr(options, "users", 1) or 1),
-            "{{spawn_rate}}": f"{getattr(options, 'spawn_rate', 1) or 1:g}",
+            # The last test's figures, else the command line's: the next test starts from them.
+            "{{users}}": str(self.meta.get("users") or getattr(options, "users", 1) or 1),
+            "{{spawn_rate}}": (
+                f"{self.meta.get('spawn_rate') or getattr(options, 'spawn_rate', 1) or 1:g}"
+            ),
             "{{scenario}}": html.escape(Path(env.scenario_path or "").name),
             "{{user_classes}}": html.escape(", ".join(c.__name__ for c in env.user_classes)),
             "{{tags}}": html.escape(", ".join(sorted(all_tags(env.user_classes))) or "none"),

@@ -257,7 +257,11 @@
 
   function active(data) { return data.state === "spawning" || data.state === "running" || data.state === "stopping"; }
 
+  let firstStatus = true;
   function renderStatus(data) {
+    // A page opened after a test shows its results; "New test" brings the form back.
+    if (firstStatus && data.state !== "ready") show("#start-panel", false);
+    firstStatus = false;
     $("#status-state").textContent = data.state;
     $("#status-users").textContent = fmt(data.user_count);
     $("#status-rps").textContent = fmt(data.total_rps, 1);

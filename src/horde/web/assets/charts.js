@@ -9,6 +9,7 @@
   const SECOND_INCRS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800,
     21600, 43200, 86400];
   const MARKER_COLOURS = { load: "#607d8b", reset: "#8e24aa", stop: "#c62828" };
+  const live = new Set(); // the time charts on the page, for inspection (tests, the console)
 
   const failedPercent = (r) => (r.requests ? (100 * (r.failures || 0)) / r.requests : null);
   const latency = (key) => (r) => (r.requests === 0 ? null : r[key]);
@@ -22,47 +23,56 @@
           id: "load", title: "Load: iterations started per second, and in flight",
           unit: "it/s", rightUnit: "in flight",
           series: [
-            { label: "Achieved", get: field("achieved"), stroke: "#455a64" },
-            { label: "Planned", get: field("target"), stroke: "#90a4ae", dash: [6, 4] },
-            { label: "In flight", get: field("in_flight", "user_count"), stroke: "#00897b", right: true },
+            { label: "Achieved", get: field("achieved"), colour: "load" },
+            { label: "Planned", get: field("target"), colour: "planned", dash: [6, 4] },
+            { label: "In flight", get: field("in_flight", "user_count"), colour: "inflight", right: true },
           ],
         }
       : {
           id: "load", title: "Load: users running and planned", unit: "users",
           series: [
-            { label: "Users", get: field("achieved", "user_count"), stroke: "#455a64" },
-            { label: "Planned", get: field("target"), stroke: "#90a4ae", dash: [6, 4] },
+            { label: "Users", get: field("achieved", "user_count"), colour: "load" },
+            { label: "Planned", get: field("target"), colour: "planned", dash: [6, 4] },
           ],
         };
     return [
       {
         id: "throughput", title: "Throughput and failures", unit: "req/s", rightUnit: "% failed",
         series: [
-          { label: "RPS", get: field("rps"), stroke: "#2f6fed" },
-          { label: "Failures/s", get: field("fail_per_sec"), stroke: "#c62828", unit: "failures/s" },
-          { label: "Failed", get: failedPercent, stroke: "#ef9a9a", dash: [2, 3], right: true, unit: "%" },
+          { label: "RPS", get: field("rps"), colour: "rps" },
+          { label: "Failures/s", get: field("fail_per_sec"), colour: "fail", unit: "failures/s" },
+          { label: "Failed", get: failedPercent, colour: "ratio", dash: [2, 3], right: true, unit: "%" },
         ],
       },
       {
         id: "latency", title: "Response times (requests of each second)", unit: "ms",
         series: [
-          { label: "p50", get: latency("p50"), stroke: "#2e7d32" },
-          { label: "p95", get: latency("p95"), stroke: "#ef6c00" },
-          { label: "p99", get: latency("p99"), stroke: "#6a1b9a" },
+          { label: "p50", get: latency("p50"), colour: "p50" },
+          { label: "p95", get: latency("p95"), colour: "p95" },
+          { label: "p99", get: latency("p99"), colour: "p99" },
         ],
       },
       load,
     ];
   }
 
+  // Colours come from the page's CSS (app.css), so that the dark theme has its own.
+  const SERIES_COLOURS = { rps: "#2f6fed", fail: "#c62828", ratio: "#ef9a9a", p50: "#2e7d32",
+    p95: "#ef6c00", p99: "#6a1b9a", load: "#455a64", planned: "#90a4ae", inflight: "#00897b" };
   function theme() {
     const css = getComputedStyle(document.documentElement);
     const read = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
+    const series = {};
+    for (const [key, fallback] of Object.entries(SERIES_COLOURS)) series[key] = read("--series-" + key, fallback);
+    const markers = {};
+    for (const [key, fallback] of Object.entries(MARKER_COLOURS)) markers[key] = read("--marker-" + key, fallback);
     return {
       axis: read("--chart-axis", "#4b5563"),
       grid: read("--chart-grid", "#e5e7eb"),
       panel: read("--panel", "#ffffff"),
       text: read("--fg", "#1d2430"),
+      series,
+      markers,
     };
   }
 
@@ -103,10 +113,11 @@
             ctx.save();
             ctx.font = 11 * ratio + "px system-ui, sans-serif";
             ctx.textBaseline = "top";
+            ctx.textAlign = "left"; // uPlot leaves whatever its last axis used
             for (const m of state.markers) {
               if (x0 === null || m.timestamp < x0 || m.timestamp > x1) continue;
               const x = Math.round(u.valToPos(m.timestamp, "x", true));
-              const colour = MARKER_COLOURS[m.kind] || colours.axis;
+              const colour = colours.markers[m.kind] || colours.axis;
               ctx.strokeStyle = colour;
               ctx.setLineDash([5 * ratio, 4 * ratio]);
               ctx.lineWidth = 1.5 * ratio;
@@ -140,7 +151,7 @@
     const series = [{ label: "Time", value: (u, v) => (v === null ? "-" : clock(v)) }].concat(
       spec.series.map((s) => ({
         label: s.label,
-        stroke: s.stroke,
+        stroke: colours.series[s.colour],
         width: 2,
         dash: s.dash,
         scale: s.right ? "right" : "y",
@@ -243,6 +254,7 @@
       box.appendChild(head);
       container.appendChild(box);
       const chart = { spec, plot: makePlot(box, spec, rows, state, width, colours) };
+      live.add(chart.plot);
       save.addEventListener("click", () => savePng(chart, colours));
       return chart;
     });
@@ -259,7 +271,7 @@
         for (const c of charts) c.plot.setSize({ width: Math.max(320, w), height: 240 });
       },
       destroy() {
-        for (const c of charts) c.plot.destroy();
+        for (const c of charts) { live.delete(c.plot); c.plot.destroy(); }
         container.replaceChildren();
       },
     };
@@ -330,5 +342,5 @@
     return new uPlot(options, data, box);
   }
 
-  window.hordeCharts = { create, capacity };
+  window.hordeCharts = { create, capacity, plots: () => Array.from(live), MARKER_COLOURS };
 })();

@@ -55,7 +55,7 @@ def test_web_ui_starts_and_stops_a_distributed_run(scenario, target, horde, tmp_
     assert live["worker_count"] == 2
     assert sorted(w["user_count"] for w in live["workers"]) == [2, 2]
     assert all(w["state"] == "running" and "cpu_usage" in w for w in live["workers"])
-    call(url + "/stop", token=token)
+    call(url + "/stop", {}, token)
     wait_for(lambda: stats()["state"] == "stopped")
     run.process.send_signal(signal.SIGINT)
     assert run.finish(timeout=30) == 0, run.stderr()
@@ -81,7 +81,7 @@ def test_web_ui_runs_the_open_model_over_workers(scenario, target, horde, tmp_pa
     assert live["load_model"] == "arrival_rate"
     assert live["arrival_rate"] == pytest.approx(60)
     time.sleep(3)
-    call(url + "/stop", token=token)
+    call(url + "/stop", {}, token)
     wait_for(lambda: stats()["state"] == "stopped")
     run.process.send_signal(signal.SIGINT)
     assert run.finish(timeout=30) == 0, run.stderr()

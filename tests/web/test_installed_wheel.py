@@ -49,11 +49,11 @@ def installed(tmp_path_factory):
     base = tmp_path_factory.mktemp("installed")
     dist = base / "dist"
     # uv builds the sdist, then the wheel from the unpacked sdist: pip's path from PyPI.
-    run([UV, "build", "--offline", "--out-dir", dist, ROOT], cwd=base)
+    run([UV, "build", "--out-dir", dist, ROOT], cwd=base)
     venv = base / "venv"
-    run([UV, "venv", "--offline", "--python", sys.executable, venv], cwd=base)
+    run([UV, "venv", "--python", sys.executable, venv], cwd=base)
     wheel = next(dist.glob("horde-*.whl"))
-    run([UV, "pip", "install", "--offline", "--python", venv / "bin" / "python", wheel], cwd=base)
+    run([UV, "pip", "install", "--python", venv / "bin" / "python", wheel], cwd=base)
     return venv / "bin", dist
 
 
@@ -123,7 +123,7 @@ def test_a_clean_clone_builds_a_wheel_with_the_charts_library(tmp_path):
     clone = tmp_path / "clone"
     run(["git", "clone", "--quiet", "--no-hardlinks", ROOT, clone], cwd=tmp_path)
     assert not (clone / "src/horde/web/static/vendor").exists()
-    run([UV, "build", "--offline", "--wheel", "--out-dir", tmp_path / "dist", clone], cwd=clone)
+    run([UV, "build", "--wheel", "--out-dir", tmp_path / "dist", clone], cwd=clone)
     with zipfile.ZipFile(next((tmp_path / "dist").glob("horde-*.whl"))) as wheel:
         names = set(wheel.namelist())
     for name in VENDOR_FILES:

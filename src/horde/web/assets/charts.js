@@ -21,7 +21,7 @@
     const load = openModel
       ? {
           id: "load", title: "Load: iterations started per second, and in flight",
-          unit: "it/s", rightUnit: "in flight",
+          unit: "it/s", rightUnit: "in flight", rightCount: true,
           series: [
             { label: "Achieved", get: field("achieved"), colour: "load" },
             { label: "Planned", get: field("target"), colour: "planned", dash: [6, 4] },
@@ -29,7 +29,7 @@
           ],
         }
       : {
-          id: "load", title: "Load: users running and planned", unit: "users",
+          id: "load", title: "Load: users running and planned", unit: "users", count: true,
           series: [
             { label: "Users", get: field("achieved", "user_count"), colour: "load" },
             { label: "Planned", get: field("target"), colour: "planned", dash: [6, 4] },
@@ -38,6 +38,7 @@
     return [
       {
         id: "throughput", title: "Throughput and failures", unit: "req/s", rightUnit: "% failed",
+        rightAtLeast: 5, // no failures: 0-5 %, not a magnified 0-1
         series: [
           { label: "RPS", get: field("rps"), colour: "rps" },
           { label: "Failures/s", get: field("fail_per_sec"), colour: "fail", unit: "failures/s" },
@@ -93,6 +94,10 @@
   }
   // Every y scale starts at zero, so that a small change does not look like a large one.
   const fromZero = (u, min, max) => [0, max > 0 ? max * 1.08 : 1];
+  const fromZeroTo = (least) => (u, min, max) => [0, Math.max(least, max > 0 ? max * 1.08 : 0)];
+  // Counts (users, iterations in flight) have whole-number ticks.
+  const COUNT_INCRS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 1e4,
+    2e4, 2.5e4, 5e4, 1e5, 2e5, 2.5e5, 5e5, 1e6];
 
   function columns(rows, spec) {
     const data = [rows.map((r) => r.timestamp)];
@@ -109,7 +114,7 @@
             const ctx = u.ctx;
             const ratio = uPlot.pxRatio || 1;
             const [x0, x1] = [u.scales.x.min, u.scales.x.max];
-            let lastLabelEnd = -Infinity;
+            const rowEnds = [-Infinity, -Infinity, -Infinity]; // labels stack in 3 rows
             ctx.save();
             ctx.font = 11 * ratio + "px system-ui, sans-serif";
             ctx.textBaseline = "top";
@@ -127,10 +132,11 @@
               ctx.stroke();
               const width = ctx.measureText(m.label).width;
               const left = Math.min(x + 3 * ratio, u.bbox.left + u.bbox.width - width);
-              if (left > lastLabelEnd) {
+              const row = rowEnds.findIndex((end) => left > end);
+              if (row >= 0) {
                 ctx.fillStyle = colour;
-                ctx.fillText(m.label, left, u.bbox.top + 2 * ratio);
-                lastLabelEnd = left + width + 6 * ratio;
+                ctx.fillText(m.label, left, u.bbox.top + (2 + 13 * row) * ratio);
+                rowEnds[row] = left + width + 6 * ratio;
               }
             }
             ctx.restore();
@@ -162,7 +168,8 @@
     );
     const axes = [
       { ...axisStyle, space: 70, incrs: SECOND_INCRS, values: (u, ticks) => ticks.map(clock) },
-      { ...axisStyle, label: spec.unit, size: 64, labelSize: 18, values: (u, ticks) => ticks.map(number) },
+      { ...axisStyle, label: spec.unit, size: 64, labelSize: 18, values: (u, ticks) => ticks.map(number),
+        ...(spec.count ? { incrs: COUNT_INCRS } : {}) },
     ];
     // The x axis reaches back to a marker just before the first row (the start of a test).
     const xRange = (u, min, max) => {
@@ -171,11 +178,16 @@
       for (const m of state.markers) if (m.timestamp < low && m.timestamp >= min - 5) low = m.timestamp;
       return [low, max];
     };
-    const scales = { x: { time: true, range: xRange }, y: { range: fromZero } };
+    const scales = { x: { time: true, range: xRange }, y: { range: spec.count ? fromZeroTo(1) : fromZero } };
     if (spec.rightUnit) {
-      scales.right = { range: fromZero };
+      scales.right = { range: fromZeroTo(spec.rightAtLeast || 1) };
       axes.push({ ...axisStyle, scale: "right", side: 1, label: spec.rightUnit, size: 64, labelSize: 18,
-        grid: { show: false }, values: (u, ticks) => ticks.map(number) });
+        grid: { show: false }, values: (u, ticks) => ticks.map(number),
+        ...(spec.rightCount ? { incrs: COUNT_INCRS } : {}) });
+    } else {
+      // An empty right-hand axis, so that every chart's time axis lines up with the others'.
+      axes.push({ scale: "y", side: 1, size: 64 + 18, grid: { show: false }, ticks: { show: false },
+        values: (u, ticks) => ticks.map(() => "") });
     }
     const options = {
       width, height: 240, series, axes, scales,

@@ -70,6 +70,7 @@ class WebRun:
         host: str = "127.0.0.1",
         env: dict[str, str] | None = None,
         command: tuple[str, ...] = (sys.executable, "-m", "horde"),
+        inherit_env: bool = True,
     ) -> None:
         self.port = free_port(host)
         self.url = f"http://{host}:{self.port}"
@@ -80,7 +81,7 @@ class WebRun:
             [*command, "run", str(path), "-H", target, "--web-port", str(self.port),
              *web_host, *extra],
             cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env={**os.environ, **(env or {})},
+            env={**(os.environ if inherit_env else {}), **(env or {})},
         )  # fmt: skip
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:

@@ -450,6 +450,8 @@ def test_the_report_of_a_web_run_keeps_its_peak_and_markers(shop_run, browser, t
     facts = page.inner_text(".facts")
     assert "USERS (PEAK)\n4" in facts.upper()
     assert page.evaluate("window.hordeCharts.plots().length") == 3
+    # The charts of the report mark the changes of load, the reset and the stop.
+    assert '"kind": "reset"' in body and '"label": "\\u2192 1 user at 50/s"' in body
     assert page.errors == []
     page.close()
 

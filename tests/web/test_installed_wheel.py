@@ -77,7 +77,10 @@ def test_the_installed_web_ui_and_report_draw_their_charts(
     installed, browser, tmp_path, counting_target
 ):
     bin_dir, _ = installed
-    web = WebRun(tmp_path, counting_target.url, command=(str(bin_dir / "horde"),))
+    web = WebRun(
+        tmp_path, counting_target.url, command=(str(bin_dir / "horde"),), env=CLEAN_ENV,
+        inherit_env=False,
+    )  # fmt: skip
     try:
         status, body, _ = call(web.url + "/vendor/uPlot.iife.min.js")
         assert status == 200 and "uPlot" in body

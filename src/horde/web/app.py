@@ -377,7 +377,8 @@ def _load_label(form: SwarmRequest, starting: bool, stages: str) -> str:
     elif form.load_model == ARRIVAL_RATE:
         what = f"{form.arrival_rate:g}/s"
     else:
-        what = f"{form.user_count:,} users at {form.spawn_rate:g}/s"
+        plural = "" if form.user_count == 1 else "s"
+        what = f"{form.user_count:,} user{plural} at {form.spawn_rate:g}/s"
     return ("start: " if starting else "\u2192 ") + what
 
 

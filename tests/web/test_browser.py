@@ -477,6 +477,7 @@ def test_capacity_report_draws_load_against_throughput_and_latency(browser, tmp_
     page.goto((tmp_path / "report.html").as_uri())
     page.wait_for_selector("#capacity-chart canvas")
     assert page.locator("#capacity-chart canvas").evaluate(DRAWN_PIXELS) > 500
+    assert "--" not in page.inner_text("#capacity-chart")  # the legend has values
     steps = page.eval_on_selector_all("#capacity-table tbody tr", "rows => rows.length")
     assert steps == 4
     headline = page.inner_text("#capacity-headline")

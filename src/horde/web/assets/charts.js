@@ -344,6 +344,7 @@
         { ...axisStyle, side: 1, scale: "ms", size: 64, label: "p95 ms", grid: { show: false }, values: (u, t) => t.map(number) },
       ],
       plugins: [markCapacity],
+      hooks: { setCursor: [(u) => { if (u.cursor.idx === null || u.cursor.idx === undefined) showLatest(u); }] },
     };
     const data = [
       sorted.map((s) => s.load),
@@ -351,7 +352,9 @@
       sorted.map((s) => s.p95),
       sorted.map((s) => (s.passed ? null : s.p95)),
     ];
-    return new uPlot(options, data, box);
+    const plot = new uPlot(options, data, box);
+    showLatest(plot);
+    return plot;
   }
 
   window.hordeCharts = { create, capacity, plots: () => Array.from(live), MARKER_COLOURS };

@@ -15,14 +15,16 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console as RichConsole
 from rich.console import Group
 from rich.table import Table
+from rich.text import Text
 
+from horde.markup import plain
 from horde.runner.environment import Environment
 
 if TYPE_CHECKING:  # imported when a live view starts: headless summaries do without them
     from rich.live import Live
     from rich.progress import Progress
 
-__all__ = ["Console", "stats_table"]
+__all__ = ["Console", "plain", "stats_table"]
 
 REFRESH_SECONDS = 2.0
 SUMMARY_PERCENTILES = (0.5, 0.66, 0.75, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999, 0.9999, 1.0)
@@ -34,10 +36,10 @@ def _ms(value: float | None) -> str:
     return f"{value:.0f}" if value >= 10 else f"{value:.1f}"
 
 
-def stats_table(environment: Environment, title: str, current: bool = True) -> Table:
+def stats_table(environment: Environment, title: str | Text, current: bool = True) -> Table:
     """Per-name rows and the aggregated row: Locust's console columns."""
     stats = environment.stats
-    table = Table(title=title, title_justify="left", header_style="bold")
+    table = Table(title=plain(title), title_justify="left", header_style="bold")
     for col in ("Type", "Name", "# reqs", "# fails", "Avg", "Min", "Max", "Med", "req/s", "fail/s"):
         table.add_column(col, justify="left" if col in ("Type", "Name") else "right")
     rows = [*stats.sorted_entries(), stats.total]
@@ -46,8 +48,8 @@ def stats_table(environment: Environment, title: str, current: bool = True) -> T
         rps = e.current_rps if current else e.total_rps
         fps = e.current_fail_per_sec if current else e.total_fail_per_sec
         table.add_row(
-            e.method,
-            e.name,
+            plain(e.method),
+            plain(e.name),
             str(e.num_requests),
             f"{e.num_failures}({fail_pct:.2f}%)",
             _ms(e.avg_response_time if e.num_requests else None),
@@ -80,7 +82,11 @@ def percentiles_table(environment: Environment) -> Table:
             for q in SUMMARY_PERCENTILES
         ]
         table.add_row(
-            e.method, e.name, *values, str(e.num_requests), end_section=(i == len(rows) - 2)
+            plain(e.method),
+            plain(e.name),
+            *values,
+            str(e.num_requests),
+            end_section=(i == len(rows) - 2),
         )
     return table
 
@@ -95,7 +101,7 @@ def failures_table(environment: Environment) -> Table | None:
     table.add_column("Name")
     table.add_column("Error")
     for err in errors:
-        table.add_row(str(err.occurrences), err.method, err.name, err.error)
+        table.add_row(str(err.occurrences), plain(err.method), plain(err.name), plain(err.error))
     return table
 
 
@@ -108,7 +114,7 @@ def exceptions_table(environment: Environment) -> Table | None:
     table.add_column("Where")
     table.add_column("Message")
     for exc in exceptions:
-        table.add_row(str(exc.count), exc.where, exc.msg)
+        table.add_row(str(exc.count), plain(exc.where), plain(exc.msg))
     return table
 
 
@@ -128,11 +134,13 @@ class Console:
         self._progress_task: Any = None
         self._started = time.monotonic()
 
-    def _header(self) -> str:
+    def _header(self) -> Text:
         runner = self.environment.runner
         state = runner.state.value if runner else "-"
         users = runner.user_count if runner else 0
-        return f"[bold]{state}[/] · {users} users · host {self.environment.host or '(per class)'}"
+        header = Text(state, style="bold")
+        header.append(f" · {users} users · host {self.environment.host or '(per class)'}")
+        return header
 
     def _renderable(self) -> Group:
         parts: list[Any] = []

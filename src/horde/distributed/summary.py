@@ -6,6 +6,8 @@ from typing import Any
 
 from rich.table import Table
 
+from horde.markup import plain
+
 __all__ = ["workers_table"]
 
 
@@ -22,9 +24,9 @@ def workers_table(rows: list[dict[str, Any]], master_cpu: float | None = None) -
     for row in rows:
         table.add_row(
             str(row["index"]),
-            row["id"],
-            row["host"],
-            row["state"],
+            plain(row["id"]),
+            plain(row["host"]),
+            plain(row["state"]),
             str(row["user_count"]),
             str(row["peak_user_count"]),
             f"{row['cpu_percent']:.0f}",

@@ -90,13 +90,15 @@ def conclude(
 def thresholds_table(verdicts: list[dict[str, Any]]) -> Any:
     from rich.table import Table
 
+    from horde.markup import plain
+
     table = Table(title="Thresholds", title_justify="left", header_style="bold")
     for column in ("Threshold", "Row", "Measured", "Verdict"):
         table.add_column(column, justify="right" if column == "Measured" else "left")
     for v in verdicts:
         measured = "-" if v["measured"] is None else f"{v['measured']:.4g} {v.get('unit', '')}"
         verdict = "[green]PASS[/]" if v["passed"] else "[red]FAIL[/]"
-        table.add_row(v["threshold"], v["row"] or "-", measured.strip(), verdict)
+        table.add_row(plain(v["threshold"]), plain(v["row"] or "-"), measured.strip(), verdict)
     return table
 
 

@@ -73,6 +73,23 @@ def _positive_int(name: str) -> Callable[[Any], int]:
     return convert
 
 
+def _port(name: str, listening: bool) -> Callable[[Any], int]:
+    """A TCP port: 1-65535, or 0 for a port we listen on (the system picks a free one).
+
+    Out of range, the OS would silently take the number modulo 65536 (99999 serves on 34463).
+    """
+
+    def convert(value: Any) -> int:
+        number = _non_negative_int(name)(value)
+        lowest = 0 if listening else 1
+        if not lowest <= number <= 65535:
+            allowed = "0 (any free port) or 1-65535" if listening else "1-65535"
+            raise ValueError(f"invalid {name} {value!r}: a port is {allowed}")
+        return number
+
+    return convert
+
+
 def _positive_float(name: str) -> Callable[[Any], float]:
     def convert(value: Any) -> float:
         try:
@@ -187,7 +204,7 @@ CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "run_time": parse_duration,
     "stop_timeout": _non_negative_float("stop timeout"),
     "exit_code_on_error": _non_negative_int("exit code"),
-    "web_port": _non_negative_int("web port"),
+    "web_port": _port("web port", listening=True),
     "thresholds": _thresholds,
     # Load models (horde.runner.arrival_rate, horde.runner.shapes).
     "arrival_rate": _arrival_rate,
@@ -203,8 +220,8 @@ CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "max_steps": _positive_int("max steps"),
     # Distributed runs (horde.distributed; Locust's flag names).
     "processes": _processes,
-    "master_port": _non_negative_int("master port"),
-    "master_bind_port": _non_negative_int("master bind port"),
+    "master_port": _port("master port", listening=False),
+    "master_bind_port": _port("master bind port", listening=True),
     "expect_workers": _non_negative_int("worker count"),
     "expect_workers_max_wait": parse_duration,
     "master_timeout": _positive_float("master timeout"),

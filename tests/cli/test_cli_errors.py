@@ -87,6 +87,11 @@ def test_unknown_tag(scenario, tmp_path):
         (["-H", "http://127.0.0.1:8000", "-t", "soon"], "invalid duration"),
         (["-H", "http://127.0.0.1:8000", "--run-time=-1s"], "invalid duration"),
         (["--no-such-flag"], "unrecognized arguments"),
+        (["--web-port", "99999"], "invalid web port"),
+        (["--web-port", "-1"], "invalid web port"),
+        (["--master", "--master-bind-port", "70000"], "invalid master bind port"),
+        (["--worker", "--master-port", "65536"], "invalid master port"),
+        (["--worker", "--master-port", "0"], "invalid master port"),
     ],
 )
 def test_bad_flags(scenario, tmp_path, args, fragment):

@@ -55,6 +55,16 @@ def test_bad_values_from_every_source_are_one_sentence(tmp_path, monkeypatch):
         parse_run_options(["s.py", "-r", "0"], environ={})
     with pytest.raises(ScenarioError, match="no scenario file"):
         parse_run_options([], environ={})
+    with pytest.raises(ScenarioError, match=r"invalid web port '99999'.*environment"):
+        parse_run_options(["s.py"], environ={"HORDE_WEB_PORT": "99999"})
+
+
+def test_ports_are_in_range_and_zero_only_where_we_listen(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.py").write_text("")
+    options = parse_run_options(["s.py", "--web-port", "0", "--master-bind-port", "65535"], {})
+    assert (options.web_port, options.master_bind_port) == (0, 65535)
+    assert parse_run_options(["s.py", "--master-port", "1"], {}).master_port == 1
 
 
 def test_positionals_are_scenario_then_user_classes(tmp_path, monkeypatch):

@@ -194,6 +194,10 @@ class Console:
     def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
+        self.stop_display()
+
+    def stop_display(self) -> None:
+        """End the live table; safe from another thread (the stop guard's last resort)."""
         if self._live is not None:
             self._live.stop()
 

@@ -4,7 +4,32 @@ from __future__ import annotations
 
 
 class StopUser(Exception):
-    """Raised in a task (or by the client while the user is being stopped) to end this user."""
+    """Raised in a task to end this user (its ``on_stop`` runs; the others carry on)."""
+
+
+class UserStopped(BaseException):
+    """horde stopping a user: raised in its code at its next request once it must stop now.
+
+    A ``BaseException``, as Locust's ``GreenletExit`` is, so that the common locustfile idiom
+    ``while True: try: self.client.get(...) except Exception: pass`` ends when the test stops
+    instead of spinning for ever on a client that refuses every request. User code that wants
+    to end its own user raises ``StopUser``.
+    """
+
+
+class UserCodeAbandoned(UserStopped):
+    """Raised asynchronously into user code that kept the event loop to itself past the stop
+    deadline (``while True: pass``, or a loop that swallows every exception).
+
+    Whatever user code does, a run ends on time and writes its results: this is the first means
+    (``horde.runner.stop_guard``); the abandoned code is reported in the exception table.
+    """
+
+    reason = "abandoned: it would not stop when the test was asked to"
+
+    def __init__(self, *args: object) -> None:
+        # Raised asynchronously, it is made from its class without arguments.
+        super().__init__(*(args or (self.reason,)))
 
 
 class StopTest(Exception):

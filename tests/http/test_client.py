@@ -7,7 +7,7 @@ import pytest
 import uvloop
 
 from horde.bridge import run_blocking
-from horde.exceptions import StopUser
+from horde.exceptions import UserStopped
 from horde.http import HttpSession, TooManyRedirects
 from horde.stats import RequestStats
 
@@ -256,7 +256,7 @@ def test_stopping_raises_stop_user_before_sending(server):
     async def go():
         client, stats = client_for(server)
         client.stopping = True
-        with pytest.raises(StopUser):
+        with pytest.raises(UserStopped):
             await client.get("/")
         return stats
 

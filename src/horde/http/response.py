@@ -203,9 +203,16 @@ class Response:
             return False
         self._session = None
         if exc is not None and not isinstance(exc, RequestError):
-            from horde.exceptions import InterruptTaskSet, RescheduleTask, StopTest, StopUser
+            from horde.exceptions import (
+                InterruptTaskSet,
+                RescheduleTask,
+                StopTest,
+                StopUser,
+                UserStopped,
+            )
 
-            if isinstance(exc, StopUser | StopTest | InterruptTaskSet | RescheduleTask):
+            steering = StopUser | StopTest | InterruptTaskSet | RescheduleTask | UserStopped
+            if isinstance(exc, steering):
                 session._record_response(self, self._default_outcome())
             else:
                 session._record_response(self, exc)

@@ -23,7 +23,7 @@ from greenlet import getcurrent
 from horde import __version__
 from horde.bridge import BridgedGreenlet, await_
 from horde.events import events
-from horde.exceptions import StopUser
+from horde.exceptions import UserStopped
 from horde.http.connection import Connection, ConnectionState, open_connection
 from horde.http.cookies import CookieJar
 from horde.http.errors import (
@@ -220,7 +220,7 @@ class HttpSession:
         auth: tuple[str, str] | None = None,
     ) -> Response:
         if self.stopping:
-            raise StopUser()
+            raise UserStopped()
         if data is None and json is None:
             body = content_type = None
         else:
@@ -283,7 +283,7 @@ class HttpSession:
                 method, body, content_type = "GET", None, None
             next_url = urljoin(response.url, location)
             if self.stopping:
-                raise StopUser()
+                raise UserStopped()
             response = await self._send(
                 method, next_url, name or self._name_for(next_url), headers, body,
                 content_type, cookies, auth, deadline,

@@ -38,11 +38,25 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from horde.bridge import run_blocking
-from horde.exceptions import InterruptTaskSet, RescheduleTask, StopTest, StopUser
+from horde.exceptions import (
+    InterruptTaskSet,
+    RescheduleTask,
+    StopTest,
+    StopUser,
+    UserCodeAbandoned,
+    UserStopped,
+)
 from horde.runner.distribution import interleave
-from horde.runner.lifecycle import DRAIN_GRACE, RunLifecycle, RunnerState
+from horde.runner.lifecycle import (
+    ABANDONED_TASKS,
+    CANCEL_GRACE,
+    DRAIN_GRACE,
+    RunLifecycle,
+    RunnerState,
+)
+from horde.runner.local import IGNORED_CANCEL
 from horde.scenario.tasks import SequentialTaskSet, Task, TaskSet
-from horde.scenario.users import call_user_code
+from horde.scenario.users import call_user_code, create_user
 from horde.stats import RequestStats, StatsEntry
 
 if TYPE_CHECKING:
@@ -375,7 +389,11 @@ class ArrivalRateRunner(RunLifecycle):
         self.scheduled += 1
         cls = self._pick_class()
         if len(self._tasks) < self.max_concurrency:
-            self._launch(self._take(cls), due)
+            slot = self._take(cls)
+            if slot is None:
+                self.dropped += 1  # its user could not be created (counted as an exception)
+            else:
+                self._launch(slot, due)
             return
         limit = max(MIN_BACKLOG, int(BACKLOG_SECONDS * max(self._segment.r1, self.current_rate)))
         if len(self._backlog) >= limit:
@@ -384,11 +402,13 @@ class ArrivalRateRunner(RunLifecycle):
             self._backlog.append((due, cls))
             self.late += 1
 
-    def _take(self, cls: type[User]) -> _Slot:
+    def _take(self, cls: type[User]) -> _Slot | None:
         free = self._free[cls]
         if free:
             return free.pop()
-        user = cls(self.environment)
+        user = create_user(cls, self.environment)
+        if user is None:
+            return None
         recorder = None
         client = getattr(user, "client", None)
         if client is not None and hasattr(client, "stats"):
@@ -422,7 +442,11 @@ class ArrivalRateRunner(RunLifecycle):
             if not self._backlog or self.state is not RunnerState.RUNNING:
                 return
             due, cls = self._backlog.popleft()
-            slot = self._take(cls)
+            taken = self._take(cls)
+            if taken is None:
+                self.dropped += 1
+                return
+            slot = taken
             if task is not None:
                 self._tasks[task] = slot
 
@@ -439,6 +463,7 @@ class ArrivalRateRunner(RunLifecycle):
         try:
             if not slot.started:
                 slot.started = True
+                user.current_task_name = f"{slot.cls.__name__}.on_start"
                 try:
                     await call_user_code(user.on_start)
                 except (StopUser, StopTest):
@@ -449,7 +474,11 @@ class ArrivalRateRunner(RunLifecycle):
             await _run_task(slot.cls._horde_pick(), user, user)
         except InterruptTaskSet:
             pass  # interrupt() outside a task set: nothing to leave
-        except StopUser:
+        except UserCodeAbandoned as exc:
+            stats.record_exception(exc, where=user.current_task_name)
+            slot.started = False  # its on_stop is not given the chance to hang again
+            return False
+        except (StopUser, UserStopped):
             return False
         except StopTest:
             self.environment.request_test_stop("StopTest raised by a task")
@@ -469,9 +498,13 @@ class ArrivalRateRunner(RunLifecycle):
     async def _retire_users(self, slots: list[_Slot], close: bool = False) -> None:
         async def retire(slot: _Slot) -> None:
             if slot.started:
+                slot.user.current_task_name = f"{slot.cls.__name__}.on_stop"
                 try:
                     await call_user_code(slot.user.on_stop)
-                except (StopUser, StopTest):
+                except UserCodeAbandoned as exc:
+                    where = slot.user.current_task_name
+                    self.environment.stats.record_exception(exc, where=where)
+                except (StopUser, StopTest, UserStopped):
                     pass
                 except Exception as exc:
                     where = f"{slot.cls.__name__}.on_stop"
@@ -479,14 +512,18 @@ class ArrivalRateRunner(RunLifecycle):
             if close:
                 await slot.user.close()
 
-        jobs = [asyncio.ensure_future(retire(s)) for s in slots]
+        jobs = {asyncio.ensure_future(retire(s)): s for s in slots}
         if not jobs:
             return
         _, pending = await asyncio.wait(jobs, timeout=self.environment.stop_timeout + DRAIN_GRACE)
         for job in pending:
             job.cancel()
         if pending:
-            await asyncio.wait(pending)
+            _, pending = await asyncio.wait(pending, timeout=CANCEL_GRACE)
+        ABANDONED_TASKS.update(pending)
+        for job in pending:
+            where = f"{jobs[job].cls.__name__}.on_stop"
+            self.environment.stats.record_exception(UserCodeAbandoned(IGNORED_CANCEL), where=where)
 
     async def _stop_iterations(self) -> None:
         """As ``LocalRunner`` stops users: let in-flight work finish, then stop it hard."""
@@ -500,7 +537,11 @@ class ArrivalRateRunner(RunLifecycle):
                 slot = self._tasks.get(task)
                 if slot is not None:
                     slot.user.request_stop(hard=True)
-        await self.finish_within_grace(pending)
+        slots = {task: self._tasks.get(task) for task in pending}
+        for task in await self.finish_within_grace(pending):
+            slot = slots.get(task)
+            where = slot.user.current_task_name if slot is not None else "iteration"
+            self.environment.stats.record_exception(UserCodeAbandoned(IGNORED_CANCEL), where=where)
 
     # Time ------------------------------------------------------------------------------------
     def _tick(self, now: float) -> None:

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import threading
 import time
+from typing import Any
 
 log = logging.getLogger("horde.blocking")
 
@@ -30,6 +31,8 @@ class BlockWatch:
         self._thread: threading.Thread | None = None
         self._handle: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        # A StopGuard (horde.runner.stop_guard) checked on every heartbeat of this thread.
+        self.guard: Any = None
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -57,19 +60,53 @@ class BlockWatch:
             if late > self.threshold and beat != reported_beat:
                 reported_beat = beat
                 self._report(late)
+            if self.guard is not None:
+                self.guard.check(time.monotonic(), beat)
 
     def _report(self, late: float) -> None:
-        loop = self._loop
-        task = asyncio.tasks._current_tasks.get(loop) if loop is not None else None  # type: ignore[attr-defined]
-        coro = getattr(task, "get_coro", lambda: None)()
-        user = getattr(getattr(coro, "cr_frame", None), "f_locals", {}).get("self")
-        name = getattr(user, "current_task_name", "") or (task.get_name() if task else "?")
+        name = blocking_task_name(self._loop)
         if name in self.warned:
             return
         self.warned.add(name)
         log.warning(
-            "task %s blocked the event loop for more than %d ms: every user stalls meanwhile. "
+            "%s blocked the event loop for more than %d ms: every user stalls meanwhile. "
             "Use horde.sleep() or an async library instead of blocking calls.",
             name,
             int(late * 1000),
         )
+
+
+def blocking_task_name(loop: asyncio.AbstractEventLoop | None) -> str:
+    """What runs on ``loop`` now, for a person: "task Visitor.browse" (a user's task, hook or
+    task set, blocking-style or async), or what else holds it. Read from another thread.
+
+    The user is found along the running coroutine's await chain (its ``self``, ``user`` or
+    ``slot`` local), so it works for every runner without them keeping a map of tasks.
+    """
+    task = asyncio.tasks._current_tasks.get(loop) if loop is not None else None  # type: ignore[attr-defined]
+    if task is None:
+        return "code outside any task (a network or timer callback of horde itself)"
+    user = _user_of(task)
+    name = getattr(user, "current_task_name", "") if user is not None else ""
+    if name:
+        return f"task {name}"
+    if user is not None:
+        return f"a {type(user).__name__} user between tasks (its wait_time?)"
+    return f"the asyncio task {task.get_name()!r}"
+
+
+def _user_of(task: asyncio.Task[object]) -> object | None:
+    coro: object = task.get_coro()
+    for _ in range(32):  # an await chain is short; bounded all the same
+        frame = getattr(coro, "cr_frame", None)
+        if frame is None:
+            return None
+        local = frame.f_locals
+        for key in ("self", "user", "slot"):
+            candidate = local.get(key)
+            if key == "slot":
+                candidate = getattr(candidate, "user", None)
+            if hasattr(candidate, "current_task_name"):
+                return candidate
+        coro = getattr(coro, "cr_await", None)
+    return None

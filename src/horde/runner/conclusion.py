@@ -17,7 +17,7 @@ from horde.thresholds import evaluate
 if TYPE_CHECKING:
     from horde.console import Console
 
-__all__ = ["FILES_NOT_WRITTEN", "conclude", "exit_code", "run_meta"]
+__all__ = ["FILES_NOT_WRITTEN", "conclude", "exit_code", "no_user_could_start", "run_meta"]
 
 # The exit code when a result file asked for (--csv, --json, --html) could not be written.
 FILES_NOT_WRITTEN = 2
@@ -42,11 +42,35 @@ def run_meta(
 
 
 def exit_code(environment: Environment, options: argparse.Namespace) -> int:
-    """0, or ``--exit-code-on-error`` when requests failed or scenario code raised (Locust's)."""
+    """0, or ``--exit-code-on-error`` when requests failed or scenario code raised (Locust's);
+    never 0 when no user could start, whatever ``--exit-code-on-error`` says: such a run
+    tested nothing."""
     stats = environment.stats
+    code = 0
     if stats.total.num_failures or stats.exceptions:
-        return int(options.exit_code_on_error)
-    return 0
+        code = int(options.exit_code_on_error)
+    if no_user_could_start(environment):
+        code = code or 1
+    return code
+
+
+_START_STEPS = (".__init__", ".on_start")
+
+
+def no_user_could_start(environment: Environment) -> str | None:
+    """Why no user could start (its first start failure), or None when one could.
+
+    Read from the stats, so it holds for a distributed master too: users failed in their
+    constructor or ``on_start``, and nothing else happened (no request, no other exception).
+    """
+    stats = environment.stats
+    if stats.total.num_requests or not stats.exceptions:
+        return None
+    failures = list(stats.exceptions.values())
+    if not all(e.where.endswith(_START_STEPS) for e in failures):
+        return None
+    first = max(failures, key=lambda e: e.count)
+    return f"{first.where} raised {first.msg}"
 
 
 def conclude(
@@ -78,6 +102,9 @@ def conclude(
         print(f"wrote {path}", file=sys.stderr)
     for problem in problems:
         print(f"horde: error: {problem}", file=sys.stderr)
+    why = no_user_could_start(environment)
+    if why is not None:
+        print(f"horde: error: no user could start: {why}", file=sys.stderr)
     environment.events.quitting.fire(environment=environment)
     code = exit_code(environment, options)
     if problems:

@@ -13,17 +13,26 @@ import asyncio
 import enum
 import math
 import time
-from typing import TYPE_CHECKING
+import weakref
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from horde.runner.environment import Environment
 
-__all__ = ["DRAIN_GRACE", "RunLifecycle", "RunnerState"]
+__all__ = ["ABANDONED_TASKS", "CANCEL_GRACE", "DRAIN_GRACE", "RunLifecycle", "RunnerState"]
 
 # How long requests already in flight may take to finish once users are told to stop hard.
 # They are recorded when they finish; any still open after this are cancelled and recorded as
 # failures, so that the counts still match what the server received.
 DRAIN_GRACE = 2.0
+# How long a cancelled task may take to end. User code that catches CancelledError and carries
+# on never does: it is abandoned (reported), so that the run still ends.
+CANCEL_GRACE = 1.0
+
+ABANDONED_TASKS: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
+"""Tasks that ignored even their cancellation. A process holding one cannot shut its loop down
+(asyncio waits for every task), so the session ends it once the results are written
+(``horde.runner.stop_guard.StopGuard.concluded``)."""
 
 
 class RunnerState(enum.StrEnum):
@@ -98,14 +107,17 @@ class RunLifecycle:
         return {t for t in tasks if not t.done()}
 
     @staticmethod
-    async def finish_within_grace(pending: set[asyncio.Task[None]]) -> None:
-        """Give ``pending`` DRAIN_GRACE to finish, then cancel what is left and wait for it."""
+    async def finish_within_grace(pending: set[asyncio.Task[None]]) -> set[asyncio.Task[None]]:
+        """Give ``pending`` DRAIN_GRACE to finish, then cancel what is left and wait for it
+        CANCEL_GRACE; returns the tasks still running then, abandoned (``ABANDONED_TASKS``)."""
         if pending:
             _, pending = await asyncio.wait(pending, timeout=DRAIN_GRACE)
         for task in pending:
             task.cancel()
         if pending:
-            await asyncio.wait(pending)
+            _, pending = await asyncio.wait(pending, timeout=CANCEL_GRACE)
+        ABANDONED_TASKS.update(pending)
+        return pending
 
     def _hurried(self) -> asyncio.Event:
         if self._hurry_event is None:

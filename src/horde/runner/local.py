@@ -11,8 +11,10 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
+from horde.exceptions import UserCodeAbandoned
 from horde.runner.distribution import distribute, interleave
 from horde.runner.lifecycle import DRAIN_GRACE, RunLifecycle, RunnerState
+from horde.scenario.users import create_user
 
 if TYPE_CHECKING:
     from horde.runner.environment import Environment
@@ -21,7 +23,12 @@ if TYPE_CHECKING:
 log = logging.getLogger("horde.runner")
 
 
-__all__ = ["DRAIN_GRACE", "LocalRunner", "RunnerState"]
+__all__ = ["DRAIN_GRACE", "IGNORED_CANCEL", "LocalRunner", "RunnerState"]
+
+IGNORED_CANCEL = (
+    "abandoned: it caught its cancellation and carried on (an 'except:' or "
+    "'except BaseException:' around an await?), so the run ended without it"
+)
 
 
 class LocalRunner(RunLifecycle):
@@ -127,7 +134,9 @@ class LocalRunner(RunLifecycle):
         self._ramp_complete()
 
     def _spawn(self, cls: type[User]) -> None:
-        user = cls(self.environment)
+        user = create_user(cls, self.environment)
+        if user is None:
+            return  # counted as an exception of its constructor
         task = asyncio.get_running_loop().create_task(user.run(), name=f"user:{cls.__name__}")
         handle = (user, task)
         running = self._running[cls]
@@ -157,8 +166,7 @@ class LocalRunner(RunLifecycle):
             user.request_stop(hard=not graceful)
             if user.idle:
                 task.cancel()
-        tasks = [t for _, t in handles]
-        pending: set[asyncio.Task[None]] = {t for t in tasks if not t.done()}
+        pending: set[asyncio.Task[None]] = {t for _, t in handles if not t.done()}
         if graceful and pending:
             pending = await self.wait_unless_hurried(pending, self.environment.stop_timeout)
             for user, task in handles:
@@ -166,10 +174,13 @@ class LocalRunner(RunLifecycle):
                     user.request_stop(hard=True)
                     if user.idle:
                         task.cancel()
-        await self.finish_within_grace(pending)
-        for task in tasks:
-            if not task.cancelled() and task.exception() is not None:
-                self.environment.stats.record_exception(task.exception(), where="user")
+        abandoned = await self.finish_within_grace(pending)
+        record = self.environment.stats.record_exception
+        for user, task in handles:
+            if task in abandoned:
+                record(UserCodeAbandoned(IGNORED_CANCEL), where=user.current_task_name or "user")
+            elif not task.cancelled() and task.exception() is not None:
+                record(task.exception(), where="user")  # type: ignore[arg-type]
 
     def _tick(self, now: float) -> None:
         stats = self.environment.stats

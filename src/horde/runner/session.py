@@ -19,7 +19,9 @@ from horde.exceptions import ScenarioError
 from horde.runner.blockwatch import BlockWatch
 from horde.runner.conclusion import conclude, run_meta
 from horde.runner.environment import Environment
+from horde.runner.interrupts import install_interrupt_handlers, remove_interrupt_handlers
 from horde.runner.models import LoadPlan, build_runner, choose_load_plan, start_load
+from horde.runner.stop_guard import StopGuard, conclude_abandoned
 from horde.scenario.loader import Scenario, load_scenario, select_user_classes
 from horde.scenario.tasks import all_tags, apply_tag_filter
 
@@ -117,18 +119,30 @@ async def _headless(environment: Environment, options: argparse.Namespace) -> in
     loop = asyncio.get_running_loop()
     plan = choose_load_plan(environment, options)
     runner = build_runner(environment, plan, options)
-    watch = BlockWatch()
-    watch.start(loop)
-    install_stop_signals(loop, environment, runner)
     console = Console(environment, options)
     started = time.time()
+
+    def finish() -> int:
+        meta = run_meta(environment, options, started, time.time())
+        meta["load_model"] = plan.describe()
+        return conclude(environment, options, meta, console)
+
+    watch = BlockWatch()
+    watch.start(loop)
+    guard = watch.guard = StopGuard(
+        environment, run_time=options.run_time, conclude_now=lambda: conclude_abandoned(
+            environment, console, finish
+        )
+    )  # fmt: skip
+    install_stop_signals(loop, environment, runner)
     environment.events.init.fire(environment=environment, runner=runner)
     await drive_until_stopped(environment, options, runner, plan, console)
+    guard.users_stopped()
     watch.stop()
     remove_stop_signals(loop)
-    meta = run_meta(environment, options, started, time.time())
-    meta["load_model"] = plan.describe()
-    return conclude(environment, options, meta, console)
+    code = finish()
+    guard.concluded(code)
+    return code
 
 
 async def drive_until_stopped(
@@ -162,19 +176,9 @@ def on_interrupts(
 ) -> None:
     """Ctrl-C or SIGTERM calls ``first`` with the signal's name; every later one, ``again``.
 
-    Undo with ``remove_stop_signals``."""
-    interrupts = 0
-
-    def on_signal(name: str) -> None:
-        nonlocal interrupts
-        interrupts += 1
-        if interrupts == 1:
-            first(name)
-        else:
-            again()
-
-    for sig, name in ((signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "SIGTERM")):
-        loop.add_signal_handler(sig, on_signal, name)
+    Heard even while user code holds the loop (``horde.runner.interrupts``). Undo with
+    ``remove_stop_signals``."""
+    install_interrupt_handlers(loop, first, again)
 
 
 def install_stop_signals(
@@ -198,6 +202,7 @@ def install_stop_signals(
 
 
 def remove_stop_signals(loop: asyncio.AbstractEventLoop) -> None:
+    remove_interrupt_handlers()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.remove_signal_handler(sig)
 

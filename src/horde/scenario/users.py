@@ -15,16 +15,24 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from horde.bridge import run_blocking
-from horde.exceptions import InterruptTaskSet, RescheduleTask, StopTest, StopUser
+from horde.exceptions import (
+    InterruptTaskSet,
+    RescheduleTask,
+    StopTest,
+    StopUser,
+    UserCodeAbandoned,
+    UserStopped,
+)
 from horde.scenario.tasks import Task, TaskHolder, TaskSet
 from horde.scenario.wait_time import constant
+from horde.stats.errors import describe_error
 
 if TYPE_CHECKING:
     from horde.runner.environment import Environment
 
 log = logging.getLogger("horde.user")
 
-__all__ = ["FastHttpUser", "HttpLocust", "HttpUser", "Locust", "User"]
+__all__ = ["FastHttpUser", "HttpLocust", "HttpUser", "Locust", "User", "create_user"]
 
 YIELD_EVERY = 8  # zero-wait iterations between forced yields to the event loop
 
@@ -57,6 +65,10 @@ class User(TaskHolder):
 
     def __init__(self, environment: Environment) -> None:
         self.environment = environment
+        if environment.host:
+            # -H wins over the class's host, and user code reading self.host sees it (as in
+            # Locust, which sets the class attribute from the environment).
+            self.host = environment.host
         self.stop_requested = False
         self.current_task_name = ""
         # Set while the user waits between tasks: the runner may cancel it there at no cost.
@@ -80,24 +92,32 @@ class User(TaskHolder):
 
     async def run(self) -> None:
         """The user's whole life: on_start, the task loop, on_stop. Returns when it stops."""
+        record = self.environment.stats.record_exception
+        name = type(self).__name__
         try:
             try:
+                self.current_task_name = f"{name}.on_start"
                 await call_user_code(self.on_start)
                 await run_task_loop(self, self)
-            except StopUser:
+            except UserCodeAbandoned as exc:
+                # It would not stop: its on_stop is not given the chance to hang again.
+                record(exc, where=self.current_task_name)
+                return
+            except (StopUser, UserStopped):
                 pass
             except StopTest:
                 self.environment.request_test_stop("StopTest raised by a task")
             except Exception as exc:  # on_start failed: counted, and this user ends
-                self.environment.stats.record_exception(
-                    exc, where=f"{type(self).__name__}.on_start"
-                )
+                record(exc, where=f"{name}.on_start")
+            self.current_task_name = f"{name}.on_stop"
             try:
                 await call_user_code(self.on_stop)
-            except (StopUser, StopTest):
+            except UserCodeAbandoned as exc:
+                record(exc, where=self.current_task_name)
+            except (StopUser, StopTest, UserStopped):
                 pass
             except Exception as exc:
-                self.environment.stats.record_exception(exc, where=f"{type(self).__name__}.on_stop")
+                record(exc, where=f"{name}.on_stop")
         finally:
             await self.close()
 
@@ -141,6 +161,24 @@ class HttpUser(User):
 
     async def close(self) -> None:
         self.client.close()
+
+
+def create_user(cls: type[User], environment: Environment) -> User | None:
+    """A new user of ``cls``, or None when its constructor raised (or a custom client's did).
+
+    The failure is counted in the exception table like any error of user code, and said once
+    per class as it happens: a user that cannot be built must not make a run report 0 users
+    and exit 0 (see ``horde.runner.conclusion``).
+    """
+    try:
+        return cls(environment)
+    except Exception as exc:
+        where = f"{cls.__name__}.__init__"
+        stats = environment.stats
+        if not any(e.where == where for e in stats.exceptions.values()):
+            log.error("a %s user could not be created: %s", cls.__name__, describe_error(exc))
+        stats.record_exception(exc, where=where)
+        return None
 
 
 FastHttpUser = HttpUser
@@ -223,6 +261,8 @@ async def _run_task_set(task_set: TaskSet, user: User) -> None:
         if interrupt.reschedule:
             raise _Reschedule() from None
         return
-    except StopUser:
+    except UserCodeAbandoned:
+        raise
+    except (StopUser, UserStopped):
         await call_user_code(task_set.on_stop)
         raise

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -20,6 +21,9 @@ from horde import HttpUser, constant, task
 class V(HttpUser):
     wait_time = constant(0.05)
 
+    def on_start(self):
+        open("started", "w").close()
+
     @task
     def t(self):
         self.client.get("/")
@@ -28,13 +32,20 @@ class V(HttpUser):
 
 def test_an_unwritable_report_is_one_sentence_and_a_non_zero_exit(tmp_path, counting_target):
     (tmp_path / "s.py").write_text(SCENARIO)
-    (tmp_path / "taken").write_text("a file, not a folder")
-    result = subprocess.run(
+    process = subprocess.Popen(
         [sys.executable, "-m", "horde", "run", "s.py", "-H", counting_target.url, "-u", "1",
-         "-r", "5", "-t", "1s", "--headless", "--only-summary", "--json", "out/run.json",
+         "-r", "5", "-t", "2s", "--headless", "--only-summary", "--json", "out/run.json",
          "--html", "taken/report.html", "--csv", "out/run"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=45,
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
+    # The paths are checked before the load (tests/cli/test_output_paths.py): the report's
+    # folder becomes a file only once the run is on.
+    deadline = time.monotonic() + 30
+    while not (tmp_path / "started").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (tmp_path / "taken").write_text("a file, not a folder")
+    stdout, stderr = process.communicate(timeout=45)
+    result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("horde: error:")]

@@ -90,13 +90,16 @@ def conclude(
     open_model = _open_model_results(environment)
     if open_model is not None:
         meta["open_model"] = open_model
-    console.print_summary()
-    if open_model is not None:
-        console.console.print(open_model_table(open_model))
-    if extra is not None:
-        console.console.print(extra)
-    if verdicts:
-        console.console.print(thresholds_table(verdicts))
+    try:
+        console.print_summary()
+        if open_model is not None:
+            console.console.print(open_model_table(open_model))
+        if extra is not None:
+            console.console.print(extra)
+        if verdicts:
+            console.console.print(thresholds_table(verdicts))
+    except Exception as exc:  # e.g. stdout piped to a closed `head`: the files come first
+        print(f"horde: error: cannot print the summary: {exc}", file=sys.stderr)
     written, problems = write_results(environment, options, meta)
     for path in written:
         print(f"wrote {path}", file=sys.stderr)

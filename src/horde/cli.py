@@ -64,10 +64,12 @@ def _run(args: list[str], capacity: bool = False) -> int:
         stream=sys.stderr,
     )
     from horde.output import check_output_paths
+    from horde.runner import file_limit
     from horde.runner.session import prepare_environment, run_session
 
     check_output_paths(options)  # before any load: not after an hour of it
     environment = prepare_environment(options, scenario)
+    file_limit.warn(options)
     if capacity:
         from horde.runner.capacity_session import run_capacity
 

@@ -1,8 +1,9 @@
 """`make demo`: the seed article's experiment, end to end, in one command.
 
-Starts the demo Django application (examples/django_app) under gunicorn on 127.0.0.1:8000,
-creates its accounts, runs examples/django_seed.py against it with horde, writes the results
-under runs/<timestamp>/, stops the application and says where the files are.
+Starts the demo Django application (examples/django_app) under gunicorn on a free port of
+127.0.0.1 (or --port, which must be free), creates its accounts, runs examples/django_seed.py
+against it with horde, writes the results under runs/<timestamp>/, stops the application and
+says where the files are.
 
     python examples/demo.py                       # 50 users, 10/s, 30 s, headless
     python examples/demo.py -u 1000 -r 500 -t 60s # the article's second experiment
@@ -25,7 +26,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE / "django_app"))
 
-from serve import DemoServer  # noqa: E402 - the app folder is put on the path just above
+from serve import DemoServer, PortTaken, check_port_free, free_port  # noqa: E402 - on the path just above
 
 from horde.cli import main as horde_main  # noqa: E402
 
@@ -35,7 +36,9 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument(
-        "--port", type=int, default=8000, help="port of the demo app (default 8000)"
+        "--port",
+        type=int,
+        help="port of the demo app (default: a free one; a port already taken is an error)",
     )
     parser.add_argument("--web", action="store_true", help="use the web UI instead of --headless")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
@@ -46,6 +49,12 @@ def main(argv: list[str] | None = None) -> int:
         help="search the app's capacity within this SLO instead of one run (horde capacity)",
     )
     known, passthrough = parser.parse_known_args(argv)
+    port = known.port if known.port is not None else free_port()
+    try:
+        check_port_free("127.0.0.1", port)
+    except PortTaken as exc:
+        print(f"demo: error: {exc}", file=sys.stderr)
+        return 2
 
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     run_dir = ROOT / "runs" / stamp
@@ -83,15 +92,19 @@ def main(argv: list[str] | None = None) -> int:
     args += ["--html", str(run_dir / "report.html")]
     args += passthrough
 
-    print(f"starting the demo app on 127.0.0.1:{known.port} (data in {run_dir})", flush=True)
-    with DemoServer(
-        port=known.port,
-        data_dir=run_dir / "app-data",
-        workers=known.workers,
-        users=known.accounts,
-    ) as server:
-        print(f"demo app ready at {server.url}; running: horde {command} {' '.join(args)}")
-        code = horde_main([command, *args, "-H", server.url])
+    print(f"starting the demo app on 127.0.0.1:{port} (data in {run_dir})", flush=True)
+    try:
+        with DemoServer(
+            port=port,
+            data_dir=run_dir / "app-data",
+            workers=known.workers,
+            users=known.accounts,
+        ) as server:
+            print(f"demo app ready at {server.url}; running: horde {command} {' '.join(args)}")
+            code = horde_main([command, *args, "-H", server.url])
+    except PortTaken as exc:  # taken between the check and gunicorn's start
+        print(f"demo: error: {exc}", file=sys.stderr)
+        return 2
     files = ", ".join(sorted(p.name for p in run_dir.iterdir() if p.is_file()))
     print(f"\nresults in {run_dir.relative_to(ROOT)}/: {files}")
     return code

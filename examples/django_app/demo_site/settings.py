@@ -3,7 +3,8 @@
 Everything that a load test may want to vary comes from the environment:
 DEMO_DATA_DIR (SQLite file location), DATABASE_URL (PostgreSQL instead), DEMO_LOGIN_INTERVAL
 (seconds before the same account may log in again), DEMO_REQUEST_LOG (append one line per
-request, so tests can compare horde's counts with the server's), DEMO_DEBUG, DEMO_FAST_HASHER.
+request, so tests can compare horde's counts with the server's), DEMO_INSTANCE (the token
+/__instance/ answers, see serve.py), DEMO_DEBUG, DEMO_FAST_HASHER.
 """
 
 import os
@@ -86,6 +87,7 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGIN_INTERVAL = float(os.environ.get("DEMO_LOGIN_INTERVAL", "2"))
 REQUEST_LOG = os.environ.get("DEMO_REQUEST_LOG") or None
+INSTANCE = os.environ.get("DEMO_INSTANCE", "")
 
 SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
 USE_TZ = True

@@ -11,4 +11,5 @@ urlpatterns = [
     path("create_page/", views.create_page, name="create-page"),
     path("auth/login/", api.TokenLoginView.as_view(), name="token-login"),
     path("api/advertisers/", api.AdvertiserList.as_view(), name="advertisers"),
+    path("__instance/", views.instance, name="instance"),
 ]

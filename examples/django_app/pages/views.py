@@ -73,3 +73,9 @@ def create_page(request):
         Page.objects.create(name=name[:200], body=request.POST.get("body", ""))
         return redirect("page-list")
     return render(request, "pages/create_page.html")
+
+
+def instance(request):
+    """The token serve.py gave this server (DEMO_INSTANCE): proof that what answers on the port
+    is the gunicorn it started, not another program that held the port first."""
+    return HttpResponse(settings.INSTANCE, content_type="text/plain")

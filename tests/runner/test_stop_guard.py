@@ -9,10 +9,14 @@ the abandoned code in the exception table.
 from __future__ import annotations
 
 import json
+import re
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -65,10 +69,19 @@ class Spinner(User):
 }
 
 
-def start(tmp_path: Path, body: str, *args: str, spin_after: float = 0.0) -> subprocess.Popen:
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(
+    tmp_path: Path, body: str, *args: str, spin_after: float = 0.0, headless: bool = True
+) -> subprocess.Popen:
     (tmp_path / "s.py").write_text(HEADER + f"SPIN_AFTER = {spin_after}\n" + body)
     command = [sys.executable, "-m", "horde", "run", "s.py", "-u", "2", "-r", "20"]
-    command += ["--headless", "--only-summary", "--json", "r.json", "--csv", "r", *args]
+    command += ["--headless"] if headless else []
+    command += ["--only-summary", "--json", "r.json", "--csv", "r", *args]
     return subprocess.Popen(
         command,
         cwd=tmp_path,
@@ -174,3 +187,46 @@ def test_a_task_that_ignores_its_cancellation_is_abandoned_and_the_process_ends(
     assert_results_written_with_abandoned_code(tmp_path, proc, out, err)
     document = json.loads((tmp_path / "r.json").read_text())
     assert any("caught its cancellation" in e["msg"] for e in document["exceptions"])
+
+
+def test_the_web_ui_mode_ends_too_when_a_test_spins(tmp_path):
+    # The UI shares the loop with the users: stuck user code froze the page and the process.
+    port = free_port()
+    proc = start(tmp_path, SPINS["blocking spin"], "--web-port", str(port), headless=False)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    page = ""
+    while not page and time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/", timeout=2) as response:
+                page = response.read().decode()
+        except OSError:
+            time.sleep(0.1)
+    token = re.search(r'name="horde-token" content="([^"]+)"', page).group(1)
+    fields = {"user_count": "2", "spawn_rate": "20", "host": "http://127.0.0.1:9"}
+    form = urllib.parse.urlencode(fields).encode()
+    swarm = urllib.request.Request(url + "/swarm", form, headers={"X-Horde-Token": token})
+    with urllib.request.urlopen(swarm, timeout=10) as response:
+        assert response.status == 200
+    time.sleep(1.5)
+    first = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = finish(proc)
+    assert time.monotonic() - first < SLACK
+    assert_results_written_with_abandoned_code(tmp_path, proc, out, err)
+
+
+def test_worker_processes_whose_tasks_spin_are_ended_in_order(tmp_path):
+    # Each worker's loop is stuck: the master marks them missing, writes its results, and at
+    # the end its second SIGTERM makes their stop guard end the stuck code: they leave by
+    # themselves instead of being killed with SIGKILL.
+    began = time.monotonic()
+    proc = start(tmp_path, SPINS["blocking spin"], "-t", "2s", "--processes", "2")
+    out, err = finish(proc)
+    assert time.monotonic() - began < 2 + 3 + 5 + SLACK  # heartbeats, the workers' grace
+    assert "Summary (run time reached)" in out
+    assert (tmp_path / "r.json").exists()
+    assert "task Spinner.spin would not stop" in err  # said by the workers themselves
+    assert "exit -9" not in err, err

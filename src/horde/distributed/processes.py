@@ -16,6 +16,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -112,10 +113,20 @@ class LocalWorkers:
         self.kill_all()
 
     def kill_all(self) -> None:
-        """SIGTERM, then SIGKILL whatever is left; waits for all, so none stays a zombie."""
+        """SIGTERM twice, then SIGKILL whatever is left; waits for all, so none stays a zombie.
+
+        A worker still there was told to quit and has not: its loop is likely held by user
+        code. A second interrupt makes its stop guard end that code at once
+        (``horde.runner.stop_guard``), so it can still leave in order.
+        """
         alive = [p for p in self.processes if p.poll() is None]
         for p in alive:
             p.terminate()
+        if alive:
+            time.sleep(0.1)  # two signals at once would be counted as one
+        for p in alive:
+            if p.poll() is None:
+                p.terminate()
         for p in alive:
             try:
                 p.wait(timeout=3)

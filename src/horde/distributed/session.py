@@ -30,6 +30,7 @@ from horde.distributed.security import Signer
 from horde.distributed.summary import workers_table
 from horde.distributed.transport import MasterTransport, WorkerTransport
 from horde.distributed.worker import Worker, new_worker_id
+from horde.runner.blockwatch import BlockWatch
 from horde.runner.conclusion import conclude, run_meta
 from horde.runner.environment import Environment
 from horde.runner.models import choose_load_plan
@@ -39,6 +40,7 @@ from horde.runner.session import (
     on_interrupts,
     remove_stop_signals,
 )
+from horde.runner.stop_guard import StopGuard
 
 log = logging.getLogger("horde.distributed")
 
@@ -309,10 +311,16 @@ async def _worker(environment: Environment, config: DistributedConfig) -> int:
         parent_pid=config.parent_pid,
     )
     on_interrupts(loop, lambda name: worker.request_quit(f"interrupted ({name})"), worker.hard_stop)
+    # The blocked-loop warning, and user code that will not stop never keeps the process: the
+    # master holds the results, so the guard's last resort is only to exit.
+    watch = BlockWatch()
+    watch.start(loop)
+    watch.guard = StopGuard(environment)
     environment.events.init.fire(environment=environment, runner=worker.runner)
     try:
         code = await worker.run()
     finally:
+        watch.stop()
         remove_stop_signals(loop)
         transport.close()
     environment.events.quitting.fire(environment=environment)

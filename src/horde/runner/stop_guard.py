@@ -214,7 +214,8 @@ def exit_now(code: int) -> None:
 def conclude_abandoned(environment: Environment, console: Any, finish: Callable[[], int]) -> int:
     """The last resort's conclusion, from the guard's thread while the loop is stuck: close the
     last second of stats as the runner's stop would have, then ``finish`` (summary, files)."""
-    console.stop_display()
+    if console is not None:
+        console.stop_display()
     now = time.time()
     runner = environment.runner
     if runner is not None and runner.state is not RunnerState.STOPPED:

@@ -20,6 +20,7 @@ from horde.runner.conclusion import conclude
 from horde.runner.environment import Environment
 from horde.runner.local import LocalRunner
 from horde.runner.session import install_stop_signals, remove_stop_signals
+from horde.runner.stop_guard import StopGuard, conclude_abandoned
 from horde.web.app import WebUI, build_app
 from horde.web.logbuffer import install_log_buffer, remove_log_buffer
 from horde.web.security import WebSecurity, is_loopback
@@ -89,18 +90,29 @@ async def run_web(environment: Environment, options: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     runner = LocalRunner(environment)
     ui, app_runner, url = await start_web_ui(environment, runner, options)
+    started = time.time()
+
+    def finish() -> int:
+        meta = ui.run_meta()
+        meta.setdefault("start_time", started)
+        meta["stop_reason"] = environment.stop_reason
+        return conclude(environment, options, meta, Console(environment, options))
+
     watch = BlockWatch()
     watch.start(loop)
+    # A test's user code that will not stop cannot freeze the UI and the process for ever.
+    guard = watch.guard = StopGuard(
+        environment, conclude_now=lambda: conclude_abandoned(environment, None, finish)
+    )
     install_stop_signals(loop, environment, lambda: ui.runner)
     print(f"horde web UI on {url} (Ctrl-C to quit)", file=sys.stderr, flush=True)
     environment.events.init.fire(environment=environment, runner=runner)
-    started = time.time()
     await environment.test_stop_event.wait()
     await ui.shutdown()
     await app_runner.cleanup()
+    guard.users_stopped()
     watch.stop()
     remove_stop_signals(loop)
-    meta = ui.run_meta()
-    meta.setdefault("start_time", started)
-    meta["stop_reason"] = environment.stop_reason
-    return conclude(environment, options, meta, Console(environment, options))
+    code = finish()
+    guard.concluded(code)
+    return code

@@ -20,6 +20,7 @@ from horde.runner.conclusion import conclude, run_meta
 from horde.runner.environment import Environment
 from horde.runner.models import LoadPlan, build_runner
 from horde.runner.session import install_stop_signals, remove_stop_signals
+from horde.runner.stop_guard import StopGuard, conclude_abandoned
 from horde.scenario.shape import ARRIVAL_RATE, USERS
 
 __all__ = ["capacity_settings", "run_capacity"]
@@ -82,8 +83,20 @@ async def _single(
 ) -> int:
     loop = asyncio.get_running_loop()
     runner = build_runner(environment, LoadPlan(settings.model), options)
+    started = time.time()
+
+    def finish() -> int:  # the stop guard's last resort: the figures so far, without the steps
+        from horde.console import Console
+
+        meta = run_meta(environment, options, started, time.time())
+        meta["load_model"] = f"capacity search ({settings.model}), not finished"
+        return conclude(environment, options, meta, Console(environment, options))
+
     watch = BlockWatch()
     watch.start(loop)
+    watch.guard = StopGuard(
+        environment, conclude_now=lambda: conclude_abandoned(environment, None, finish)
+    )
     install_stop_signals(loop, environment, runner)
     try:
         return await _search(environment, options, settings, runner)

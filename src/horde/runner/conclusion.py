@@ -83,6 +83,9 @@ def conclude(
     """Summary (and ``extra``, a table to print after it), thresholds, files, ``quitting``;
     the exit code (1 when a threshold failed, if nothing else set one; 2 when a file asked for
     could not be written)."""
+    from horde.runner.stop_guard import claim_conclusion
+
+    claim_conclusion()  # one thread writes the results (the stop guard may be at it)
     thresholds = getattr(options, "thresholds", None) or []
     verdicts = evaluate(thresholds, environment.stats) if thresholds else []
     if verdicts:

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("horde.runner")
 
-__all__ = ["StopGuard", "conclude_abandoned", "exit_now"]
+__all__ = ["StopGuard", "claim_conclusion", "conclude_abandoned", "exit_now"]
 
 STUCK_FOR = 0.5  # the loop must have missed its heartbeat this long before the guard acts
 ATTEMPTS = 8  # asynchronous exceptions raised into stuck code before giving up on it
@@ -58,7 +58,8 @@ class StopGuard:
     ``conclude_now`` writes the summary and files from the stats and returns the exit code;
     a worker, whose master holds the results, passes None and only exits. The session calls
     ``users_stopped()`` when the runner's stop has returned, and ``concluded(code)`` after
-    writing the results.
+    writing the results; ``conclude`` itself makes sure only one thread writes them
+    (``claim_conclusion``).
     """
 
     def __init__(
@@ -78,19 +79,12 @@ class StopGuard:
         self._stop_seen_at: float | None = None
         self._why = "stopped"  # the stop reason the loop would have set, had it turned
         self._standing_down = False
-        self._claimed = threading.Lock()
 
     # Loop side ---------------------------------------------------------------------------------
     def users_stopped(self) -> None:
-        """The runner's stop has returned: from here on the session writes the results.
-
-        If the guard's thread is already writing them (its last resort), this never returns:
-        that thread ends the process when it is done.
-        """
+        """The runner's stop has returned: from here on the session writes the results (the
+        guard also stands down by itself when it sees the runner stopped at the run's end)."""
         self._standing_down = True
-        if not self._claimed.acquire(blocking=False):
-            while True:
-                time.sleep(60)
 
     def concluded(self, code: int) -> None:
         """The results are written. A task that ignored its cancellation would hang the loop's
@@ -128,6 +122,9 @@ class StopGuard:
         state = getattr(runner, "state", None)
         overdue = self.run_deadline is not None and now >= self.run_deadline
         asked = INTERRUPTS.count > 0 or env.stop_reason is not None or overdue
+        if asked and state is RunnerState.STOPPED:
+            self._standing_down = True  # the run's stop is over: the session concludes
+            return None
         if self._stop_seen_at is None:
             if asked or state is RunnerState.STOPPING:
                 seen = [now]
@@ -167,7 +164,7 @@ class StopGuard:
 
     def last_resort(self, late: float) -> None:
         """Write the results from this thread and end the process (the loop will not)."""
-        if not self._claimed.acquire(blocking=False):
+        if not try_claim_conclusion():
             return  # the session is writing them itself
         self._standing_down = True
         env = self.environment
@@ -199,6 +196,31 @@ class StopGuard:
         except Exception as exc:  # one sentence, and the exit below
             print(f"horde: error: writing the results failed: {exc}", file=sys.stderr)
         exit_now(code)
+
+
+_conclusion = threading.Lock()
+_concluding_thread: int | None = None
+
+
+def try_claim_conclusion() -> bool:
+    """True when this thread may write the run's results: the first to ask, or itself again."""
+    global _concluding_thread
+    me = threading.get_ident()
+    if _concluding_thread == me:
+        return True
+    if _conclusion.acquire(blocking=False):
+        _concluding_thread = me
+        return True
+    return False
+
+
+def claim_conclusion() -> None:
+    """Called by ``conclude``: the first thread to conclude a run does it. The loop's thread
+    finding the guard's last resort already at it (its stuck code let go just too late) waits
+    here for that thread to end the process, rather than writing the files a second time."""
+    if not try_claim_conclusion():
+        while True:
+            time.sleep(60)
 
 
 def exit_now(code: int) -> None:

@@ -69,6 +69,20 @@ class Spinner(User):
 }
 
 
+_started: list[subprocess.Popen] = []
+
+
+@pytest.fixture(autouse=True)
+def _reap():
+    """A test that fails must not leave a process spinning on a shared machine."""
+    yield
+    while _started:
+        proc = _started.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -82,13 +96,11 @@ def start(
     command = [sys.executable, "-m", "horde", "run", "s.py", "-u", "2", "-r", "20"]
     command += ["--headless"] if headless else []
     command += ["--only-summary", "--json", "r.json", "--csv", "r", *args]
-    return subprocess.Popen(
-        command,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    proc = subprocess.Popen(
+        command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
+    _started.append(proc)
+    return proc
 
 
 def finish(proc: subprocess.Popen, timeout: float = 60) -> tuple[str, str]:

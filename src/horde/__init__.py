@@ -33,8 +33,7 @@ from horde.scenario import (
     tag,
     task,
 )
-
-__version__ = "0.1.0"
+from horde.version import __version__
 
 __all__ = [
     "FastHttpUser",

@@ -15,7 +15,7 @@ def run(coro):
 
 def test_pages_need_a_login_and_the_csrf_login_works(demo_app):
     async def scenario():
-        client = HttpSession(demo_app.url, stats=RequestStats())
+        client = HttpSession(demo_app.url, recorder=RequestStats())
         anonymous = await client.get("/", allow_redirects=False)
         response = await django_login(client, username="user11", password="password")
         home = await client.get("/")
@@ -36,8 +36,8 @@ def test_pages_need_a_login_and_the_csrf_login_works(demo_app):
 
 def test_a_second_login_of_one_account_within_the_interval_is_refused(demo_app):
     async def scenario():
-        first = HttpSession(demo_app.url, stats=RequestStats())
-        second = HttpSession(demo_app.url, stats=RequestStats())
+        first = HttpSession(demo_app.url, recorder=RequestStats())
+        second = HttpSession(demo_app.url, recorder=RequestStats())
         ok = await django_login(first, username="user12", password="password")
         refused = await django_login(second, username="user12", password="password")
         first.close()
@@ -53,7 +53,7 @@ def test_a_second_login_of_one_account_within_the_interval_is_refused(demo_app):
 def test_csrf_protected_form(demo_app):
     async def scenario(csrf):
         stats = RequestStats()
-        client = HttpSession(demo_app.url, stats=stats, django_csrf=csrf)
+        client = HttpSession(demo_app.url, recorder=stats, django_csrf=csrf)
         await django_login(client, username=f"user{13 if csrf else 14}", password="password")
         await client.get("/create_page/")
         posted = await client.post("/create_page/", data={"name": "from a test"})
@@ -75,7 +75,7 @@ def test_csrf_protected_form(demo_app):
 
 def test_jwt_api(demo_app):
     async def scenario():
-        client = HttpSession(demo_app.url, stats=RequestStats())
+        client = HttpSession(demo_app.url, recorder=RequestStats())
         no_token = await client.post("/api/advertisers/", json={"name": "x"})
         bad = await client.get("/api/advertisers/", headers={"Authorization": "JWT nope"})
         login = await client.post(

@@ -9,6 +9,7 @@ import uvloop
 from horde.bridge import run_blocking
 from horde.exceptions import UserStopped
 from horde.http import HttpSession, TooManyRedirects
+from horde.scenario.client import HttpClient
 from horde.stats import RequestStats
 
 from .servers import TestServer
@@ -28,7 +29,7 @@ def run(coro):
 
 def client_for(server, **kwargs):
     stats = RequestStats()
-    return HttpSession(server.url, stats=stats, **kwargs), stats
+    return HttpSession(server.url, recorder=stats, **kwargs), stats
 
 
 def test_get_post_params_headers_json_and_form(server):
@@ -236,7 +237,8 @@ def test_blocking_and_async_styles_side_by_side(server):
         return r.text
 
     async def go():
-        client, stats = client_for(server)
+        session, stats = client_for(server)
+        client = HttpClient(session)  # what HttpUser gives its tasks as self.client
         results = await asyncio.gather(
             run_blocking(blocking_task, client),
             client.get("/echo"),
@@ -254,7 +256,7 @@ def test_blocking_and_async_styles_side_by_side(server):
 
 def test_stopping_raises_stop_user_before_sending(server):
     async def go():
-        client, stats = client_for(server)
+        client, stats = client_for(server, stop_error=StopUser)
         client.stopping = True
         with pytest.raises(UserStopped):
             await client.get("/")

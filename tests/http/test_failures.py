@@ -23,7 +23,7 @@ def run(coro):
 def one_request(url, path="/", **kwargs):
     async def go():
         stats = RequestStats()
-        client = HttpSession(url, stats=stats, **kwargs)
+        client = HttpSession(url, recorder=stats, **kwargs)
         t0 = time.monotonic()
         r = await client.get(path)
         elapsed = time.monotonic() - t0
@@ -90,7 +90,7 @@ def test_a_short_timeout_after_long_ones_still_fires_on_time():
     # here); a later request with a shorter total timeout must bring it forward.
     async def go():
         stats = RequestStats()
-        client = HttpSession(server.url, stats=stats)
+        client = HttpSession(server.url, recorder=stats)
         await client.get("/")
         t0 = time.monotonic()
         await client.get("/stall", timeout=0.3)
@@ -170,7 +170,7 @@ def test_tls_with_the_ca_trusted(tls, monkeypatch):
 def test_invalid_urls_are_failures_not_crashes():
     async def go():
         stats = RequestStats()
-        client = HttpSession(None, stats=stats)
+        client = HttpSession(None, recorder=stats)
         r = await client.get("/relative-without-host")
         r2 = await client.get("ftp://example.invalid/")
         return r, r2, stats

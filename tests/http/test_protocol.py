@@ -1,5 +1,8 @@
 """The parser fed raw bytes, without sockets: framings split anywhere, truncation, garbage."""
 
+import gzip
+import zlib
+
 import pytest
 
 from horde.http.errors import MalformedResponse
@@ -9,7 +12,11 @@ CHUNKED = (
     b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nSet-Cookie: a=1\r\n\r\n"
     b"5\r\nhello\r\n7\r\n, world\r\n0\r\n\r\n"
 )
-LENGTH = b"HTTP/1.1 201 Created\r\nContent-Length: 4\r\nContent-Encoding: gzip\r\n\r\nbody"
+GZIPPED = gzip.compress(b"body")
+LENGTH = (
+    b"HTTP/1.1 201 Created\r\nContent-Length: %d\r\nContent-Encoding: gzip\r\n\r\n%s"
+    % (len(GZIPPED), GZIPPED)
+)
 
 
 @pytest.mark.parametrize("raw", [CHUNKED, LENGTH])

@@ -9,7 +9,6 @@ workers, so the master then listens on loopback only.
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from horde.exceptions import ScenarioError
+from horde.hosts import is_loopback
 
 __all__ = [
     "DEFAULT_MASTER_PORT",
@@ -47,17 +47,6 @@ def parse_processes(value: object) -> int:
     if number < 0:
         raise ValueError(f"invalid process count {value!r}: use a number >= 0 or 'auto'")
     return number
-
-
-def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
-    host = host.strip("[]")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass(frozen=True)

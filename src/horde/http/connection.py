@@ -17,7 +17,9 @@ import math
 import socket
 import ssl
 import time
+from typing import TYPE_CHECKING, Protocol
 
+from horde.http.body import STREAM_HIGH_WATER
 from horde.http.errors import (
     ConnectError,
     ConnectionRefused,
@@ -27,10 +29,21 @@ from horde.http.errors import (
     ReadTimeout,
     TLSError,
     TotalTimeout,
+    with_detail,
 )
 from horde.http.protocol import ResponseParser
 
-__all__ = ["SWEEP_INTERVAL", "Connection", "ConnectionState", "open_connection"]
+if TYPE_CHECKING:
+    from horde.http.request import PreparedRequest
+    from horde.http.response import BodyReader
+
+__all__ = [
+    "SWEEP_INTERVAL",
+    "Connection",
+    "ConnectionOwner",
+    "ConnectionState",
+    "open_connection",
+]
 
 SWEEP_INTERVAL = 0.01  # the closest two sweeps may follow each other
 # uvloop's clock counts whole milliseconds and is read once per loop turn, so a deadline taken
@@ -87,7 +100,6 @@ _sweeps: dict[asyncio.AbstractEventLoop, _TimeoutSweep] = {}
 # keep-alive connections need none.
 _PARSERS: list[ResponseParser] = []
 _POOL_LIMIT = 256  # beyond a burst of this many responses at once, parsers are made anew
-_NO_CHUNKS: list[bytes] = []
 
 
 def _sweep_for(loop: asyncio.AbstractEventLoop) -> _TimeoutSweep:
@@ -106,19 +118,33 @@ class ConnectionState(enum.Enum):
     CLOSED = 3
 
 
+class ConnectionOwner(Protocol):
+    """Whoever keeps a connection (a session's pool): told at once when it closes, by either
+    side, so that a closed connection is never kept (with its transport and TLS state)."""
+
+    def forget(self, connection: Connection) -> None: ...
+
+
 class Connection(asyncio.Protocol):
     __slots__ = (
         "_deadline",
         "_future",
         "_last_data",
         "_loop",
+        "_paused",
         "_sweep",
+        "_timeout",
+        "_waiter",
         "completed_ns",
+        "key",
+        "owner",
         "parser",
         "read_timeout",
+        "reader",
         "received_any",
         "requests_sent",
         "state",
+        "streaming",
         "transport",
     )
 
@@ -132,12 +158,20 @@ class Connection(asyncio.Protocol):
         self._future: asyncio.Future[ResponseParser] | None = None
         self._last_data = 0.0
         self._deadline: float | None = None
+        self._timeout: float | None = None
         self._sweep = _sweep_for(loop)
         self.requests_sent = 0
         # When the last byte of the response arrived: a response is timed to here, not to when
         # its task gets the loop back, which can be later when many responses land at once.
         self.completed_ns = 0
         self.received_any = False
+        self.owner: ConnectionOwner | None = None
+        self.key: tuple[str, str, int] | None = None  # the origin it is connected to
+        # A streamed body is being read: the response has been handed over, the body follows.
+        self.streaming = False
+        self.reader: BodyReader | None = None  # the streamed response reading from it
+        self._waiter: asyncio.Future[None] | None = None  # the task waiting for body bytes
+        self._paused = False
 
     # asyncio.Protocol ---------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -151,47 +185,53 @@ class Connection(asyncio.Protocol):
                 pass
 
     def data_received(self, data: bytes) -> None:
-        future = self._future
-        if future is None:
+        parser = self.parser
+        if parser is None or (self._future is None and not self.streaming):
             # Bytes nobody asked for (or after a response): the connection cannot be trusted.
             self.close()
             return
         self.received_any = True
         self._last_data = self._loop.time()
         try:
-            complete = self.parser.feed(data)  # type: ignore[union-attr]
+            complete = parser.feed(data)
         except Exception as exc:
             self._finish_error(exc)
             self.close()
             return
         if complete:
             self._finish_ok()
+        elif parser.stream is not None and parser.headers_done:
+            self._stream_data(parser)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.state = ConnectionState.CLOSED
-        if self._future is not None:
-            if self.parser is not None and self.parser.finish_on_close():
+        self._closed()
+        if self._future is not None or self.streaming:
+            parser = self.parser
+            if parser is not None and parser.finish_on_close():
                 self._finish_ok()
             else:
-                detail = f": {exc}" if exc else ""
                 self._finish_error(
-                    ConnectionReset(f"connection closed before a complete response{detail}")
+                    ConnectionReset(
+                        with_detail("connection closed before a complete response", exc)
+                    )
                 )
 
     # Requests -------------------------------------------------------------------------------------
-    def send(
-        self, data: bytes, head_only: bool, deadline: float | None
-    ) -> asyncio.Future[ResponseParser]:
-        """Write one request; the future resolves with the parser holding the response."""
+    def send(self, request: PreparedRequest) -> asyncio.Future[ResponseParser]:
+        """Write one request; the future resolves with the parser holding the response (for a
+        streamed body, as soon as the head is in)."""
         self.state = ConnectionState.ACTIVE
         self.requests_sent += 1
         self.received_any = False
         parser = self.parser = _PARSERS.pop() if _PARSERS else ResponseParser()
         parser.reset()
-        parser.head_only = head_only
+        parser.head_only = request.head_only
+        parser.mode = request.mode
+        parser.limit = request.limit
         future = self._future = self._loop.create_future()
         now = self._last_data = self._loop.time()
-        self._deadline = deadline
+        deadline = self._deadline = request.deadline
+        self._timeout = request.timeout
         due = now + self.read_timeout
         if deadline is not None and deadline < due:
             due = deadline
@@ -200,19 +240,26 @@ class Connection(asyncio.Protocol):
             sweep.watch(self)
         if due < sweep.next_at:
             sweep.due_by(due)
-        self.transport.write(data)  # type: ignore[union-attr]
+        self.transport.write(request.raw)  # type: ignore[union-attr]
         return future
 
     def _check_deadline(self, now: float) -> float:
         """Called by the sweep: fail the request in flight if it is overdue; else the loop time
         at which it could next be (infinity when nothing is in flight)."""
-        if self._future is None:
+        parser = self.parser
+        if self._future is None and (not self.streaming or parser is None or parser.complete):
+            # Nothing in flight (a streamed body that is all in waits only for its task).
             self._sweep.active.discard(self)
             return math.inf
         error: Exception
-        read_due = self._last_data + self.read_timeout
+        # While a streamed body waits for its task to read, the server is not the one late.
+        read_due = (now if self._paused else self._last_data) + self.read_timeout
         if self._deadline is not None and now >= self._deadline:
-            error = TotalTimeout("the request took longer than its total timeout")
+            error = TotalTimeout(
+                f"the request took longer than its total timeout of {self._timeout:g} s"
+                if self._timeout
+                else "the request took longer than its total timeout"
+            )
         elif now >= read_due:
             error = ReadTimeout(f"no response data for {self.read_timeout:g} s (read timeout)")
         else:
@@ -231,7 +278,10 @@ class Connection(asyncio.Protocol):
             else:
                 self.close()
         if future is not None and not future.done():
-            future.set_result(self.parser)
+            future.set_result(self.parser)  # type: ignore[arg-type]
+        if self.streaming:
+            self._sweep.active.discard(self)
+            self._wake()
 
     def release_parser(self) -> None:
         """Give the parser back once its response has been read (only at a message boundary,
@@ -239,30 +289,84 @@ class Connection(asyncio.Protocol):
         parser = self.parser
         if parser is not None:
             self.parser = None
-            if parser.complete and len(_PARSERS) < _POOL_LIMIT:
-                parser.body = _NO_CHUNKS
-                parser.head = b""
+            if parser.complete and parser.error is None and len(_PARSERS) < _POOL_LIMIT:
+                parser.recycle()
                 _PARSERS.append(parser)
 
     def _finish_error(self, exc: Exception) -> None:
         future = self._future
         self._future = None
+        parser = self.parser
         self.parser = None  # mid-message: never reused
         self._sweep.active.discard(self)
         if future is not None and not future.done():
             future.set_exception(exc)
+        elif self.streaming and parser is not None:
+            if parser.error is None:
+                parser.error = exc
+            self._wake()
 
+    # Streamed bodies ------------------------------------------------------------------------------
+    def _stream_data(self, parser: ResponseParser) -> None:
+        future = self._future
+        if future is not None:
+            # The head is in: the request returns now and the task reads the body as it comes.
+            self._future = None
+            self.streaming = True
+            if not future.done():
+                future.set_result(parser)
+        if parser.stream.size > STREAM_HIGH_WATER and not self._paused:  # type: ignore[union-attr]
+            self._paused = True
+            self.transport.pause_reading()  # type: ignore[union-attr]
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def wait_for_body(self) -> asyncio.Future[None]:
+        """A future that resolves when more of a streamed body (or its end) has arrived; reading
+        resumes if it had paused because nobody read."""
+        if self._paused and self.state is not ConnectionState.CLOSED:
+            self._paused = False
+            self._last_data = self._loop.time()
+            self.transport.resume_reading()  # type: ignore[union-attr]
+        waiter = self._waiter = self._loop.create_future()
+        return waiter
+
+    def end_stream(self) -> None:
+        """The task is done with a streamed body (read to its end or given up)."""
+        self.streaming = False
+        self._waiter = None
+        if self._paused:
+            self._paused = False
+            if self.state is not ConnectionState.CLOSED:
+                self.transport.resume_reading()  # type: ignore[union-attr]
+
+    # Closing --------------------------------------------------------------------------------------
     def abandon(self) -> None:
         """The caller gave up on the request in flight (cancelled): drop the connection."""
         self._future = None
-        self._sweep.active.discard(self)
         self.close()
 
     def close(self) -> None:
         if self.state is not ConnectionState.CLOSED:
-            self.state = ConnectionState.CLOSED
+            self._closed()
             if self.transport is not None:
                 self.transport.close()
+
+    def _closed(self) -> None:
+        """Closed by either side: leave the sweep and the owner's pool now, not at some later
+        pass (a server that closes every connection would otherwise leave them piling up)."""
+        self.state = ConnectionState.CLOSED
+        self._sweep.active.discard(self)
+        owner = self.owner
+        if owner is not None:
+            self.owner = None
+            owner.forget(self)
 
     @property
     def usable(self) -> bool:
@@ -296,10 +400,12 @@ async def open_connection(
     except ConnectionRefusedError:
         raise ConnectionRefused(f"connection refused by {host}:{port}") from None
     except socket.gaierror as exc:
-        raise DNSError(f"cannot resolve host {host!r}: {exc.strerror or exc}") from None
+        raise DNSError(with_detail(f"cannot resolve host {host!r}", exc.strerror or exc)) from None
     except ssl.SSLError as exc:
         reason = getattr(exc, "verify_message", None) or getattr(exc, "reason", None) or exc
-        raise TLSError(f"TLS handshake with {host}:{port} failed: {reason}") from None
+        raise TLSError(with_detail(f"TLS handshake with {host}:{port} failed", reason)) from None
     except OSError as exc:
-        raise ConnectError(f"cannot connect to {host}:{port}: {exc.strerror or exc}") from None
+        raise ConnectError(
+            with_detail(f"cannot connect to {host}:{port}", exc.strerror or exc)
+        ) from None
     return connection

@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Coroutine
+from typing import Any, Protocol, TypeVar
 
-from horde.bridge import await_, in_bridge
 from horde.http.response import Response
 from horde.http.session import HttpSession
 
-__all__ = ["django_login"]
+__all__ = ["StyledClient", "django_login"]
 
 _TOKEN_IN_FORM = re.compile(rb'name=["\']csrfmiddlewaretoken["\'][^>]*value=["\']([^"\']+)')
+T = TypeVar("T")
+
+
+class StyledClient(Protocol):
+    """A client that knows the calling task's style (the scenario layer's ``HttpClient``):
+    ``resolve`` waits for a coroutine in a blocking-style task and returns it in an async one."""
+
+    @property
+    def session(self) -> HttpSession: ...
+
+    def resolve(self, coro: Coroutine[Any, Any, T]) -> Any: ...
 
 
 def django_login(
-    session: HttpSession,
+    client: HttpSession | StyledClient,
     login_url: str = "/accounts/login/",
     *,
     username: str,
@@ -25,13 +36,14 @@ def django_login(
 ) -> Any:
     """GET the form, then POST the credentials with the CSRF token; follows the redirect.
 
-    Returns the final response in a blocking-style task, a coroutine in an ``async`` one. The
-    POST is recorded under ``name`` (default: the login URL), so failed logins show there.
+    With a user's ``self.client`` it returns the final response in a blocking-style task and an
+    awaitable in an ``async`` one; with an ``HttpSession`` it returns the coroutine. The POST is
+    recorded under ``name`` (default: the login URL), so failed logins show there.
     """
-    coro = _login(session, login_url, username, password, name, extra_fields)
-    if in_bridge():
-        return await_(coro)
-    return coro
+    if isinstance(client, HttpSession):
+        return _login(client, login_url, username, password, name, extra_fields)
+    coro = _login(client.session, login_url, username, password, name, extra_fields)
+    return client.resolve(coro)
 
 
 async def _login(
@@ -42,7 +54,7 @@ async def _login(
     name: str | None,
     extra_fields: dict[str, str] | None,
 ) -> Response:
-    form = await session._request("GET", login_url, name=name)
+    form = await session.request("GET", login_url, name=name)
     token = form.cookies.get("csrftoken") or session.cookies.get("csrftoken")
     if not token:
         match = _TOKEN_IN_FORM.search(form.content)
@@ -50,4 +62,4 @@ async def _login(
     fields = {"username": username, "password": password, "csrfmiddlewaretoken": token}
     fields.update(extra_fields or {})
     headers = {"X-CSRFToken": token, "Referer": form.url}
-    return await session._request("POST", login_url, data=fields, headers=headers, name=name)
+    return await session.request("POST", login_url, data=fields, headers=headers, name=name)

@@ -7,6 +7,7 @@ so a broken target is data, not a crashed user. Each ``str()`` is one readable s
 from __future__ import annotations
 
 __all__ = [
+    "BodyTooLarge",
     "ConnectError",
     "ConnectTimeout",
     "ConnectionRefused",
@@ -21,6 +22,7 @@ __all__ = [
     "TLSError",
     "TooManyRedirects",
     "TotalTimeout",
+    "with_detail",
 ]
 
 
@@ -64,6 +66,10 @@ class MalformedResponse(RequestError):
     """The bytes received are not a valid HTTP/1.1 response."""
 
 
+class BodyTooLarge(RequestError):
+    """The body (after decompression) is larger than the session's ``max_body_size``."""
+
+
 class TooManyRedirects(RequestError):
     """More redirects than the limit."""
 
@@ -78,3 +84,15 @@ class RequestCancelled(RequestError):
 
 class HTTPError(RequestError):
     """The server answered with an error status (>= 400)."""
+
+
+def with_detail(message: str, detail: object) -> str:
+    """``message: detail``, or ``message`` alone when the detail says nothing.
+
+    Exceptions from the socket and TLS layers often have an empty ``str()``; a message must
+    never end in a colon with nothing after it.
+    """
+    text = str(detail).strip() if detail is not None else ""
+    if not text and isinstance(detail, BaseException):
+        text = type(detail).__name__
+    return f"{message}: {text}" if text else message

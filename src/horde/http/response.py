@@ -1,23 +1,30 @@
 """The response a task gets back, with Locust's attributes, built lazily.
 
 Headers, text and cookies are only decoded when the task reads them: most load-test tasks never
-look at a response, and that work would be paid on every request.
+look at a response, and that work would be paid on every request. A streamed response
+(``stream=True``) has a ``BodyReader`` instead of ``content``, read a chunk at a time.
 """
 
 from __future__ import annotations
 
 import json as jsonlib
-from collections.abc import Iterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING, Any
 
-from horde.http.errors import HTTPError, RequestError
-from horde.http.protocol import parse_head
+from horde.http.errors import HTTPError, MalformedResponse, RequestError
+from horde.http.protocol import ResponseParser, parse_head
 
 if TYPE_CHECKING:
+    from types import TracebackType
+
+    from horde.http.connection import Connection
     from horde.http.session import HttpSession
 
-__all__ = ["Headers", "Response"]
+__all__ = ["BodyReader", "Headers", "Response"]
+
+_perf_ns = time.perf_counter_ns
 
 
 class Headers:
@@ -75,10 +82,13 @@ class Response:
     __slots__ = (
         "_cookies",
         "_headers",
+        "_length",
         "_name",
         "_outcome",
         "_raw_headers",
+        "_recorded",
         "_session",
+        "_stream",
         "_time_us",
         "content",
         "elapsed",
@@ -115,6 +125,9 @@ class Response:
         self._session: HttpSession | None = None
         self._name = ""
         self._time_us = 0
+        self._length = 0  # the size recorded: decoded bytes kept, or received when not kept
+        self._recorded = False
+        self._stream: BodyReader | None = None  # a streamed body, still to be read
         self._outcome: Exception | str | bool | None = False  # False: not decided
 
     # Reading -------------------------------------------------------------------------------------
@@ -185,6 +198,50 @@ class Response:
         if self.status_code >= 400:
             raise HTTPError(f"{self.status_code} {self.reason} for {self.url}")
 
+    # Streamed bodies ------------------------------------------------------------------------------
+    async def aiter_content(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
+        """The body in pieces as they arrive (decoded), for ``async for`` in an async task.
+
+        Pieces are at most ``chunk_size`` bytes when it is given. A response that was not
+        streamed yields its content.
+        """
+        reader = self._stream
+        if reader is None:
+            for piece in _slices(self.content, chunk_size):
+                yield piece
+            return
+        while True:
+            data = await reader.read()
+            if not data:
+                return
+            for piece in _slices(data, chunk_size):
+                yield piece
+
+    def iter_content(self, chunk_size: int | None = None) -> Iterator[bytes]:
+        """The body in pieces as they arrive, in a blocking-style task (as in ``requests``)."""
+        reader = self._stream
+        if reader is None:
+            yield from _slices(self.content, chunk_size)
+            return
+        block = reader.block
+        if block is None:
+            raise RuntimeError(
+                "iter_content() waits for the body, which only a blocking-style task can do; "
+                "in an async task use 'async for chunk in response.aiter_content()'"
+            )
+        while True:
+            data = block(reader.read())
+            if not data:
+                return
+            yield from _slices(data, chunk_size)
+
+    def close(self) -> None:
+        """Done with a streamed body: what was not read is not read (its connection closes),
+        and the request is recorded. Nothing to do for other responses."""
+        reader = self._stream
+        if reader is not None:
+            reader.close()
+
     # catch_response ------------------------------------------------------------------------------
     def success(self) -> None:
         """Count this response as a success (inside ``with ... catch_response=True``)."""
@@ -197,22 +254,20 @@ class Response:
     def __enter__(self) -> Response:
         return self
 
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        self.close()
         session = self._session
         if session is None:
             return False
         self._session = None
         if exc is not None and not isinstance(exc, RequestError):
-            from horde.exceptions import (
-                InterruptTaskSet,
-                RescheduleTask,
-                StopTest,
-                StopUser,
-                UserStopped,
-            )
-
-            steering = StopUser | StopTest | InterruptTaskSet | RescheduleTask | UserStopped
-            if isinstance(exc, steering):
+            # The scenario's control flow (StopUser, RescheduleTask...) is not a failure.
+            if isinstance(exc, session.flow_exceptions):
                 session._record_response(self, self._default_outcome())
             else:
                 session._record_response(self, exc)
@@ -230,3 +285,110 @@ class Response:
 
     def __repr__(self) -> str:
         return f"<Response [{self.status_code}] {self.request_method} {self.url}>"
+
+
+def _slices(data: bytes, size: int | None) -> Iterator[bytes]:
+    if not size or len(data) <= size:
+        if data:
+            yield data
+        return
+    for start in range(0, len(data), size):
+        yield data[start : start + size]
+
+
+class BodyReader:
+    """Reads a streamed body for its response, one piece at a time, and ends it once.
+
+    Raw bytes wait in the parser's ``StreamBuffer`` (the connection stops reading past a
+    megabyte); a compressed body is inflated here, a bounded step per read. The request is
+    recorded when the body ends: read to its end, failed, or closed by the task, timed to that
+    moment and sized by the decoded bytes read.
+    """
+
+    __slots__ = ("_pending", "block", "connection", "done", "parser", "response", "session",
+                 "size", "started_ns")  # fmt: skip
+
+    def __init__(
+        self,
+        session: HttpSession,
+        response: Response,
+        connection: Connection,
+        parser: ResponseParser,
+        started_ns: int,
+    ) -> None:
+        self.session = session
+        self.response = response
+        self.connection = connection
+        self.parser = parser
+        self.started_ns = started_ns
+        self.size = 0
+        self.done = False
+        self._pending = b""  # compressed input not inflated yet
+        # Set by the scenario layer when a blocking-style task made the request: waits for one
+        # read through the bridge, so that iter_content() can block.
+        self.block: Callable[[Awaitable[bytes]], bytes] | None = None
+        connection.reader = self
+
+    async def read(self) -> bytes:
+        """The next piece of the body (decoded), or ``b""`` once it has ended."""
+        parser = self.parser
+        stream = parser.stream
+        decoder = parser.decoder
+        while not self.done:
+            if self._pending:
+                try:
+                    out, self._pending = decoder.step(self._pending)  # type: ignore[union-attr]
+                except MalformedResponse as exc:
+                    self._end(exc)
+                    break
+                if out:
+                    self.size += len(out)
+                    return out
+                continue
+            if stream is not None and stream.size:
+                data = stream.take()
+                if decoder is None:
+                    self.size += len(data)
+                    return data
+                self._pending = data
+                continue
+            if parser.error is not None:
+                self._end(parser.error)
+                break
+            if parser.complete:
+                tail = decoder.finish() if decoder is not None else b""
+                decoder = None
+                if tail:
+                    self.size += len(tail)
+                    return tail
+                self._end(None)
+                break
+            await self.connection.wait_for_body()
+        return b""
+
+    def close(self) -> None:
+        """End the body where it is (the task read enough, or stopped)."""
+        if not self.done:
+            self._end(None)
+
+    def _end(self, error: Exception | None) -> None:
+        self.done = True
+        connection = self.connection
+        parser = self.parser
+        connection.end_stream()
+        connection.reader = None
+        complete = error is None and parser.complete and not parser.stream.size  # type: ignore[union-attr]
+        end = connection.completed_ns if complete else _perf_ns()
+        response = self.response
+        if error is not None:
+            response.error = error
+        response.elapsed = (end - self.started_ns) / 1e9
+        response._time_us = (end - self.started_ns) // 1000
+        response._length = self.size
+        reusable = complete and parser.keep_alive and connection.parser is parser
+        if reusable:
+            connection.release_parser()
+        elif connection.parser is parser:
+            connection.parser = None
+        response._stream = None
+        self.session._stream_ended(self, connection, reusable)

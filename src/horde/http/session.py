@@ -1,9 +1,14 @@
-"""The HTTP client of one simulated user: cookies, redirects, CSRF, auth, and recording.
+"""The HTTP client of one simulated user: cookies, redirects, CSRF, auth, body limits, and
+recording, as one purely asynchronous session.
 
-One request path serves both task styles: ``request()`` returns the coroutine to an ``async``
-task, and inside a blocking-style task (a bridged greenlet) it waits for it through the bridge
-and returns the response. Every request the server sees is recorded once, including each
-redirect hop, so horde's counts equal the server's.
+Every request the server sees is recorded once, through a ``Recorder`` (one row lookup, one
+record), including each redirect hop, so horde's counts equal the server's. Whether a task
+waits for a request (blocking style) or awaits it is not this module's business: the scenario
+layer's client makes that choice and hands the coroutines of this session to the bridge.
+
+The request path: ``request`` makes one ``PreparedRequest``; ``_exchange`` prepares its bytes
+(``protocol.build_request``), checks out a connection for its origin, exchanges the request on
+it and builds the response.
 """
 
 from __future__ import annotations
@@ -13,31 +18,28 @@ import base64
 import json as jsonlib
 import ssl
 import time
-import zlib
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from typing import Any, TypedDict, Unpack
 from urllib.parse import urlencode, urljoin, urlsplit
 
-from greenlet import getcurrent
-
-from horde import __version__
-from horde.bridge import BridgedGreenlet, await_
-from horde.events import events
-from horde.exceptions import UserStopped
+from horde.http.body import DEFAULT_MAX_BODY_SIZE, BodyMode
 from horde.http.connection import Connection, ConnectionState, open_connection
 from horde.http.cookies import CookieJar
 from horde.http.errors import (
     ConnectionReset,
     HTTPError,
     InvalidURL,
-    MalformedResponse,
     RequestCancelled,
     RequestError,
     TooManyRedirects,
 )
-from horde.http.response import Response
+from horde.http.protocol import ResponseParser, build_request
+from horde.http.request import PreparedRequest, same_origin_for_credentials
+from horde.http.response import BodyReader, Response
+from horde.stats.recorder import Recorder, RequestListener
+from horde.version import __version__
 
-__all__ = ["HttpSession"]
+__all__ = ["DEFAULT_USER_AGENT", "HttpSession", "Origin", "RequestOptions", "ssl_context"]
 
 DEFAULT_USER_AGENT = f"horde/{__version__}"
 REDIRECT_STATUSES = frozenset((301, 302, 303, 307, 308))
@@ -45,9 +47,27 @@ UNSAFE_METHODS = frozenset(("POST", "PUT", "PATCH", "DELETE"))
 _perf_ns = time.perf_counter_ns
 PLAIN_CACHE_SIZE = 4096  # distinct plain requests kept ready per target
 _IDLE = ConnectionState.IDLE
+_KEEP = BodyMode.KEEP
 _ssl_contexts: dict[bool, ssl.SSLContext] = {}
 # Origins are immutable (host, port, constant header bytes): every session shares them.
-_origins: dict[tuple[str, str, int, str, bool], _Origin] = {}
+_origins: dict[tuple[str, str, int, str, bool], Origin] = {}
+
+
+class RequestOptions(TypedDict, total=False):
+    """The keyword arguments of a request (Locust's, plus ``stream`` and ``keep_body``)."""
+
+    name: str | None
+    params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None
+    headers: Mapping[str, str] | None
+    data: Any
+    json: Any
+    cookies: Mapping[str, str] | None
+    allow_redirects: bool
+    timeout: float | None
+    catch_response: bool
+    auth: tuple[str, str] | None
+    stream: bool
+    keep_body: bool
 
 
 def ssl_context(verify: bool) -> ssl.SSLContext:
@@ -62,7 +82,7 @@ def ssl_context(verify: bool) -> ssl.SSLContext:
     return context
 
 
-class _Origin:
+class Origin:
     """Scheme, host and port of a target, with the constant header bytes for it."""
 
     __slots__ = ("base_headers", "head", "host", "key", "plain", "port", "scheme", "url")
@@ -85,19 +105,26 @@ class _Origin:
         """The bytes of a plain request for ``path``, built once (a bounded cache)."""
         found = self.plain.get((method, path))
         if found is None:
-            raw = b"%s %s HTTP/1.1\r\n%s\r\n" % (
-                method.encode(),
-                path.encode("latin-1"),
-                self.head,
-            )
+            raw = build_request(method.encode(), path.encode("latin-1"), self.head, None)
             found = (raw, self.url + path)
             if len(self.plain) < PLAIN_CACHE_SIZE:
                 self.plain[(method, path)] = found
         return found
 
 
+def _session_stopped() -> BaseException:
+    return RequestCancelled("the session is stopping: no more requests are sent")
+
+
 class HttpSession:
     """Keep-alive HTTP/1.1 client with a cookie jar; one per simulated user.
+
+    Every request method returns a coroutine. ``recorder`` receives each request (``None``:
+    nothing is recorded); ``listeners`` are called after each one with Locust's request-event
+    keywords (a live sequence: the scenario layer passes the run's list, which may grow during
+    the run). Once ``stopping`` is set, a new request or redirect hop raises ``stop_error()``
+    instead of going out (the scenario layer makes that its StopUser). Exceptions of
+    ``flow_exceptions`` leaving a ``catch_response`` block are control flow, not failures.
 
     Slotted: thousands of idle users each hold one, so its size is per-user memory.
     """
@@ -111,10 +138,14 @@ class HttpSession:
         "connect_timeout",
         "cookies",
         "django_csrf",
+        "flow_exceptions",
         "headers",
+        "listeners",
+        "max_body_size",
         "max_redirects",
         "read_timeout",
-        "stats",
+        "recorder",
+        "stop_error",
         "stopping",
         "timeout",
         "user_agent",
@@ -125,32 +156,40 @@ class HttpSession:
         self,
         base_url: str | None,
         *,
-        stats: Any = None,
+        recorder: Recorder | None = None,
+        listeners: Sequence[RequestListener] = (),
         verify: bool = True,
         connect_timeout: float = 10.0,
         read_timeout: float = 60.0,
         timeout: float | None = None,
         max_redirects: int = 10,
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         django_csrf: bool = False,
         headers: Mapping[str, str] | None = None,
         user_agent: str = DEFAULT_USER_AGENT,
+        stop_error: Callable[[], BaseException] = _session_stopped,
+        flow_exceptions: tuple[type[BaseException], ...] = (),
     ) -> None:
         self.base_url = base_url.rstrip("/") if base_url else None
-        self.stats = stats
+        self.recorder = recorder
+        self.listeners = listeners
         self.verify = verify
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self.timeout = timeout
         self.max_redirects = max_redirects
+        self.max_body_size = max_body_size
         self.django_csrf = django_csrf
         self.user_agent = user_agent
         self.headers: dict[str, str] = dict(headers or {})
         self.cookies = CookieJar()
         self.stopping = False
+        self.stop_error = stop_error
+        self.flow_exceptions = flow_exceptions
         self._idle: dict[tuple[str, str, int], list[Connection]] = {}
         # A list, not a set: a user has one or two connections, and an empty set costs 216 B.
         self._connections: list[Connection] = []
-        self._base: _Origin | None = None
+        self._base: Origin | None = None
         self._base_path = ""
         if self.base_url:
             parts = urlsplit(self.base_url)
@@ -159,51 +198,36 @@ class HttpSession:
             self._base = self._origin(parts.scheme, parts.hostname, parts.port)
             self._base_path = parts.path.rstrip("/")
 
-    # Public API, both styles ---------------------------------------------------------------------
-    def request(self, method: str, url: str, **kwargs: Any) -> Any:
-        """Send a request: returns the Response in a blocking-style task, else a coroutine."""
-        coro = self._request(method.upper(), url, **kwargs)
-        if type(getcurrent()) is BridgedGreenlet:
-            return await_(coro)
-        return coro
+    # Requests ------------------------------------------------------------------------------------
+    def get(self, url: str, **kwargs: Unpack[RequestOptions]) -> Coroutine[Any, Any, Response]:
+        return self.request("GET", url, **kwargs)
 
-    def get(self, url: str, **kwargs: Any) -> Any:
-        # The most frequent call of all, so it does request()'s and await_()'s work inline:
-        # in a blocking-style task, hand the coroutine to the loop's greenlet (bridge protocol).
-        coro = self._request("GET", url, **kwargs)
-        current = getcurrent()
-        if type(current) is BridgedGreenlet:
-            return current.parent.switch(None, coro)
-        return coro
-
-    def post(self, url: str, data: Any = None, json: Any = None, **kwargs: Any) -> Any:
+    def post(
+        self, url: str, data: Any = None, json: Any = None, **kwargs: Unpack[RequestOptions]
+    ) -> Coroutine[Any, Any, Response]:
         return self.request("POST", url, data=data, json=json, **kwargs)
 
-    def put(self, url: str, data: Any = None, **kwargs: Any) -> Any:
+    def put(
+        self, url: str, data: Any = None, **kwargs: Unpack[RequestOptions]
+    ) -> Coroutine[Any, Any, Response]:
         return self.request("PUT", url, data=data, **kwargs)
 
-    def patch(self, url: str, data: Any = None, **kwargs: Any) -> Any:
+    def patch(
+        self, url: str, data: Any = None, **kwargs: Unpack[RequestOptions]
+    ) -> Coroutine[Any, Any, Response]:
         return self.request("PATCH", url, data=data, **kwargs)
 
-    def delete(self, url: str, **kwargs: Any) -> Any:
+    def delete(self, url: str, **kwargs: Unpack[RequestOptions]) -> Coroutine[Any, Any, Response]:
         return self.request("DELETE", url, **kwargs)
 
-    def head(self, url: str, **kwargs: Any) -> Any:
+    def head(self, url: str, **kwargs: Unpack[RequestOptions]) -> Coroutine[Any, Any, Response]:
         kwargs.setdefault("allow_redirects", False)
         return self.request("HEAD", url, **kwargs)
 
-    def options(self, url: str, **kwargs: Any) -> Any:
+    def options(self, url: str, **kwargs: Unpack[RequestOptions]) -> Coroutine[Any, Any, Response]:
         return self.request("OPTIONS", url, **kwargs)
 
-    def close(self) -> None:
-        """Close every connection of this user."""
-        for connection in self._connections:
-            connection.close()
-        self._connections.clear()
-        self._idle.clear()
-
-    # The request path ----------------------------------------------------------------------------
-    async def _request(
+    async def request(
         self,
         method: str,
         url: str,
@@ -218,9 +242,19 @@ class HttpSession:
         timeout: float | None = None,
         catch_response: bool = False,
         auth: tuple[str, str] | None = None,
+        stream: bool = False,
+        keep_body: bool = True,
     ) -> Response:
+        """Send a request and return its response; failures are on ``response.error``.
+
+        ``stream=True`` returns once the head is in; read the body with ``aiter_content()``
+        (or, in a blocking-style task, ``iter_content()``), and close the response (or use it
+        in a ``with`` block): the request is recorded when its body ends. ``keep_body=False``
+        reads the body to its end without keeping it: its size is counted as received, and no
+        cap applies. Otherwise a body over ``max_body_size`` (decoded) is a recorded failure.
+        """
         if self.stopping:
-            raise UserStopped()
+            raise self.stop_error()
         if data is None and json is None:
             body = content_type = None
         else:
@@ -230,181 +264,230 @@ class HttpSession:
         target_url = url
         if params:
             target_url += ("&" if "?" in url else "?") + urlencode(params, doseq=True)
-        response = await self._send(
-            method, target_url, name or url, headers, body, content_type, cookies, auth, deadline
-        )
-        if allow_redirects and response.status_code in REDIRECT_STATUSES:
-            response = await self._follow_redirects(
-                response, url, name, headers, body, content_type, cookies, auth, deadline
+        mode = BodyMode.STREAM if stream else _KEEP if keep_body else BodyMode.DISCARD
+        request = PreparedRequest(
+            method, target_url, name or url, headers, body, content_type, cookies, auth,
+            total, deadline, mode, self.max_body_size,
+        )  # fmt: skip
+        request.started_ns = _perf_ns()
+        base = self._base
+        if (
+            target_url[:1] == "/"
+            and base is not None
+            and body is None
+            and not (headers or cookies or auth or self.headers)
+            and not self.cookies.nonempty
+        ):
+            # The common case: a plain request to the base host, its bytes built once.
+            request.origin = base
+            request.raw, request.full_url = base.plain_request(
+                method, self._base_path + target_url if self._base_path else target_url
             )
-            if response._session is not None:  # too many redirects: already recorded
-                response._session = None
+            response = await self._exchange(request)
+        else:
+            response = await self._prepare_and_exchange(request)
+        if allow_redirects and response.status_code in REDIRECT_STATUSES:
+            response = await self._follow_redirects(response, request, url, name)
+            if response._recorded:  # too many redirects: already recorded
                 return response
         if catch_response:
             response._session = self
-        else:
+        elif response._stream is None:
             error = response.error
             if error is None and response.status_code >= 400:
                 error = HTTPError(f"{response.status_code} {response.reason}")
-            self._record(response.request_method, response._name, response._time_us,
-                         len(response.content), error, response)  # fmt: skip
+            self._record(method, response._name, response._time_us, response._length, error,
+                         response)  # fmt: skip
         return response
 
+    async def _prepare_and_exchange(self, request: PreparedRequest) -> Response:
+        """``_exchange`` for a request whose bytes are not a cached plain request's."""
+        try:
+            self._encode(request)
+        except RequestError as exc:
+            return self._failed(request, exc)
+        return await self._exchange(request)
+
     async def _follow_redirects(
-        self,
-        response: Response,
-        url: str,
-        name: str | None,
-        headers: Mapping[str, str] | None,
-        body: bytes | None,
-        content_type: str | None,
-        cookies: Mapping[str, str] | None,
-        auth: tuple[str, str] | None,
-        deadline: float | None,
+        self, response: Response, request: PreparedRequest, url: str, name: str | None
     ) -> Response:
         """Follow Location headers; every hop but the last is recorded here, as a success."""
         history: list[Response] = []
-        method = response.request_method
         while response.status_code in REDIRECT_STATUSES:
             location = response.headers.get("location")
             if location is None:
                 break
             if len(history) >= self.max_redirects:
                 response.history = history
+                response.close()
                 error = TooManyRedirects(f"more than {self.max_redirects} redirects from {url}")
                 self._record_response(response, error)
-                response._session = self  # tells _request that this one is recorded
                 return response
+            response.close()  # a streamed hop: its body is not wanted
             self._record_response(response, None)
             history.append(response)
+            method = request.method
             if response.status_code == 303 or (
                 response.status_code in (301, 302) and method not in ("GET", "HEAD")
             ):
-                method, body, content_type = "GET", None, None
+                method = "GET"
             next_url = urljoin(response.url, location)
             if self.stopping:
-                raise UserStopped()
-            response = await self._send(
-                method, next_url, name or self._name_for(next_url), headers, body,
-                content_type, cookies, auth, deadline,
-            )  # fmt: skip
+                raise self.stop_error()
+            try:
+                origin = self._resolve(next_url)[0]
+                same = request.origin is not None and same_origin_for_credentials(
+                    request.origin, origin
+                )
+            except RequestError:
+                same = False  # _exchange reports the bad URL
+            request = request.follow(method, next_url, name or self._name_for(next_url), same)
+            request.started_ns = _perf_ns()
+            response = await self._prepare_and_exchange(request)
         response.history = history
         return response
 
-    async def _send(
-        self,
-        method: str,
-        url: str,
-        name: str,
-        headers: Mapping[str, str] | None,
-        body: bytes | None,
-        content_type: str | None,
-        cookies: Mapping[str, str] | None,
-        auth: tuple[str, str] | None,
-        deadline: float | None,
-    ) -> Response:
-        """One request on the wire; network errors come back as a response with ``error``.
-
-        The response carries its stats name and time; the caller records it.
+    async def _exchange(self, request: PreparedRequest) -> Response:
+        """One prepared request on the wire: check out a connection for its origin, exchange
+        the request on it, build the response. Network errors come back as a response with
+        ``error``; the response carries its stats name, time and size; the caller records it.
         """
-        start = _perf_ns()
-        base = self._base
-        plain = not (
-            headers or content_type or cookies or auth or self.headers or self.cookies.nonempty
-        )
-        if url[:1] == "/" and base is not None:
-            origin = base
-            path = self._base_path + url if self._base_path else url
-            if plain and body is None:
-                raw, full_url = base.plain_request(method, path)
-            else:
-                target = path.encode("latin-1")
-                full_url = base.url + path
-                raw = b""
-        else:
-            try:
-                origin, target, full_url = self._resolve(url)
-            except RequestError as exc:
-                return self._failed(method, url, name, exc, start)
-            raw = b""
-        if not raw:
-            if plain:
-                raw = b"%s %s HTTP/1.1\r\n%s" % (method.encode(), target, origin.head)
-            else:
-                block = self._header_block(
-                    method, origin, full_url, headers, content_type, cookies, auth
-                )
-                raw = b"%s %s HTTP/1.1\r\n%s" % (method.encode(), target, block)
-            if body is None:
-                raw += b"\r\n"
-            else:
-                raw += b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
-        head_only = method == "HEAD"
+        start = request.started_ns
+        origin: Origin = request.origin  # type: ignore[assignment]
         connection: Connection | None = None
+        idle = self._idle.get(origin.key)
         try:
-            idle = self._idle.get(origin.key)
             connection = idle.pop() if idle else None
             if connection is None or connection.state is not _IDLE:
-                connection = await self._connection(origin, deadline)
+                connection = await self._connect(origin, request.deadline)
             reused = connection.requests_sent > 0
             try:
-                parser = await connection.send(raw, head_only, deadline)
+                parser = await connection.send(request)
             except ConnectionReset:
                 # A kept-alive connection the server had closed: retry once on a new one, but
                 # only when not a byte of an answer came back.
                 if not reused or connection.received_any:
                     raise
-                _forget(self._connections, connection)
-                connection = await self._connection(origin, deadline, fresh=True)
-                parser = await connection.send(raw, head_only, deadline)
+                connection = await self._connect(origin, request.deadline)
+                parser = await connection.send(request)
         except asyncio.CancelledError:
             if connection is not None:
                 connection.abandon()
             error = RequestCancelled("request cancelled when the test stopped")
-            self._record(method, name, (_perf_ns() - start) // 1000, 0, error, None)
+            self._record(request.method, request.name, (_perf_ns() - start) // 1000, 0, error, None)
             raise
         except RequestError as exc:
-            return self._failed(method, full_url, name, exc, start)
+            return self._failed(request, exc)
+        if parser.stream is not None:
+            return self._streamed(request, connection, parser)
         end = connection.completed_ns
         if connection.state is _IDLE:
             if idle is None:
                 idle = self._idle[origin.key] = []
             idle.append(connection)
-        else:
-            _forget(self._connections, connection)
         chunks = parser.body
-        content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        error: Exception | None = None
-        encoding = parser.encoding
-        if encoding is not None and content:
-            try:
-                content = _decode(content, encoding)
-            except zlib.error as exc:
-                error = MalformedResponse(f"cannot decode {encoding.decode()} body: {exc}")
         response = Response(
-            method, full_url, parser.status, parser.head, content, (end - start) / 1e9, error
+            request.method,
+            request.full_url,
+            parser.status,
+            parser.head,
+            chunks[0] if len(chunks) == 1 else b"".join(chunks),
+            (end - start) / 1e9,
+            parser.error,
         )
-        response._name = name
+        response._name = request.name
         response._time_us = (end - start) // 1000
+        response._length = parser.size
         if parser.set_cookie:
-            self.cookies.extract(full_url, response.raw_headers)
+            self.cookies.extract(request.full_url, response.raw_headers)
         connection.release_parser()
         return response
 
-    # Helpers -------------------------------------------------------------------------------------
-    def _failed(self, method: str, url: str, name: str, error: Exception, start: int) -> Response:
-        elapsed = _perf_ns() - start
-        response = Response(method, url, 0, b"", b"", elapsed / 1e9, error)
-        response._name = name
+    def _streamed(
+        self, request: PreparedRequest, connection: Connection, parser: ResponseParser
+    ) -> Response:
+        """The response of a streamed request, returned with its head: the body follows."""
+        response = Response(
+            request.method, request.full_url, parser.status, parser.head, b"", 0.0, None
+        )
+        response._name = request.name
+        response._stream = BodyReader(self, response, connection, parser, request.started_ns)
+        if parser.set_cookie:
+            self.cookies.extract(request.full_url, response.raw_headers)
+        return response
+
+    def _stream_ended(self, reader: BodyReader, connection: Connection, reusable: bool) -> None:
+        """A streamed body ended (read to its end, failed, or closed by the task)."""
+        if reusable and connection.state is _IDLE and connection.key is not None:
+            self._idle.setdefault(connection.key, []).append(connection)
+        elif connection.state is not ConnectionState.CLOSED:
+            connection.close()
+        response = reader.response
+        if response._session is None and not response._recorded:
+            self._record_response(response, response._default_outcome())
+
+    # Connections ---------------------------------------------------------------------------------
+    async def _connect(self, origin: Origin, deadline: float | None) -> Connection:
+        loop = asyncio.get_running_loop()
+        limit = self.connect_timeout
+        if deadline is not None:
+            limit = max(0.0, min(limit, deadline - loop.time()))
+        connection = await open_connection(
+            loop,
+            origin.host,
+            origin.port,
+            ssl_context(self.verify) if origin.scheme == "https" else None,
+            limit,
+            self.read_timeout,
+        )
+        if connection.state is ConnectionState.CLOSED:  # closed by the server at once
+            raise ConnectionReset(f"{origin.url} closed the connection as soon as it opened")
+        connection.key = origin.key
+        connection.owner = self
+        self._connections.append(connection)
+        return connection
+
+    def forget(self, connection: Connection) -> None:
+        """A connection closed (either side): drop it from the pool now (ConnectionOwner)."""
+        connections = self._connections
+        if connection in connections:
+            connections.remove(connection)
+        key = connection.key
+        if key is not None:
+            idle = self._idle.get(key)
+            if idle is not None and connection in idle:
+                idle.remove(connection)  # the empty list stays: a request may hold it
+
+    @property
+    def open_connections(self) -> int:
+        """Connections of this user that are open (idle or busy)."""
+        return len(self._connections)
+
+    def close(self) -> None:
+        """Close every connection of this user (a streamed body still open ends with it)."""
+        for connection in list(self._connections):
+            reader = connection.reader
+            if reader is not None:
+                reader.close()  # recorded now: the task that would have read it is gone
+            connection.close()
+        self._connections.clear()
+        self._idle.clear()
+
+    # Recording -----------------------------------------------------------------------------------
+    def _failed(self, request: PreparedRequest, error: Exception) -> Response:
+        elapsed = _perf_ns() - request.started_ns
+        response = Response(request.method, request.full_url, 0, b"", b"", elapsed / 1e9, error)
+        response._name = request.name
         response._time_us = elapsed // 1000
         return response
 
     def _record_response(self, response: Response, outcome: BaseException | str | None) -> None:
+        response._recorded = True
         self._record(
             response.request_method,
             response._name,
             response._time_us,
-            len(response.content),
+            response._length,
             outcome,
             response,
         )
@@ -418,25 +501,26 @@ class HttpSession:
         outcome: BaseException | str | None,
         response: Response | None,
     ) -> None:
-        stats = self.stats
-        if stats is not None:
-            entry = stats.entry(method, name)
+        recorder = self.recorder
+        if recorder is not None:
+            entry = recorder.entry(method, name)
             entry.record(time_us, length)
             if outcome is not None:
                 entry.record_failure(outcome)
-        if events.request._listeners:
-            events.request.fire(
-                request_type=method,
-                name=name,
-                response_time=time_us / 1000,
-                response_length=length,
-                exception=outcome,
-                record=False,
-                response=response,
-                url=response.url if response is not None else None,
-            )
+        if self.listeners:
+            for listener in list(self.listeners):
+                listener(
+                    request_type=method,
+                    name=name,
+                    response_time=time_us / 1000,
+                    response_length=length,
+                    exception=outcome,
+                    response=response,
+                    url=response.url if response is not None else None,
+                )
 
-    def _origin(self, scheme: str, host: str, port: int | None) -> _Origin:
+    # Preparing -----------------------------------------------------------------------------------
+    def _origin(self, scheme: str, host: str, port: int | None) -> Origin:
         port = port or (443 if scheme == "https" else 80)
         key = (scheme, host, port, self.user_agent, self.verify)
         origin = _origins.get(key)
@@ -450,26 +534,42 @@ class HttpSession:
                 "Accept-Encoding": "gzip, deflate",
                 "Accept": "*/*",
             }
-            origin = _origins[key] = _Origin(scheme, host, port, base)
+            origin = _origins[key] = Origin(scheme, host, port, base)
         return origin
 
-    def _resolve(self, url: str) -> tuple[_Origin, bytes, str]:
+    def _resolve(self, url: str) -> tuple[Origin, str, str]:
         """Origin, request target and absolute URL; relative URLs take a fast path."""
         base = self._base
         if url[:1] == "/" and base is not None:
             path = self._base_path + url
-            return base, path.encode("latin-1"), base.url + path
+            return base, path, base.url + path
         if "://" not in url:
             if base is None:
                 raise InvalidURL(f"relative URL {url!r} but no host was given")
             path = f"{self._base_path}/{url}"
-            return base, path.encode("latin-1"), base.url + path
+            return base, path, base.url + path
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise InvalidURL(f"cannot request {url!r}: only http(s) URLs with a host")
         origin = self._origin(parts.scheme, parts.hostname, parts.port)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        return origin, target.encode("latin-1"), origin.url + target
+        return origin, target, origin.url + target
+
+    def _encode(self, request: PreparedRequest) -> None:
+        """Origin, absolute URL and bytes of a request that is not a cached plain one."""
+        origin, target, full_url = self._resolve(request.url)
+        request.origin = origin
+        request.full_url = full_url
+        if (
+            request.headers or request.content_type or request.cookies or request.auth
+            or self.headers or self.cookies.nonempty
+        ):  # fmt: skip
+            lines = self._header_block(request, origin, full_url)
+        else:
+            lines = origin.head
+        request.raw = build_request(
+            request.method.encode(), target.encode("latin-1"), lines, request.body
+        )
 
     def _name_for(self, url: str) -> str:
         """Stats name of a redirect target: its path on the base host, else the full URL."""
@@ -477,75 +577,46 @@ class HttpSession:
             return url[len(self._base.url) + len(self._base_path) :] or "/"
         return url
 
-    def _header_block(
-        self,
-        method: str,
-        origin: _Origin,
-        url: str,
-        headers: Mapping[str, str] | None,
-        content_type: str | None,
-        cookies: Mapping[str, str] | None,
-        auth: tuple[str, str] | None,
-    ) -> bytes:
+    def _header_block(self, request: PreparedRequest, origin: Origin, url: str) -> bytes:
         """All header lines of a request that needs more than the constant ones.
 
         Later sources override earlier ones, whatever the case of the name: the constant lines,
         the session's ``headers`` (which scenarios may change at any time, as in Locust), then
-        body type, auth, cookies, CSRF, and this request's ``headers``.
+        body type, auth, cookies, CSRF, and this request's ``headers``. A redirect hop to
+        another origin (``request.foreign``) sends no Authorization or Cookie but the jar's.
         """
         jar_has_cookies = self.cookies.nonempty
         lines = dict(origin.base_headers)  # distinct names: nothing to override yet
         if self.headers:
             _override(lines, self.headers)
-        if content_type:
-            lines["Content-Type"] = content_type
+        if request.content_type:
+            lines["Content-Type"] = request.content_type
+        auth = request.auth
         if auth:
             token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
             lines["Authorization"] = f"Basic {token}"
-        cookie = self.cookies.header_for(url) if jar_has_cookies else None
-        if cookies:
-            extra = "; ".join(f"{k}={v}" for k, v in cookies.items())
+        jar_cookie = self.cookies.header_for(url) if jar_has_cookies else None
+        cookie = jar_cookie
+        if request.cookies:
+            extra = "; ".join(f"{k}={v}" for k, v in request.cookies.items())
             cookie = f"{cookie}; {extra}" if cookie else extra
         if cookie:
             lines["Cookie"] = cookie
+        method = request.method
         if self.django_csrf and method in UNSAFE_METHODS and jar_has_cookies:
             token = self.cookies.value_for("csrftoken", url)
             if token:
                 lines["X-CSRFToken"] = token
                 if origin.scheme == "https":
                     lines["Referer"] = origin.url + "/"
-        if headers:
-            _override(lines, headers)
+        if request.headers:
+            _override(lines, request.headers)
+        if request.foreign:
+            for key in [k for k in lines if k.lower() in ("authorization", "cookie")]:
+                del lines[key]
+            if jar_cookie:
+                lines["Cookie"] = jar_cookie
         return "".join(f"{k}: {v}\r\n" for k, v in lines.items()).encode("latin-1")
-
-    async def _connection(
-        self, origin: _Origin, deadline: float | None, fresh: bool = False
-    ) -> Connection:
-        idle = None if fresh else self._idle.get(origin.key)
-        while idle:
-            connection = idle.pop()
-            if connection.usable:
-                return connection
-            _forget(self._connections, connection)
-        loop = asyncio.get_running_loop()
-        limit = self.connect_timeout
-        if deadline is not None:
-            limit = max(0.0, min(limit, deadline - loop.time()))
-        connection = await open_connection(
-            loop,
-            origin.host,
-            origin.port,
-            ssl_context(self.verify) if origin.scheme == "https" else None,
-            limit,
-            self.read_timeout,
-        )
-        self._connections.append(connection)
-        return connection
-
-
-def _forget(connections: list[Connection], connection: Connection) -> None:
-    if connection in connections:
-        connections.remove(connection)
 
 
 def _override(lines: dict[str, str], new: Mapping[str, str]) -> None:
@@ -566,14 +637,3 @@ def _encode_body(data: Any, json: Any) -> tuple[bytes | None, str | None]:
     if isinstance(data, str):
         return data.encode(), None
     return urlencode(data, doseq=True).encode(), "application/x-www-form-urlencoded"
-
-
-def _decode(content: bytes, encoding: bytes) -> bytes:
-    if encoding == b"gzip" or encoding == b"x-gzip":
-        return zlib.decompress(content, 16 + zlib.MAX_WBITS)
-    if encoding == b"deflate":
-        try:
-            return zlib.decompress(content)
-        except zlib.error:
-            return zlib.decompress(content, -zlib.MAX_WBITS)  # raw deflate, as some servers send
-    return content

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from horde.bridge import run_blocking
+from horde.events import events
 from horde.exceptions import (
     InterruptTaskSet,
     RescheduleTask,
@@ -23,6 +24,9 @@ from horde.exceptions import (
     UserCodeAbandoned,
     UserStopped,
 )
+from horde.http.body import DEFAULT_MAX_BODY_SIZE
+from horde.http.session import HttpSession
+from horde.scenario.client import HttpClient
 from horde.scenario.tasks import Task, TaskHolder, TaskSet
 from horde.scenario.wait_time import constant
 from horde.stats.errors import describe_error
@@ -132,27 +136,33 @@ class HttpUser(User):
     """A user with an HTTP client, ``self.client``, keeping one keep-alive connection per host.
 
     ``self.client.get("/")`` returns a response in a plain task and an awaitable in an ``async``
-    task. Set ``django_csrf = True`` to send Django's CSRF header on unsafe requests.
+    task (``horde.scenario.client``). Set ``django_csrf = True`` to send Django's CSRF header on
+    unsafe requests, and ``max_body_size`` to keep bodies larger than 8 MiB.
     """
 
     abstract = True
     django_csrf: bool = False
     connect_timeout: float = 10.0
     network_timeout: float = 60.0
+    max_body_size: int = DEFAULT_MAX_BODY_SIZE  # decoded bytes a kept body may have
+    client: HttpClient
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
-        from horde.http import HttpSession
-
         host = environment.host or self.host
-        self.client = HttpSession(
+        session = HttpSession(
             host,
-            stats=environment.stats,
+            recorder=environment.stats,
+            listeners=events.request._listeners,
             verify=not environment.insecure,
             connect_timeout=self.connect_timeout,
             read_timeout=self.network_timeout,
+            max_body_size=self.max_body_size,
             django_csrf=self.django_csrf,
+            stop_error=UserStopped,
+            flow_exceptions=(StopUser, StopTest, InterruptTaskSet, RescheduleTask, UserStopped),
         )
+        self.client = HttpClient(session)
 
     def request_stop(self, hard: bool = False) -> None:
         super().request_stop(hard)

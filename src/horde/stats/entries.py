@@ -1,7 +1,8 @@
 """One row of statistics: every request recorded under one (method, name).
 
-``record`` is on the path of every request, so it is written out by hand: it updates this row's
-histogram and the aggregated row's in one call, with no clock read (the runner ticks once a
+``record`` is on the path of every request, so it is written out by hand: it puts the time in a
+bucket once (``bucket_index``, the histogram's own) and updates this row's histogram and the
+aggregated row's in one call, with no clock read (the runner ticks once a
 second and time-based figures are computed from those ticks). Times are stored as integer
 microseconds and reported in milliseconds, as users of Locust expect.
 """
@@ -12,7 +13,7 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from horde.stats.histogram import MAX_INDEX, SUB_BITS, Histogram
+from horde.stats.histogram import Histogram, bucket_index
 
 if TYPE_CHECKING:
     from horde.stats.request_stats import RequestStats
@@ -59,13 +60,7 @@ class StatsEntry:
     def record(self, response_time_us: int, response_length: int) -> None:
         """Count one request (failed ones too) in this row and in the aggregated row."""
         v = response_time_us
-        if v < 128:
-            index = v if v > 0 else 0
-        else:
-            shift = v.bit_length() - SUB_BITS
-            index = (shift << 6) + (v >> shift)
-            if index > MAX_INDEX:
-                index = MAX_INDEX
+        index = bucket_index(v)
         self.total_content_length += response_length
         h = self.histogram
         h.counts[index] += 1

@@ -1,9 +1,14 @@
 """An HDR-style log-linear histogram of integer latencies (microseconds).
 
-Values below 128 have their own bucket; above, every power of two is split into 64 buckets, so a
-bucket is at most 1/64 of its lower bound wide and its midpoint is within 1/128 (0.78%) of any
-value in it. 2,048 buckets cover 0 to 2**37 µs (38 hours) in a fixed 16 KB list; merging two
-histograms adds bucket counts, which is exact. The bucket index is bit arithmetic only.
+Values below ``LINEAR_LIMIT`` (128) have their own bucket; above, every power of two is split
+into ``SUB_BUCKETS`` (64) buckets, so a bucket is at most 1/64 of its lower bound wide and its
+midpoint is within 1/128 (0.78%) of any value in it. ``BUCKETS`` (2,048) buckets cover 0 to
+2**37 µs (38 hours) in a fixed 16 KB list; merging two histograms adds bucket counts, which is
+exact. The bucket index is bit arithmetic only.
+
+``bucket_index`` is the one place a value is put in a bucket: ``Histogram.record`` and the
+request path (``StatsEntry.record``, which fills a row and the aggregate with one index) both
+call it, and the accuracy tests measure histograms filled through the request path.
 """
 
 from __future__ import annotations
@@ -11,30 +16,63 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["BUCKETS", "Histogram", "bucket_index", "bucket_value"]
+__all__ = [
+    "BUCKETS",
+    "LINEAR_LIMIT",
+    "MAX_INDEX",
+    "SUB_BUCKETS",
+    "Histogram",
+    "bucket_high",
+    "bucket_index",
+    "bucket_low",
+    "bucket_value",
+]
 
-SUB_BITS = 7  # 128 sub-buckets for the first range, 64 per power of two after it
+SUB_BUCKET_BITS = 6
+SUB_BUCKETS = 1 << SUB_BUCKET_BITS  # buckets per power of two above the linear range
+SIGNIFICANT_BITS = SUB_BUCKET_BITS + 1  # the top bits of a value that choose its bucket
+LINEAR_LIMIT = 1 << SIGNIFICANT_BITS  # values below this have a bucket each (exact)
 BUCKETS = 2048
 MAX_INDEX = BUCKETS - 1
 _EMPTY_MIN = 1 << 62
 
 
 def bucket_index(value: int) -> int:
-    """Index of the bucket holding ``value`` (clamped to the last bucket)."""
-    if value < 128:
+    """Index of the bucket holding ``value`` (negative values in the first, huge in the last).
+
+    Above the linear range, a value with ``n`` bits is shifted right by ``shift = n - 7``: its
+    top seven bits (64..127) pick one of the 64 buckets of that power of two, which start at
+    index ``shift * 64 + 64``. On every request: keep it bit arithmetic.
+    """
+    if value < LINEAR_LIMIT:
         return value if value > 0 else 0
-    shift = value.bit_length() - SUB_BITS
-    index = (shift << 6) + (value >> shift)
+    shift = value.bit_length() - SIGNIFICANT_BITS
+    index = (shift << SUB_BUCKET_BITS) + (value >> shift)
     return index if index < MAX_INDEX else MAX_INDEX
 
 
-def bucket_value(index: int) -> int:
-    """The value reported for a bucket: its midpoint (exact below 128)."""
-    if index < 128:
+def bucket_low(index: int) -> int:
+    """The smallest value in a bucket."""
+    if index < LINEAR_LIMIT:
         return index
-    shift = (index >> 6) - 1
-    low = (index - (shift << 6)) << shift
-    return low + ((1 << shift) >> 1)
+    shift = (index >> SUB_BUCKET_BITS) - 1
+    return (index - (shift << SUB_BUCKET_BITS)) << shift
+
+
+def bucket_high(index: int) -> int:
+    """The largest value in a bucket."""
+    if index < LINEAR_LIMIT:
+        return index
+    shift = (index >> SUB_BUCKET_BITS) - 1
+    return bucket_low(index) + (1 << shift) - 1
+
+
+def bucket_value(index: int) -> int:
+    """The value reported for a bucket: its midpoint (exact in the linear range)."""
+    if index < LINEAR_LIMIT:
+        return index
+    shift = (index >> SUB_BUCKET_BITS) - 1
+    return bucket_low(index) + ((1 << shift) >> 1)
 
 
 class Histogram:
@@ -59,14 +97,7 @@ class Histogram:
         return self.total / self.count if self.count else 0.0
 
     def record(self, value: int) -> None:
-        if value < 128:
-            index = value if value > 0 else 0
-        else:
-            shift = value.bit_length() - SUB_BITS
-            index = (shift << 6) + (value >> shift)
-            if index > MAX_INDEX:
-                index = MAX_INDEX
-        self.counts[index] += 1
+        self.counts[bucket_index(value)] += 1
         self.count += 1
         self.total += value
         if value < self._min:
@@ -171,8 +202,8 @@ class Histogram:
         delta.count = self.count - older.count
         delta.total = self.total - older.total
         if delta.count > 0 and first >= 0:
-            delta._min = max(self._min, _bucket_low(first))
-            delta.max = min(self.max, _bucket_high(last))
+            delta._min = max(self._min, bucket_low(first))
+            delta.max = min(self.max, bucket_high(last))
         return delta
 
     def reset(self) -> None:
@@ -202,17 +233,3 @@ class Histogram:
         histogram.max = data["max"]
         histogram._min = data["min"] if data["count"] else _EMPTY_MIN
         return histogram
-
-
-def _bucket_low(index: int) -> int:
-    if index < 128:
-        return index
-    shift = (index >> 6) - 1
-    return (index - (shift << 6)) << shift
-
-
-def _bucket_high(index: int) -> int:
-    if index < 128:
-        return index
-    shift = (index >> 6) - 1
-    return _bucket_low(index) + (1 << shift) - 1

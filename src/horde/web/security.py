@@ -31,6 +31,8 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from horde.hosts import is_loopback
+
 __all__ = [
     "TOKEN_HEADER",
     "ControlRequest",
@@ -61,17 +63,6 @@ REPORT_CSP = (
     "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
     "img-src data: blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower().rstrip(".") == "localhost":
-        return True
-    try:
-        address = ipaddress.ip_address(host.strip("[]").split("%")[0])
-    except ValueError:
-        return False
-    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1 on a dual-stack socket
-    return (mapped or address).is_loopback
 
 
 def split_host(value: str) -> tuple[str, int | None]:

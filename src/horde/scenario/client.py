@@ -1,0 +1,142 @@
+"""``self.client`` of an HttpUser: the one place where a request's task style is decided.
+
+The HTTP session below is purely asynchronous: every request is a coroutine. A task written in
+Locust's blocking style runs in a bridged greenlet (``horde.bridge``), so the client hands the
+coroutine to the event loop's greenlet and returns the response; in an ``async`` task it returns
+the coroutine for the task to await. One request path serves both, decided per call with one
+type check of the current greenlet.
+
+Typing. mypy cannot see which style a task has, so each request method is typed to return a
+``Reply``: a ``Response`` that is also ``Awaitable[Response]``. Both styles then check without
+``Any``: ``r = self.client.get("/")`` in a plain task has every ``Response`` attribute,
+``r = await self.client.get("/")`` in an async task is a ``Response``, and so is ``r`` in
+``with self.client.get("/", catch_response=True) as r`` (or ``with await ...``). The keyword
+arguments are checked too (``RequestOptions``). What this cannot catch is an ``await``
+forgotten in an async task, which Python reports at run time ("coroutine was never awaited").
+At run time ``Reply`` is ``Response``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Coroutine, Generator
+from typing import TYPE_CHECKING, Any, TypeVar, Unpack
+
+from greenlet import getcurrent
+
+from horde.bridge import BridgedGreenlet, await_
+from horde.http.cookies import CookieJar
+from horde.http.response import Response
+from horde.http.session import HttpSession, RequestOptions
+from horde.stats.recorder import Recorder
+
+__all__ = ["HttpClient", "Reply"]
+
+T = TypeVar("T")
+
+if TYPE_CHECKING:
+
+    class Reply(Response):
+        """What a request method returns, as mypy sees it (see the module's docstring)."""
+
+        def __await__(self) -> Generator[Any, None, Response]: ...
+
+else:
+    Reply = Response
+
+
+class HttpClient:
+    """The client a user's tasks call: Locust's request methods over one ``HttpSession``."""
+
+    __slots__ = ("session",)
+
+    def __init__(self, session: HttpSession) -> None:
+        self.session = session
+
+    # Requests --------------------------------------------------------------------------------
+    def request(self, method: str, url: str, **kwargs: Unpack[RequestOptions]) -> Reply:
+        return self._resolve(self.session.request(method.upper(), url, **kwargs))
+
+    def get(self, url: str, **kwargs: Unpack[RequestOptions]) -> Reply:
+        # The most frequent call of all, so it does _resolve()'s work inline.
+        coro = self.session.request("GET", url, **kwargs)
+        current = getcurrent()
+        if type(current) is BridgedGreenlet:
+            response = current.parent.switch(None, coro)  # the bridge's await_, inline
+            if response._stream is not None:
+                response._stream.block = await_
+            return response  # type: ignore[no-any-return]
+        return coro  # type: ignore[return-value]
+
+    def post(
+        self, url: str, data: Any = None, json: Any = None, **kwargs: Unpack[RequestOptions]
+    ) -> Reply:
+        return self._resolve(self.session.request("POST", url, data=data, json=json, **kwargs))
+
+    def put(self, url: str, data: Any = None, **kwargs: Unpack[RequestOptions]) -> Reply:
+        return self._resolve(self.session.request("PUT", url, data=data, **kwargs))
+
+    def patch(self, url: str, data: Any = None, **kwargs: Unpack[RequestOptions]) -> Reply:
+        return self._resolve(self.session.request("PATCH", url, data=data, **kwargs))
+
+    def delete(self, url: str, **kwargs: Unpack[RequestOptions]) -> Reply:
+        return self._resolve(self.session.request("DELETE", url, **kwargs))
+
+    def head(self, url: str, **kwargs: Unpack[RequestOptions]) -> Reply:
+        kwargs.setdefault("allow_redirects", False)
+        return self._resolve(self.session.request("HEAD", url, **kwargs))
+
+    def options(self, url: str, **kwargs: Unpack[RequestOptions]) -> Reply:
+        return self._resolve(self.session.request("OPTIONS", url, **kwargs))
+
+    def _resolve(self, coro: Coroutine[Any, Any, Response]) -> Reply:
+        current = getcurrent()
+        if type(current) is BridgedGreenlet:
+            response: Response = current.parent.switch(None, coro)
+            if response._stream is not None:
+                response._stream.block = await_
+            return response  # type: ignore[return-value]
+        return coro  # type: ignore[return-value]
+
+    def resolve(self, coro: Coroutine[Any, Any, T]) -> T | Coroutine[Any, Any, T]:
+        """Any coroutine of the session in the calling task's style: its result in a
+        blocking-style task, the coroutine itself in an async one (for helpers such as
+        ``django_login``)."""
+        if type(getcurrent()) is BridgedGreenlet:
+            return await_(coro)
+        return coro
+
+    # The session's state, as Locust's client exposes it ---------------------------------------
+    @property
+    def headers(self) -> dict[str, str]:
+        """Headers sent with every request (change them at any time, as in Locust)."""
+        return self.session.headers
+
+    @property
+    def cookies(self) -> CookieJar:
+        return self.session.cookies
+
+    @property
+    def base_url(self) -> str | None:
+        return self.session.base_url
+
+    @property
+    def stopping(self) -> bool:
+        """Set when the user must stop: its next request raises StopUser instead of going out."""
+        return self.session.stopping
+
+    @stopping.setter
+    def stopping(self, value: bool) -> None:
+        self.session.stopping = value
+
+    @property
+    def stats(self) -> Recorder | None:
+        """Where this client records (the run's stats, or a runner's stand-in)."""
+        return self.session.recorder
+
+    @stats.setter
+    def stats(self, recorder: Recorder | None) -> None:
+        self.session.recorder = recorder
+
+    def close(self) -> None:
+        """Close the user's connections (a streamed body still open is recorded as it is)."""
+        self.session.close()

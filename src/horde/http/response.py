@@ -86,7 +86,6 @@ class Response:
         "_name",
         "_outcome",
         "_raw_headers",
-        "_recorded",
         "_session",
         "_stream",
         "_time_us",
@@ -126,7 +125,6 @@ class Response:
         self._name = ""
         self._time_us = 0
         self._length = 0  # the size recorded: decoded bytes kept, or received when not kept
-        self._recorded = False
         self._stream: BodyReader | None = None  # a streamed body, still to be read
         self._outcome: Exception | str | bool | None = False  # False: not decided
 

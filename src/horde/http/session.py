@@ -287,8 +287,8 @@ class HttpSession:
         else:
             response = await self._prepare_and_exchange(request)
         if allow_redirects and response.status_code in REDIRECT_STATUSES:
-            response = await self._follow_redirects(response, request, url, name)
-            if response._recorded:  # too many redirects: already recorded
+            response, recorded = await self._follow_redirects(response, request, url, name)
+            if recorded:  # too many redirects: recorded as a failure
                 return response
         if catch_response:
             response._session = self
@@ -310,20 +310,27 @@ class HttpSession:
 
     async def _follow_redirects(
         self, response: Response, request: PreparedRequest, url: str, name: str | None
-    ) -> Response:
-        """Follow Location headers; every hop but the last is recorded here, as a success."""
+    ) -> tuple[Response, bool]:
+        """Follow Location headers; every hop but the last is recorded here, as a success.
+
+        Returns the last response, and whether it is recorded already (too many redirects).
+        """
         history: list[Response] = []
         while response.status_code in REDIRECT_STATUSES:
             location = response.headers.get("location")
             if location is None:
                 break
-            if len(history) >= self.max_redirects:
-                response.history = history
+            too_many = len(history) >= self.max_redirects
+            if response._stream is not None:
+                # A streamed hop: its body is not wanted. Closing it must not record it.
+                response._session = self
                 response.close()
+                response._session = None
+            if too_many:
+                response.history = history
                 error = TooManyRedirects(f"more than {self.max_redirects} redirects from {url}")
                 self._record_response(response, error)
-                return response
-            response.close()  # a streamed hop: its body is not wanted
+                return response, True
             self._record_response(response, None)
             history.append(response)
             method = request.method
@@ -345,7 +352,7 @@ class HttpSession:
             request.started_ns = _perf_ns()
             response = await self._prepare_and_exchange(request)
         response.history = history
-        return response
+        return response, False
 
     async def _exchange(self, request: PreparedRequest) -> Response:
         """One prepared request on the wire: check out a connection for its origin, exchange
@@ -423,7 +430,7 @@ class HttpSession:
         elif connection.state is not ConnectionState.CLOSED:
             connection.close()
         response = reader.response
-        if response._session is None and not response._recorded:
+        if response._session is None:  # else catch_response's block (or a redirect) records it
             self._record_response(response, response._default_outcome())
 
     # Connections ---------------------------------------------------------------------------------
@@ -482,7 +489,6 @@ class HttpSession:
         return response
 
     def _record_response(self, response: Response, outcome: BaseException | str | None) -> None:
-        response._recorded = True
         self._record(
             response.request_method,
             response._name,

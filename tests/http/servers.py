@@ -16,6 +16,7 @@ import struct
 import threading
 import zlib
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 import httptools
 
@@ -211,6 +212,27 @@ class TestServer:
             # Keep-alive promised, then the server closes the idle connection anyway.
             write(response(body=b"bye"))
             self.loop.call_later(0.05, transport.close)
+        elif path.startswith("/bytes/"):
+            n = int(path.rsplit("/", 1)[1])
+            write(response(body=b"x" * n))
+        elif path.startswith("/gzip-bytes/"):
+            n = int(path.rsplit("/", 1)[1])
+            write(response(body=gzip.compress(b"z" * n), headers={"Content-Encoding": "gzip"}))
+        elif path.startswith("/chunked-bytes/"):
+            n = int(path.rsplit("/", 1)[1])
+            write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+            for start in range(0, n, 100_000):
+                piece = b"c" * min(100_000, n - start)
+                write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                await asyncio.sleep(0)
+            write(b"0\r\n\r\n")
+        elif path == "/close-each":
+            # Answers with Connection: close: every request needs a new connection.
+            write(response(body=b"once", headers={"Connection": "close"}))
+            transport.close()
+        elif path == "/redirect-to":
+            target = request.path.partition("?url=")[2]
+            write(response(302, b"", {"Location": unquote(target)}, "Found"))
         elif path == "/head":
             full = response(body=b"a body that HEAD must not read")
             write(full if request.method != "HEAD" else full[: full.index(b"\r\n\r\n") + 4])

@@ -1,7 +1,6 @@
 """The parser fed raw bytes, without sockets: framings split anywhere, truncation, garbage."""
 
 import gzip
-import zlib
 
 import pytest
 
@@ -13,9 +12,9 @@ CHUNKED = (
     b"5\r\nhello\r\n7\r\n, world\r\n0\r\n\r\n"
 )
 GZIPPED = gzip.compress(b"body")
-LENGTH = (
-    b"HTTP/1.1 201 Created\r\nContent-Length: %d\r\nContent-Encoding: gzip\r\n\r\n%s"
-    % (len(GZIPPED), GZIPPED)
+LENGTH = b"HTTP/1.1 201 Created\r\nContent-Length: %d\r\nContent-Encoding: gzip\r\n\r\n%s" % (
+    len(GZIPPED),
+    GZIPPED,
 )
 
 

@@ -107,3 +107,64 @@ def test_record_n_and_reset():
     h.reset()
     assert (h.count, h.total, h.min, h.max, sum(h.counts)) == (0, 0, 0, 0, 0)
     assert h.percentile(99) == 0
+
+
+@pytest.mark.parametrize(("label", "values"), list(distributions()))
+def test_the_request_path_buckets_exactly_as_the_measured_histogram(label, values):
+    # What production records through (StatsEntry.record, for a row and the aggregate) must be
+    # the histogram the accuracy tests above measure, bucket for bucket.
+    from horde.stats import RequestStats
+
+    stats = RequestStats()
+    row = stats.entry("GET", "/")
+    measured = Histogram()
+    for v in values:
+        row.record(v, 0)
+        measured.record(v)
+    assert row.histogram.counts == measured.counts
+    assert stats.total.histogram.counts == measured.counts
+    assert (row.histogram.count, row.histogram.total) == (measured.count, measured.total)
+    assert (row.histogram.min, row.histogram.max) == (measured.min, measured.max)
+    for q, got in zip(QS, row.histogram.percentiles(QS), strict=True):
+        truth = exact(values, q)
+        assert abs(got - truth) <= 0.01 * truth, (label, q, got, truth)
+
+
+def test_an_http_request_is_bucketed_by_the_one_bucket_index(monkeypatch):
+    # The HTTP session records through the Recorder into StatsEntry.record, which buckets
+    # with histogram.bucket_index: spy on it while one real request is recorded.
+    import uvloop
+
+    from horde.http import HttpSession
+    from horde.stats import RequestStats, entries
+    from tests.http.servers import TestServer
+
+    seen = []
+
+    def spy(value):
+        seen.append(value)
+        return bucket_index(value)
+
+    monkeypatch.setattr(entries, "bucket_index", spy)
+
+    async def go(url):
+        stats = RequestStats()
+        client = HttpSession(url, recorder=stats)
+        await client.get("/")
+        client.close()
+        return stats
+
+    with TestServer() as server:
+        stats = uvloop.run(go(server.url))
+    assert seen == [stats.total.histogram.max]
+    assert stats.total.histogram.counts[bucket_index(seen[0])] == 1
+
+
+def test_bucket_bounds_agree_with_the_index():
+    from horde.stats.histogram import LINEAR_LIMIT, SUB_BUCKETS, bucket_high, bucket_low
+
+    assert (LINEAR_LIMIT, SUB_BUCKETS) == (128, 64)
+    for index in range(BUCKETS - 1):
+        assert bucket_index(bucket_low(index)) == index
+        assert bucket_index(bucket_high(index)) == index
+        assert bucket_high(index) + 1 == bucket_low(index + 1)

@@ -291,7 +291,14 @@ class Connection(asyncio.Protocol):
         parser = self.parser
         if parser is not None:
             self.parser = None
-            if parser.complete and parser.error is None and len(_PARSERS) < _POOL_LIMIT:
+            # Only from a stream that may go on: after a response that ends its connection
+            # (Connection: close) llhttp refuses any further byte, even on a new connection.
+            if (
+                parser.complete
+                and parser.keep_alive
+                and parser.error is None
+                and len(_PARSERS) < _POOL_LIMIT
+            ):
                 parser.body = _NO_CHUNKS  # what recycle() does, inline: once per request
                 parser.head = b""
                 if parser.decoder is not None or parser.stream is not None:

@@ -185,6 +185,8 @@ class ResponseParser:
         """The body cannot be had: end this response now; the connection must close."""
         self.error = error
         self.body = []
+        if self._route <= _DECODE:
+            self.size = 0  # nothing kept: the recorded size is that of the content, empty
         self._route = _DROP
         self.keep_alive = False
         self.complete = True

@@ -257,11 +257,11 @@ class Response:
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
-    ) -> bool:
+    ) -> None:
         self.close()
         session = self._session
         if session is None:
-            return False
+            return
         self._session = None
         if exc is not None and not isinstance(exc, RequestError):
             # The scenario's control flow (StopUser, RescheduleTask...) is not a failure.
@@ -269,10 +269,11 @@ class Response:
                 session._record_response(self, self._default_outcome())
             else:
                 session._record_response(self, exc)
-            return False
+            return
         outcome = self._outcome
-        session._record_response(self, self._default_outcome() if outcome is False else outcome)
-        return False
+        if isinstance(outcome, bool):  # neither success() nor failure() was called
+            outcome = self._default_outcome()
+        session._record_response(self, outcome)
 
     def _default_outcome(self) -> Exception | None:
         if self.error is not None:

@@ -39,7 +39,15 @@ from horde.http.response import BodyReader, Response
 from horde.stats.recorder import Recorder, RequestListener
 from horde.version import __version__
 
-__all__ = ["DEFAULT_USER_AGENT", "HttpSession", "Origin", "RequestOptions", "ssl_context"]
+__all__ = [
+    "DEFAULT_USER_AGENT",
+    "BodyOptions",
+    "HttpSession",
+    "JsonOption",
+    "Origin",
+    "RequestOptions",
+    "ssl_context",
+]
 
 DEFAULT_USER_AGENT = f"horde/{__version__}"
 REDIRECT_STATUSES = frozenset((301, 302, 303, 307, 308))
@@ -54,13 +62,13 @@ _origins: dict[tuple[str, str, int, str, bool], Origin] = {}
 
 
 class RequestOptions(TypedDict, total=False):
-    """The keyword arguments of a request (Locust's, plus ``stream`` and ``keep_body``)."""
+    """The keyword arguments of a request (Locust's, plus ``stream`` and ``keep_body``), but
+    for the body's: ``JsonOption`` adds ``json``, ``BodyOptions`` adds ``data`` too (methods
+    that take them by position type the rest with the smaller ones)."""
 
     name: str | None
     params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None
     headers: Mapping[str, str] | None
-    data: Any
-    json: Any
     cookies: Mapping[str, str] | None
     allow_redirects: bool
     timeout: float | None
@@ -68,6 +76,14 @@ class RequestOptions(TypedDict, total=False):
     auth: tuple[str, str] | None
     stream: bool
     keep_body: bool
+
+
+class JsonOption(RequestOptions, total=False):
+    json: Any
+
+
+class BodyOptions(JsonOption, total=False):
+    data: Any
 
 
 def ssl_context(verify: bool) -> ssl.SSLContext:
@@ -199,7 +215,7 @@ class HttpSession:
             self._base_path = parts.path.rstrip("/")
 
     # Requests ------------------------------------------------------------------------------------
-    def get(self, url: str, **kwargs: Unpack[RequestOptions]) -> Coroutine[Any, Any, Response]:
+    def get(self, url: str, **kwargs: Unpack[BodyOptions]) -> Coroutine[Any, Any, Response]:
         return self.request("GET", url, **kwargs)
 
     def post(
@@ -208,23 +224,23 @@ class HttpSession:
         return self.request("POST", url, data=data, json=json, **kwargs)
 
     def put(
-        self, url: str, data: Any = None, **kwargs: Unpack[RequestOptions]
+        self, url: str, data: Any = None, **kwargs: Unpack[JsonOption]
     ) -> Coroutine[Any, Any, Response]:
         return self.request("PUT", url, data=data, **kwargs)
 
     def patch(
-        self, url: str, data: Any = None, **kwargs: Unpack[RequestOptions]
+        self, url: str, data: Any = None, **kwargs: Unpack[JsonOption]
     ) -> Coroutine[Any, Any, Response]:
         return self.request("PATCH", url, data=data, **kwargs)
 
-    def delete(self, url: str, **kwargs: Unpack[RequestOptions]) -> Coroutine[Any, Any, Response]:
+    def delete(self, url: str, **kwargs: Unpack[BodyOptions]) -> Coroutine[Any, Any, Response]:
         return self.request("DELETE", url, **kwargs)
 
-    def head(self, url: str, **kwargs: Unpack[RequestOptions]) -> Coroutine[Any, Any, Response]:
+    def head(self, url: str, **kwargs: Unpack[BodyOptions]) -> Coroutine[Any, Any, Response]:
         kwargs.setdefault("allow_redirects", False)
         return self.request("HEAD", url, **kwargs)
 
-    def options(self, url: str, **kwargs: Unpack[RequestOptions]) -> Coroutine[Any, Any, Response]:
+    def options(self, url: str, **kwargs: Unpack[BodyOptions]) -> Coroutine[Any, Any, Response]:
         return self.request("OPTIONS", url, **kwargs)
 
     async def request(
@@ -610,9 +626,9 @@ class HttpSession:
             lines["Cookie"] = cookie
         method = request.method
         if self.django_csrf and method in UNSAFE_METHODS and jar_has_cookies:
-            token = self.cookies.value_for("csrftoken", url)
-            if token:
-                lines["X-CSRFToken"] = token
+            csrf = self.cookies.value_for("csrftoken", url)
+            if csrf:
+                lines["X-CSRFToken"] = csrf
                 if origin.scheme == "https":
                     lines["Referer"] = origin.url + "/"
         if request.headers:

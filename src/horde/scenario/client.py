@@ -26,7 +26,7 @@ from greenlet import getcurrent
 from horde.bridge import BridgedGreenlet, await_
 from horde.http.cookies import CookieJar
 from horde.http.response import Response
-from horde.http.session import HttpSession, RequestOptions
+from horde.http.session import BodyOptions, HttpSession, JsonOption, RequestOptions
 from horde.stats.recorder import Recorder
 
 __all__ = ["HttpClient", "Reply"]
@@ -53,10 +53,10 @@ class HttpClient:
         self.session = session
 
     # Requests --------------------------------------------------------------------------------
-    def request(self, method: str, url: str, **kwargs: Unpack[RequestOptions]) -> Reply:
+    def request(self, method: str, url: str, **kwargs: Unpack[BodyOptions]) -> Reply:
         return self._resolve(self.session.request(method.upper(), url, **kwargs))
 
-    def get(self, url: str, **kwargs: Unpack[RequestOptions]) -> Reply:
+    def get(self, url: str, **kwargs: Unpack[BodyOptions]) -> Reply:
         # The most frequent call of all, so it does _resolve()'s work inline.
         coro = self.session.request("GET", url, **kwargs)
         current = getcurrent()
@@ -72,20 +72,20 @@ class HttpClient:
     ) -> Reply:
         return self._resolve(self.session.request("POST", url, data=data, json=json, **kwargs))
 
-    def put(self, url: str, data: Any = None, **kwargs: Unpack[RequestOptions]) -> Reply:
+    def put(self, url: str, data: Any = None, **kwargs: Unpack[JsonOption]) -> Reply:
         return self._resolve(self.session.request("PUT", url, data=data, **kwargs))
 
-    def patch(self, url: str, data: Any = None, **kwargs: Unpack[RequestOptions]) -> Reply:
+    def patch(self, url: str, data: Any = None, **kwargs: Unpack[JsonOption]) -> Reply:
         return self._resolve(self.session.request("PATCH", url, data=data, **kwargs))
 
-    def delete(self, url: str, **kwargs: Unpack[RequestOptions]) -> Reply:
+    def delete(self, url: str, **kwargs: Unpack[BodyOptions]) -> Reply:
         return self._resolve(self.session.request("DELETE", url, **kwargs))
 
-    def head(self, url: str, **kwargs: Unpack[RequestOptions]) -> Reply:
+    def head(self, url: str, **kwargs: Unpack[BodyOptions]) -> Reply:
         kwargs.setdefault("allow_redirects", False)
         return self._resolve(self.session.request("HEAD", url, **kwargs))
 
-    def options(self, url: str, **kwargs: Unpack[RequestOptions]) -> Reply:
+    def options(self, url: str, **kwargs: Unpack[BodyOptions]) -> Reply:
         return self._resolve(self.session.request("OPTIONS", url, **kwargs))
 
     def _resolve(self, coro: Coroutine[Any, Any, Response]) -> Reply:

@@ -178,3 +178,39 @@ def test_invalid_urls_are_failures_not_crashes():
     r, r2, stats = run(go())
     assert r.status_code == 0 and r2.status_code == 0
     assert all(e.error.startswith("InvalidURL") for e in stats.errors.values())
+
+
+def test_a_request_cancelled_before_it_was_sent_is_not_counted():
+    # The server never saw it: counting it would make horde's count exceed the server's.
+    import asyncio
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    try:
+        for _ in range(8):  # a full backlog: connect() waits
+            s = socket.socket()
+            s.setblocking(False)
+            s.connect_ex(("127.0.0.1", port))
+            fillers.append(s)
+        time.sleep(0.1)
+
+        async def go():
+            stats = RequestStats()
+            client = HttpSession(f"http://127.0.0.1:{port}", recorder=stats)
+            request = asyncio.ensure_future(client.get("/"))
+            await asyncio.sleep(0.2)
+            request.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await request
+            client.close()
+            return stats
+
+        stats = run(go())
+    finally:
+        for s in fillers:
+            s.close()
+        listener.close()
+    assert stats.total.num_requests == 0

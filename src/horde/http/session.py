@@ -379,25 +379,33 @@ class HttpSession:
         origin: Origin = request.origin  # type: ignore[assignment]
         connection: Connection | None = None
         idle = self._idle.get(origin.key)
+        written = False  # once the request is on the wire, the server may count it
         try:
             connection = idle.pop() if idle else None
             if connection is None or connection.state is not _IDLE:
                 connection = await self._connect(origin, request.deadline)
             reused = connection.requests_sent > 0
             try:
-                parser = await connection.send(request)
+                answer = connection.send(request)
+                written = True
+                parser = await answer
             except ConnectionReset:
                 # A kept-alive connection the server had closed: retry once on a new one, but
                 # only when not a byte of an answer came back.
                 if not reused or connection.received_any:
                     raise
+                written = False
                 connection = await self._connect(origin, request.deadline)
-                parser = await connection.send(request)
+                answer = connection.send(request)
+                written = True
+                parser = await answer
         except asyncio.CancelledError:
             if connection is not None:
                 connection.abandon()
-            error = RequestCancelled("request cancelled when the test stopped")
-            self._record(request.method, request.name, (_perf_ns() - start) // 1000, 0, error, None)
+            if written:  # one the server saw: recorded; one never sent is not a request
+                error = RequestCancelled("request cancelled when the test stopped")
+                elapsed_us = (_perf_ns() - start) // 1000
+                self._record(request.method, request.name, elapsed_us, 0, error, None)
             raise
         except RequestError as exc:
             return self._failed(request, exc)

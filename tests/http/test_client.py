@@ -172,6 +172,10 @@ def test_redirects_record_every_hop(server):
     for name in ("/redirect/3", "/redirect/2", "/redirect/1", "/redirect/0"):
         assert stats.entry("GET", name).num_requests >= 1
     assert other.json()["method"] == "GET"  # 303: the POST becomes a GET without body
+    # ...and is recorded as the GET it was (under the hop's path).
+    assert stats.entry("POST", "/see-other").num_requests == 1
+    assert stats.entry("GET", "/echo").num_requests == 1
+    assert stats.entry("POST", "/echo").num_requests == 1  # the 307 kept its POST
     assert kept.json()["method"] == "POST"  # 307: method and body kept
     assert kept.json()["body"] == "x=1"
     assert not_followed.status_code == 302

@@ -207,16 +207,15 @@ class Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed()
-        if self._future is not None or self.streaming:
-            parser = self.parser
-            if parser is not None and parser.finish_on_close():
-                self._finish_ok()
-            else:
-                self._finish_error(
-                    ConnectionReset(
-                        with_detail("connection closed before a complete response", exc)
-                    )
-                )
+        parser = self.parser
+        if self._future is None and (not self.streaming or parser is None or parser.complete):
+            return  # nothing in flight (a streamed body that is all in is only being read)
+        if parser is not None and parser.finish_on_close():
+            self._finish_ok()
+        else:
+            self._finish_error(
+                ConnectionReset(with_detail("connection closed before a complete response", exc))
+            )
 
     # Requests -------------------------------------------------------------------------------------
     def send(self, request: PreparedRequest) -> asyncio.Future[ResponseParser]:

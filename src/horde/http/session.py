@@ -312,8 +312,8 @@ class HttpSession:
             error = response.error
             if error is None and response.status_code >= 400:
                 error = HTTPError(f"{response.status_code} {response.reason}")
-            self._record(method, response._name, response._time_us, response._length, error,
-                         response)  # fmt: skip
+            self._record(response.request_method, response._name, response._time_us,
+                         response._length, error, response)  # fmt: skip
         return response
 
     async def _prepare_and_exchange(self, request: PreparedRequest) -> Response:

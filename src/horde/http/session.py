@@ -243,7 +243,7 @@ class HttpSession:
     def options(self, url: str, **kwargs: Unpack[BodyOptions]) -> Coroutine[Any, Any, Response]:
         return self.request("OPTIONS", url, **kwargs)
 
-    async def request(
+    def request(
         self,
         method: str,
         url: str,
@@ -260,14 +260,15 @@ class HttpSession:
         auth: tuple[str, str] | None = None,
         stream: bool = False,
         keep_body: bool = True,
-    ) -> Response:
-        """Send a request and return its response; failures are on ``response.error``.
+    ) -> Coroutine[Any, Any, Response]:
+        """Prepare a request; the coroutine returned sends it and gives its response.
 
-        ``stream=True`` returns once the head is in; read the body with ``aiter_content()``
-        (or, in a blocking-style task, ``iter_content()``), and close the response (or use it
-        in a ``with`` block): the request is recorded when its body ends. ``keep_body=False``
-        reads the body to its end without keeping it: its size is counted as received, and no
-        cap applies. Otherwise a body over ``max_body_size`` (decoded) is a recorded failure.
+        Failures are on ``response.error``, never raised. ``stream=True`` returns once the head
+        is in; read the body with ``aiter_content()`` (or, in a blocking-style task,
+        ``iter_content()``) and close the response (or use it in a ``with`` block): the
+        request is recorded when its body ends. ``keep_body=False`` reads the body to its end
+        without keeping it: its size is counted as received, and no cap applies. Otherwise a
+        body over ``max_body_size`` (decoded) is a recorded failure.
         """
         if self.stopping:
             raise self.stop_error()
@@ -285,7 +286,6 @@ class HttpSession:
             method, target_url, name or url, headers, body, content_type, cookies, auth,
             total, deadline, mode, self.max_body_size,
         )  # fmt: skip
-        request.started_ns = _perf_ns()
         base = self._base
         if (
             target_url[:1] == "/"
@@ -294,48 +294,107 @@ class HttpSession:
             and not (headers or cookies or auth or self.headers)
             and not self.cookies.nonempty
         ):
-            # The common case: a plain request to the base host, its bytes built once.
+            # The common case: a plain request to the base host, its bytes built once. Other
+            # requests are prepared by _send (``_encode``).
             request.origin = base
             request.raw, request.full_url = base.plain_request(
                 method, self._base_path + target_url if self._base_path else target_url
             )
-            response = await self._exchange(request)
-        else:
-            response = await self._prepare_and_exchange(request)
-        if allow_redirects and response.status_code in REDIRECT_STATUSES:
-            response, recorded = await self._follow_redirects(response, request, url, name)
-            if recorded:  # too many redirects: recorded as a failure
-                return response
-        if catch_response:
-            response._session = self
-        elif response._stream is None:
-            error = response.error
-            if error is None and response.status_code >= 400:
-                error = HTTPError(f"{response.status_code} {response.reason}")
-            self._record(response.request_method, response._name, response._time_us,
-                         response._length, error, response)  # fmt: skip
-        return response
+        return self._send(request, allow_redirects, catch_response, url, name)
 
-    async def _prepare_and_exchange(self, request: PreparedRequest) -> Response:
-        """``_exchange`` for a request whose bytes are not a cached plain request's."""
-        try:
-            self._encode(request)
-        except RequestError as exc:
-            return self._failed(request, exc)
-        return await self._exchange(request)
+    async def _send(
+        self,
+        request: PreparedRequest,
+        allow_redirects: bool,
+        catch_response: bool,
+        url: str,
+        name: str | None,
+    ) -> Response:
+        """The request path, one coroutine per request: for each hop, prepare the bytes, check
+        out a connection, exchange, build the response; then record it.
 
-    async def _follow_redirects(
-        self, response: Response, request: PreparedRequest, url: str, name: str | None
-    ) -> tuple[Response, bool]:
-        """Follow Location headers; every hop but the last is recorded here, as a success.
-
-        Returns the last response, and whether it is recorded already (too many redirects).
+        Network errors come back as a response with ``error``. Every redirect hop but the last
+        is recorded here, as a success; the last is recorded at the end (or by catch_response's
+        block, or when a streamed body ends).
         """
-        history: list[Response] = []
-        while response.status_code in REDIRECT_STATUSES:
+        history: list[Response] | None = None
+        while True:
+            start = request.started_ns = _perf_ns()
+            response: Response | None = None
+            if not request.raw:  # prepare (a plain request came prepared)
+                try:
+                    self._encode(request)
+                except RequestError as exc:
+                    response = self._failed(request, exc)
+            if response is None:
+                # Check out a connection and exchange the request on it.
+                origin: Origin = request.origin  # type: ignore[assignment]
+                idle = self._idle.get(origin.key)
+                connection: Connection | None = None
+                written = False  # once the request is on the wire, the server may count it
+                try:
+                    connection = idle.pop() if idle else None
+                    if connection is None or connection.state is not _IDLE:
+                        connection = await self._connect(origin, request.deadline)
+                    reused = connection.requests_sent > 0
+                    try:
+                        answer = connection.send(request)
+                        written = True
+                        parser = await answer
+                    except ConnectionReset:
+                        # A kept-alive connection the server had closed: retry once on a new
+                        # one, but only when not a byte of an answer came back.
+                        if not reused or connection.received_any:
+                            raise
+                        written = False
+                        connection = await self._connect(origin, request.deadline)
+                        answer = connection.send(request)
+                        written = True
+                        parser = await answer
+                except asyncio.CancelledError:
+                    if connection is not None:
+                        connection.abandon()
+                    if written:  # one the server saw: recorded; one never sent is no request
+                        cancelled = RequestCancelled("request cancelled when the test stopped")
+                        elapsed_us = (_perf_ns() - start) // 1000
+                        self._record(request.method, request.name, elapsed_us, 0, cancelled, None)
+                    raise
+                except RequestError as exc:
+                    response = self._failed(request, exc)
+                else:
+                    # Build the response.
+                    if parser.stream is not None:
+                        response = self._streamed(request, connection, parser)
+                    else:
+                        end = connection.completed_ns
+                        if connection.state is _IDLE:
+                            if idle is None:
+                                idle = self._idle[origin.key] = []
+                            idle.append(connection)
+                        chunks = parser.body
+                        response = Response(
+                            request.method,
+                            request.full_url,
+                            parser.status,
+                            parser.head,
+                            chunks[0] if len(chunks) == 1 else b"".join(chunks),
+                            (end - start) / 1e9,
+                            parser.error,
+                        )
+                        response._name = request.name
+                        response._time_us = (end - start) // 1000
+                        response._length = parser.size
+                        if parser.set_cookie:
+                            self.cookies.extract(request.full_url, response.raw_headers)
+                        connection.release_parser()
+            # Follow a redirect.
+            if not allow_redirects or response.status_code not in REDIRECT_STATUSES:
+                break
             location = response.headers.get("location")
             if location is None:
                 break
+            if history is None:
+                history = []
             too_many = len(history) >= self.max_redirects
             if response._stream is not None:
                 # A streamed hop: its body is not wanted. Closing it must not record it.
@@ -344,95 +403,46 @@ class HttpSession:
                 response._session = None
             if too_many:
                 response.history = history
-                error = TooManyRedirects(f"more than {self.max_redirects} redirects from {url}")
-                self._record_response(response, error)
-                return response, True
+                too_many_error = TooManyRedirects(
+                    f"more than {self.max_redirects} redirects from {url}"
+                )
+                self._record_response(response, too_many_error)
+                return response
             self._record_response(response, None)
             history.append(response)
-            method = request.method
-            if response.status_code == 303 or (
-                response.status_code in (301, 302) and method not in ("GET", "HEAD")
-            ):
-                method = "GET"
-            next_url = urljoin(response.url, location)
-            if self.stopping:
-                raise self.stop_error()
-            try:
-                origin = self._resolve(next_url)[0]
-                same = request.origin is not None and same_origin_for_credentials(
-                    request.origin, origin
-                )
-            except RequestError:
-                same = False  # _exchange reports the bad URL
-            request = request.follow(method, next_url, name or self._name_for(next_url), same)
-            request.started_ns = _perf_ns()
-            response = await self._prepare_and_exchange(request)
-        response.history = history
-        return response, False
-
-    async def _exchange(self, request: PreparedRequest) -> Response:
-        """One prepared request on the wire: check out a connection for its origin, exchange
-        the request on it, build the response. Network errors come back as a response with
-        ``error``; the response carries its stats name, time and size; the caller records it.
-        """
-        start = request.started_ns
-        origin: Origin = request.origin  # type: ignore[assignment]
-        connection: Connection | None = None
-        idle = self._idle.get(origin.key)
-        written = False  # once the request is on the wire, the server may count it
-        try:
-            connection = idle.pop() if idle else None
-            if connection is None or connection.state is not _IDLE:
-                connection = await self._connect(origin, request.deadline)
-            reused = connection.requests_sent > 0
-            try:
-                answer = connection.send(request)
-                written = True
-                parser = await answer
-            except ConnectionReset:
-                # A kept-alive connection the server had closed: retry once on a new one, but
-                # only when not a byte of an answer came back.
-                if not reused or connection.received_any:
-                    raise
-                written = False
-                connection = await self._connect(origin, request.deadline)
-                answer = connection.send(request)
-                written = True
-                parser = await answer
-        except asyncio.CancelledError:
-            if connection is not None:
-                connection.abandon()
-            if written:  # one the server saw: recorded; one never sent is not a request
-                error = RequestCancelled("request cancelled when the test stopped")
-                elapsed_us = (_perf_ns() - start) // 1000
-                self._record(request.method, request.name, elapsed_us, 0, error, None)
-            raise
-        except RequestError as exc:
-            return self._failed(request, exc)
-        if parser.stream is not None:
-            return self._streamed(request, connection, parser)
-        end = connection.completed_ns
-        if connection.state is _IDLE:
-            if idle is None:
-                idle = self._idle[origin.key] = []
-            idle.append(connection)
-        chunks = parser.body
-        response = Response(
-            request.method,
-            request.full_url,
-            parser.status,
-            parser.head,
-            chunks[0] if len(chunks) == 1 else b"".join(chunks),
-            (end - start) / 1e9,
-            parser.error,
-        )
-        response._name = request.name
-        response._time_us = (end - start) // 1000
-        response._length = parser.size
-        if parser.set_cookie:
-            self.cookies.extract(request.full_url, response.raw_headers)
-        connection.release_parser()
+            request = self._next_hop(request, response, location, name)
+        if history is not None:
+            response.history = history
+        if catch_response:
+            response._session = self
+        elif response._stream is None:
+            error: Exception | None = response.error
+            if error is None and response.status_code >= 400:
+                error = HTTPError(f"{response.status_code} {response.reason}")
+            self._record(response.request_method, response._name, response._time_us,
+                         response._length, error, response)  # fmt: skip
         return response
+
+    def _next_hop(
+        self, request: PreparedRequest, response: Response, location: str, name: str | None
+    ) -> PreparedRequest:
+        """The request that follows ``response``'s redirect to ``location``."""
+        method = request.method
+        if response.status_code == 303 or (
+            response.status_code in (301, 302) and method not in ("GET", "HEAD")
+        ):
+            method = "GET"
+        next_url = urljoin(response.url, location)
+        if self.stopping:
+            raise self.stop_error()
+        try:
+            origin = self._resolve(next_url)[0]
+            same = request.origin is not None and same_origin_for_credentials(
+                request.origin, origin
+            )
+        except RequestError:
+            same = False  # the hop fails when it is prepared, with this error
+        return request.follow(method, next_url, name or self._name_for(next_url), same)
 
     def _streamed(
         self, request: PreparedRequest, connection: Connection, parser: ResponseParser

@@ -59,6 +59,33 @@ class PreparedRequest:
         mode: int,
         limit: int,
     ) -> None:
+        self.reuse(
+            method, url, name, headers, body, content_type, cookies, auth,
+            timeout, deadline, mode, limit,
+        )  # fmt: skip
+
+    @classmethod
+    def blank(cls) -> PreparedRequest:
+        """An object for ``reuse`` to fill."""
+        return cls.__new__(cls)
+
+    def reuse(
+        self,
+        method: str,
+        url: str,
+        name: str,
+        headers: Mapping[str, str] | None,
+        body: bytes | None,
+        content_type: str | None,
+        cookies: Mapping[str, str] | None,
+        auth: tuple[str, str] | None,
+        timeout: float | None,
+        deadline: float | None,
+        mode: int,
+        limit: int,
+    ) -> None:
+        """Make this object a new request: a session keeps its last one and fills it again for
+        the next, because allocating one costs about as much as the rest of preparing."""
         self.method = method
         self.url = url  # as the task gave it (with params), or a redirect's absolute URL
         self.name = name  # the stats name

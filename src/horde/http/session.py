@@ -150,6 +150,7 @@ class HttpSession:
         "_base_path",
         "_connections",
         "_idle",
+        "_spare",
         "base_url",
         "connect_timeout",
         "cookies",
@@ -207,6 +208,7 @@ class HttpSession:
         self._connections: list[Connection] = []
         self._base: Origin | None = None
         self._base_path = ""
+        self._spare: PreparedRequest | None = None
         if self.base_url:
             parts = urlsplit(self.base_url)
             if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -282,7 +284,12 @@ class HttpSession:
         if params:
             target_url += ("&" if "?" in url else "?") + urlencode(params, doseq=True)
         mode = BodyMode.STREAM if stream else _KEEP if keep_body else BodyMode.DISCARD
-        request = PreparedRequest(
+        request = self._spare
+        if request is None:
+            request = PreparedRequest.blank()
+        else:
+            self._spare = None  # a concurrent request makes its own
+        request.reuse(
             method, target_url, name or url, headers, body, content_type, cookies, auth,
             total, deadline, mode, self.max_body_size,
         )  # fmt: skip
@@ -407,6 +414,7 @@ class HttpSession:
                     f"more than {self.max_redirects} redirects from {url}"
                 )
                 self._record_response(response, too_many_error)
+                self._spare = request
                 return response
             self._record_response(response, None)
             history.append(response)
@@ -421,6 +429,7 @@ class HttpSession:
                 error = HTTPError(f"{response.status_code} {response.reason}")
             self._record(response.request_method, response._name, response._time_us,
                          response._length, error, response)  # fmt: skip
+        self._spare = request  # nothing refers to it any more: the next request fills it
         return response
 
     def _next_hop(

@@ -303,3 +303,25 @@ def test_session_headers_changed_by_the_scenario_are_sent_and_override(server):
     assert first["user-agent"].startswith("horde/")
     assert second["authorization"] == "Bearer per-request"
     assert second["user-agent"] == "my-agent"
+
+
+def test_a_reused_prepared_request_has_every_field_set_again(server):
+    # HttpSession.request fills its spare PreparedRequest with inline stores (what reuse()
+    # does): a field added to the class but not there would be missing (or stale) here.
+    from horde.http.request import PreparedRequest
+
+    async def go():
+        client, _ = client_for(server)
+        await client.get("/redirect/1", timeout=5)
+        spare = client._spare
+        fresh = PreparedRequest.blank()
+        client._spare = fresh  # the next request fills a blank one
+        await client.get("/")
+        client.close()
+        return spare, fresh
+
+    spare, fresh = run(go())
+    for slot in PreparedRequest.__slots__:
+        getattr(fresh, slot)  # raises AttributeError when the inline stores missed it
+    assert fresh.foreign is False and fresh.url == "/" and fresh.timeout is None
+    assert spare is not None

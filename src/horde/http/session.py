@@ -289,10 +289,23 @@ class HttpSession:
             request = PreparedRequest.blank()
         else:
             self._spare = None  # a concurrent request makes its own
-        request.reuse(
-            method, target_url, name or url, headers, body, content_type, cookies, auth,
-            total, deadline, mode, self.max_body_size,
-        )  # fmt: skip
+        # What PreparedRequest.reuse does, written out: a call costs a tenth of this path.
+        request.method = method
+        request.url = request.full_url = target_url
+        request.name = name or url
+        request.headers = headers
+        request.body = body
+        request.content_type = content_type
+        request.cookies = cookies
+        request.auth = auth
+        request.timeout = total
+        request.deadline = deadline
+        request.mode = mode
+        request.limit = self.max_body_size
+        request.head_only = method == "HEAD"
+        request.origin = None
+        request.raw = b""
+        request.foreign = False
         base = self._base
         if (
             target_url[:1] == "/"

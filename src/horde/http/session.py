@@ -619,7 +619,13 @@ class HttpSession:
 
     def _encode(self, request: PreparedRequest) -> None:
         """Origin, absolute URL and bytes of a request that is not a cached plain one."""
-        origin, target, full_url = self._resolve(request.url)
+        url = request.url
+        base = self._base
+        if url[:1] == "/" and base is not None:  # _resolve's first case, without the call
+            target = self._base_path + url
+            origin, full_url = base, base.url + target
+        else:
+            origin, target, full_url = self._resolve(url)
         request.origin = origin
         request.full_url = full_url
         if (

@@ -260,7 +260,7 @@ def test_blocking_and_async_styles_side_by_side(server):
 
 def test_stopping_raises_stop_user_before_sending(server):
     async def go():
-        client, stats = client_for(server, stop_error=StopUser)
+        client, stats = client_for(server, stop_error=UserStopped)
         client.stopping = True
         with pytest.raises(UserStopped):
             await client.get("/")

@@ -66,3 +66,13 @@ def queue_target() -> Iterator[Callable[..., CountingTarget]]:
     finally:
         for target in started:
             target.stop()
+
+
+@pytest.fixture(autouse=True)
+def _cooperative_layer_undone() -> Iterator[None]:
+    """Loading a scenario in-process installs horde.compat (patched standard library, locust and
+    gevent aliases); take it out after the test, so no other test runs with it by accident."""
+    yield
+    from horde import compat
+
+    compat.uninstall()

@@ -14,6 +14,8 @@ import threading
 import time
 from typing import Any
 
+from horde.compat.stalls import describe_stall
+
 log = logging.getLogger("horde.blocking")
 
 __all__ = ["BlockWatch"]
@@ -36,6 +38,7 @@ class BlockWatch:
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
+        self._loop_thread = threading.get_ident()
         self._beat()
         self._thread = threading.Thread(target=self._watch, name="horde-blockwatch", daemon=True)
         self._thread.start()
@@ -64,15 +67,20 @@ class BlockWatch:
                 self.guard.check(time.monotonic(), beat)
 
     def _report(self, late: float) -> None:
-        name = blocking_task_name(self._loop)
-        if name in self.warned:
+        # The call that blocks, named while the loop is still inside it (once per call site).
+        call = describe_stall(self._loop_thread)
+        if call == "":  # the loop only waits for I/O: the machine was busy, nothing blocked it
             return
-        self.warned.add(name)
+        name = blocking_task_name(self._loop)
+        if (call or name) in self.warned:
+            return
+        self.warned.add(call or name)
         log.warning(
-            "%s blocked the event loop for more than %d ms: every user stalls meanwhile. "
+            "%s blocked the event loop for more than %d ms%s: every user stalls meanwhile. "
             "Use horde.sleep() or an async library instead of blocking calls.",
             name,
             int(late * 1000),
+            f" in {call}" if call else "",
         )
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+from horde import compat
 from horde.exceptions import ScenarioError
 from horde.scenario.shape import ARRIVAL_RATE, USERS, LoadShape
 from horde.scenario.users import User
@@ -50,6 +51,9 @@ def load_scenario(path: str | Path) -> Scenario:
     if spec is None or spec.loader is None:
         raise ScenarioError(f"cannot import scenario file {path}")
     module = importlib.util.module_from_spec(spec)
+    # Before the scenario's imports run: `from locust import ...`, `import gevent` and blocking
+    # libraries then get horde's cooperative versions (see horde.compat).
+    compat.install()
     sys.modules[module_name] = module
     # Let the scenario import helper modules that sit next to it, as Locust does.
     folder = str(file.resolve().parent)

@@ -1,0 +1,31 @@
+"""``time.sleep`` that pauses only its own user when called from a user greenlet."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from greenlet import getcurrent
+
+from horde.bridge import BridgedGreenlet
+from horde.compat.waiting import cooperative_wait
+
+__all__ = ["original_sleep", "sleep"]
+
+original_sleep = time.sleep
+
+
+def sleep(secs: Any) -> None:
+    """Sleep ``secs`` seconds: on the loop in a user greenlet, in this thread anywhere else."""
+    if getcurrent().__class__ is not BridgedGreenlet or isinstance(secs, str | bytes):
+        original_sleep(secs)  # and its errors for values it refuses
+        return
+    try:
+        seconds = float(secs)
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        original_sleep(secs)  # raises what time.sleep raises for this value
+        return
+    cooperative_wait(asyncio.sleep(seconds))

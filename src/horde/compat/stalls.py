@@ -1,0 +1,63 @@
+"""Name the call that holds horde's event loop, for the warning of the blocked-loop watchdog.
+
+The watchdog (``horde.runner.blockwatch``) sees that the loop is late; this looks at what the
+loop's thread is executing at that moment and names it the way a user would find it: the line
+of their own code (the scenario, or a helper module of theirs) and, when the wait is deeper, the
+library function it waits in. A blocking call that the cooperative layer covers never gets here;
+one it does not cover (a C extension's own I/O, ``threading.Lock``, ``subprocess``...) does.
+"""
+
+from __future__ import annotations
+
+import linecache
+import os
+import sys
+import sysconfig
+from types import FrameType
+
+__all__ = ["describe_frame", "describe_stall"]
+
+_HORDE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_LIBRARIES = tuple(
+    os.path.realpath(path) + os.sep
+    for key in ("stdlib", "platstdlib", "purelib", "platlib")
+    if (path := sysconfig.get_paths().get(key))
+)
+
+
+def _is_library(filename: str) -> bool:
+    if filename.startswith("<"):
+        return True
+    path = os.path.realpath(filename)
+    return path.startswith(_LIBRARIES) or path.startswith(_HORDE + os.sep)
+
+
+def _where(frame: FrameType) -> str:
+    code = frame.f_code
+    return f"{os.path.basename(code.co_filename)}:{frame.f_lineno}, in {code.co_name}"
+
+
+def _line(frame: FrameType) -> str:
+    return linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+
+
+def describe_frame(frame: FrameType) -> str:
+    """``'time.sleep(1)' (locustfile.py:12, in view_item)``, plus the library function it
+    waits in when that is deeper than the user's own line."""
+    user = frame
+    while user is not None and _is_library(user.f_code.co_filename):
+        user = user.f_back  # type: ignore[assignment]
+    if user is None:
+        return f"{_line(frame)!r} ({_where(frame)})"
+    text = f"{_line(user)!r} ({_where(user)})"
+    if user is not frame:
+        text += f", waiting in {frame.f_code.co_name} ({_where(frame)})"
+    return text
+
+
+def describe_stall(thread_id: int) -> str | None:
+    """What the thread ``thread_id`` (the loop's) is executing now, or None if unknown."""
+    frame = sys._current_frames().get(thread_id)
+    if frame is None:
+        return None
+    return describe_frame(frame)

@@ -1,0 +1,150 @@
+"""Locust's example locustfiles (vendored in locust_examples/, MIT licence) and how each is run.
+
+The 37 examples that need nothing but HTTP and the standard library, plus the XML-RPC one with
+its own server. Each runs as written, with the same Locust flags under horde and under Locust.
+``missing`` names what horde still lacks for it (the item of issue 13 that will bring it): the
+suite marks such an example as an expected failure with that reason, so it tells exactly what is
+left, and passes by itself (strict xfail) the day the item lands.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ITEM3 = "item 3: run_single_user()"
+ITEM4 = "item 4: environment.web_ui (Locust's Flask web UI: routes, auth, templates)"
+ITEM5 = "item 5: Locust's events"
+ITEM6 = "item 6: runner and shape surface"
+
+
+@dataclass(frozen=True)
+class Example:
+    path: str  # under locust_examples/
+    users: int = 5
+    seconds: int = 4
+    args: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
+    target: str = "site"  # "site" (example_site.py) or "xmlrpc" (xmlrpc_site.py)
+    # Without waits the request count follows the tool's speed: compare shares, not counts.
+    throughput_bound: bool = False
+    # Requests horde records as their own rows where Locust folds them into the request that
+    # was redirected (Locust's requests-based client follows redirects inside one request).
+    redirect_hops: tuple[str, ...] = ()
+    # Lines the example prints when it works (it may make no request at all).
+    prints: tuple[str, ...] = ()
+    missing: str | None = None
+    # Locust itself runs it only with its web UI: recorded with --autostart instead of headless.
+    needs_web_ui: bool = False
+    # It has a load shape: Locust then ignores -t (and -u, -r) and runs the shape to its end,
+    # so the recording stops it with SIGTERM after ``seconds``; horde keeps to -t.
+    shape: bool = False
+    # Its requests go to hosts other than the one given with -H (absolute URLs to the internet):
+    # never run here, where load goes to 127.0.0.1 only.
+    external: bool = False
+
+    @property
+    def id(self) -> str:
+        return self.path.removesuffix(".py")
+
+
+EXAMPLES = [
+    Example(
+        "add_command_line_argument.py",
+        prints=("Custom argument supplied: ", "my_ui_invisible_argument=I am invisible"),
+        missing=f"{ITEM6}: parser.add_argument(env_var=, include_in_web_ui=, is_secret=, ...)",
+    ),
+    Example("basic.py", users=20, seconds=6),
+    Example("bottlenecked_server.py", needs_web_ui=True, missing=ITEM4),
+    Example("csrf_form_authentication.py", users=20, seconds=6, redirect_hops=("GET /welcome",)),
+    Example(
+        "custom_messages.py",
+        prints=("User",),
+        missing=f"{ITEM6}: runner.register_message()/send_message()/worker_count",
+    ),
+    Example("custom_shape/double_wave.py", seconds=5, shape=True),
+    Example("custom_shape/stages.py", seconds=5, shape=True),
+    Example("custom_shape/staging_user_classes.py", seconds=5, shape=True),
+    Example("custom_shape/step_load.py", seconds=5, shape=True),
+    Example(
+        "custom_shape/wait_user_count.py",
+        seconds=8,
+        shape=True,
+        missing=f"{ITEM6}: LoadTestShape.get_current_user_count()",
+    ),
+    Example("custom_wait_function.py", users=10, seconds=6),
+    Example(
+        "custom_xmlrpc_client/xmlrpc_locustfile.py",
+        users=10,
+        target="xmlrpc",
+        throughput_bound=True,  # no wait: as many calls as the server's delays allow
+    ),
+    Example("debugging.py", throughput_bound=True),
+    Example("debugging_advanced.py"),
+    Example("dispatch_test_scripts/locustfile.py", seconds=5, shape=True),
+    Example("dynamic_user_credentials.py", users=10),
+    Example("events.py", users=10, missing=f"{ITEM5}: report_to_master, worker_report"),
+    Example("extend_web_ui.py", users=10, missing=ITEM4),
+    Example("fast_http_locust.py", throughput_bound=True),
+    Example("locustfile.py", users=10, seconds=5),
+    Example("manual_stats_reporting.py", users=10),
+    Example(
+        "markov_taskset.py",
+        prints=("Method 1: Using a single @transition decorator",),
+        missing=f"{ITEM6}: MarkovTaskSet, @transition, @transitions",
+    ),
+    Example(
+        "multiple_hosts.py",
+        users=10,
+        env={"API_HOST": "{url}"},
+        missing=f"{ITEM6}: HttpSession(base_url=, request_event=, user=) and client.request_event",
+    ),
+    Example("nested_inline_tasksets.py", users=20, seconds=6),
+    Example("open_closed_workload.py"),
+    Example(
+        "response_validations.py",
+        throughput_bound=True,
+        missing=f"{ITEM6}: FastHttpUser.rest() and response.js; {ITEM4} (imports flask)",
+    ),
+    Example("rest.py", external=True, missing=f"{ITEM6}: FastHttpUser.rest() and response.js"),
+    Example("semaphore_wait.py", throughput_bound=True),
+    Example(
+        "stop_on_threshold.py",
+        seconds=6,
+        missing=f"{ITEM6}: runner.stats and runner.quit() from user code",
+    ),
+    Example("terraform/aws/plan/basic.py", external=True, missing=f"{ITEM6}: client.request_name"),
+    Example("test_pytest.py", external=True, missing=f"{ITEM6}: pytest-style locustfiles"),
+    Example(
+        "testdata_from_csv.py",
+        throughput_bound=True,
+        missing=f"{ITEM6}: FastHttpUser.rest() and response.js; {ITEM4} (imports flask)",
+    ),
+    Example(
+        "testdata_management.py",
+        external=True,
+        missing=f"{ITEM5}: heartbeat_sent, heartbeat_received, usage_monitor, quit, test_stopping",
+    ),
+    Example(
+        "use_as_lib.py",
+        external=True,
+        missing=f"{ITEM6}: Environment.create_local_runner() and Locust's library use",
+    ),
+    Example("web_ui_auth/basic.py", throughput_bound=True, missing=ITEM4),
+    Example("web_ui_auth/custom_form.py", throughput_bound=True, missing=ITEM4),
+    Example(
+        "web_ui_cache_stats.py",
+        users=10,
+        missing=f"{ITEM4}; {ITEM5}: report_to_master, worker_report",
+    ),
+    Example("x-forwarded-for.py", throughput_bound=True),
+]
+
+BY_ID = {example.id: example for example in EXAMPLES}
+
+
+def locust_args(example: Example, url: str) -> list[str]:
+    """The command line both tools get (Locust's flags), without the file and the CSV prefix."""
+    return [
+        "-H", url, "-u", str(example.users), "-r", str(example.users), "-t",
+        f"{example.seconds}s", "--headless", "--only-summary", "--stop-timeout", "0",
+    ]  # fmt: skip

@@ -1,0 +1,123 @@
+"""Run a locustfile with horde or with Locust in the same way, and read what each recorded.
+
+Both tools take Locust's flags, so one command line serves both; only the program differs. What
+is compared is the stats CSV both write (requests and failures per type and name), the exit
+code, and the output (some examples only print).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+EXAMPLES = HERE / "locust_examples"
+
+
+class Server:
+    """A server script of this folder in a subprocess on a free port (told through a pipe)."""
+
+    def __init__(self, script: str, *args: str) -> None:
+        read_fd, write_fd = os.pipe()
+        self.process = subprocess.Popen(
+            [sys.executable, str(HERE / script), "--ready-fd", str(write_fd), *args],
+            pass_fds=(write_fd,),
+        )
+        os.close(write_fd)
+        with os.fdopen(read_fd) as ready:
+            line = ready.readline()
+        if not line:
+            self.process.wait(timeout=10)
+            raise RuntimeError(f"{script} did not start")
+        self.url = f"http://127.0.0.1:{int(line)}"
+
+    def served(self) -> dict[str, int]:
+        """What the example site served, by ``METHOD path`` (example_site.py only)."""
+        import json
+        import urllib.request
+
+        with urllib.request.urlopen(f"{self.url}/__served", timeout=5) as response:
+            return json.loads(response.read())
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+@dataclass
+class Outcome:
+    """What one run of one tool on one example left behind."""
+
+    exit_code: int
+    rows: dict[str, tuple[int, int]] = field(default_factory=dict)  # "GET /": (reqs, fails)
+    output: str = ""
+    seconds: float = 0.0
+
+    @property
+    def requests(self) -> int:
+        return sum(r for r, _ in self.rows.values())
+
+
+def command(tool: str, locustfile: Path) -> list[str]:
+    if tool == "horde":
+        return [sys.executable, "-m", "horde", "run", str(locustfile)]
+    locust = Path(sys.executable).with_name("locust")
+    return [str(locust), "-f", str(locustfile)]
+
+
+def run(
+    tool: str,
+    locustfile: Path,
+    args: list[str],
+    workdir: Path,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+    stop_after: float | None = None,
+) -> Outcome:
+    """Run ``tool`` on ``locustfile`` with Locust-style ``args``; the CSV goes to ``workdir``.
+
+    ``stop_after``: send SIGTERM after that many seconds (Locust ignores ``-t`` when the file
+    has a load shape, and runs the shape to its end)."""
+    prefix = workdir / f"{tool}-{locustfile.stem}"
+    argv = [*command(tool, locustfile), *args, "--csv", str(prefix)]
+    started = time.monotonic()
+    process = subprocess.Popen(
+        argv,
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        if stop_after is not None:
+            try:
+                process.wait(timeout=stop_after)
+            except subprocess.TimeoutExpired:
+                process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        stdout, stderr = process.communicate()
+        stderr += f"\n(killed after {timeout} s)"
+    completed = subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
+    outcome = Outcome(
+        exit_code=completed.returncode,
+        output=completed.stdout + completed.stderr,
+        seconds=time.monotonic() - started,
+    )
+    stats = Path(f"{prefix}_stats.csv")
+    if stats.exists():
+        with stats.open(newline="") as f:
+            for row in csv.DictReader(f):
+                if row["Name"] == "Aggregated" and not row["Type"]:
+                    continue
+                key = f"{row['Type']} {row['Name']}"
+                outcome.rows[key] = (int(row["Request Count"]), int(row["Failure Count"]))
+    return outcome

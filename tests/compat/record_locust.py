@@ -1,0 +1,97 @@
+"""Record what Locust does with each example, for the compatibility suite to compare against.
+
+    .tools/bin/uv sync --frozen --group bench     # Locust 2.47.0 into .venv
+    .venv/bin/python tests/compat/record_locust.py [EXAMPLE_ID ...]
+    make setup                                    # back to the usual environment
+
+Writes tests/compat/locust_results.json: for each example, the command line, Locust's exit
+code, the requests and failures of each row of its stats CSV, what the server served, and the
+lines the example printed. Recorded once and committed, rather than Locust being run by the
+tests: Locust and its dependencies (gevent, Flask...) need not be installed for `make test`, the
+suite does not pay Locust's run time on every run, and the reference does not move between runs.
+Run it again when the examples or the Locust version change.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.compat.examples import BY_ID, EXAMPLES, Example, locust_args
+from tests.compat.harness import EXAMPLES as EXAMPLE_DIR
+from tests.compat.harness import HERE, Server, run
+
+RESULTS = HERE / "locust_results.json"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def web_ui_args(example: Example) -> list[str]:
+    """Locust runs this one only with its web UI, which is also its target: autostart it."""
+    port = free_port()
+    args = locust_args(example, f"http://127.0.0.1:{port}")
+    args.remove("--headless")
+    return [*args, "--autostart", "--autoquit", "0", "--web-host", "127.0.0.1",
+            "--web-port", str(port)]  # fmt: skip
+
+
+def record(example: Example) -> dict:
+    server = Server("xmlrpc_site.py" if example.target == "xmlrpc" else "example_site.py")
+    try:
+        args = web_ui_args(example) if example.needs_web_ui else locust_args(example, server.url)
+        env = {k: v.format(url=server.url) for k, v in example.env.items()}
+        with tempfile.TemporaryDirectory() as tmp:
+            outcome = run(
+                "locust",
+                EXAMPLE_DIR / example.path,
+                args,
+                Path(tmp),
+                env,
+                timeout=example.seconds + 60,
+                stop_after=example.seconds + 1.5 if example.shape else None,
+            )
+        served = server.served() if example.target == "site" else {}
+    finally:
+        server.stop()
+    printed = [
+        line for line in outcome.output.splitlines() if any(p in line for p in example.prints)
+    ]
+    return {
+        "args": [a.replace(server.url, "{url}") for a in args],
+        "exit_code": outcome.exit_code,
+        "rows": {name: list(counts) for name, counts in outcome.rows.items()},
+        "served": served,
+        "printed": printed[:5],
+        "seconds": round(outcome.seconds, 1),
+    }
+
+
+def main() -> int:
+    locust = Path(sys.executable).with_name("locust")
+    if not locust.exists():
+        print("Locust is not installed: .tools/bin/uv sync --frozen --group bench")
+        return 1
+    version = subprocess.run([str(locust), "--version"], capture_output=True, text=True).stdout
+    wanted = sys.argv[1:] or [e.id for e in EXAMPLES if not e.external]
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    results["locust_version"] = version.split()[1] if version else "?"
+    examples = results.setdefault("examples", {})
+    for example_id in wanted:
+        examples[example_id] = record(BY_ID[example_id])
+        print(example_id, examples[example_id]["exit_code"], examples[example_id]["rows"])
+    RESULTS.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

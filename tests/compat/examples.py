@@ -85,7 +85,7 @@ EXAMPLES = [
     Example("events.py", users=10, missing=f"{ITEM5}: report_to_master, worker_report"),
     Example("extend_web_ui.py", users=10, missing=ITEM4),
     Example("fast_http_locust.py", throughput_bound=True),
-    Example("locustfile.py", users=10, seconds=5),
+    Example("locustfile.py", users=20, seconds=5),
     Example("manual_stats_reporting.py", users=10),
     Example(
         "markov_taskset.py",

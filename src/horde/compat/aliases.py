@@ -148,18 +148,31 @@ class AliasFinder(importlib.abc.MetaPathFinder):
 
 
 _finder = AliasFinder()
+_ALIASED = ("locust", "gevent")
+# Real locust/gevent modules imported before the finder was installed, set aside meanwhile.
+_set_aside: dict[str, types.ModuleType] = {}
+
+
+def _aliased(name: str) -> bool:
+    return name.partition(".")[0] in _ALIASED
 
 
 def install_finder() -> None:
-    """Put the finder first on ``sys.meta_path`` (once)."""
+    """Put the finder first on ``sys.meta_path`` (once). Real ``locust``/``gevent`` modules
+    already imported are set aside, so that the scenario's imports reach the finder."""
     if _finder not in sys.meta_path:
         sys.meta_path.insert(0, _finder)
+    for name, module in list(sys.modules.items()):
+        if _aliased(name) and not isinstance(module, AliasModule):
+            _set_aside[name] = sys.modules.pop(name)
 
 
 def remove_finder() -> None:
-    """Take the finder out, and forget the modules it made (real packages import normally)."""
+    """Take the finder out, forget the modules it made and put back what was set aside."""
     if _finder in sys.meta_path:
         sys.meta_path.remove(_finder)
     for name, module in list(sys.modules.items()):
         if isinstance(module, AliasModule):
             del sys.modules[name]
+    sys.modules.update(_set_aside)
+    _set_aside.clear()

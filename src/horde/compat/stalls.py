@@ -55,9 +55,23 @@ def describe_frame(frame: FrameType) -> str:
     return text
 
 
+# Where a loop's thread is when the loop waits for I/O (epoll is C code, called from these).
+_LOOP_WAITS = frozenset(("run_forever", "run_until_complete", "_run_once", "select", "run"))
+
+
+def _loop_is_waiting(frame: FrameType) -> bool:
+    filename = frame.f_code.co_filename
+    in_loop = f"{os.sep}asyncio{os.sep}" in filename or f"{os.sep}uvloop{os.sep}" in filename
+    return in_loop and frame.f_code.co_name in _LOOP_WAITS
+
+
 def describe_stall(thread_id: int) -> str | None:
-    """What the thread ``thread_id`` (the loop's) is executing now, or None if unknown."""
+    """What the thread ``thread_id`` (the loop's) is executing now; None if unknown, and ""
+    when the loop is only waiting for I/O: then nothing blocks it, and a late heartbeat means
+    the process did not get the CPU (a busy machine), not that a call stalled the loop."""
     frame = sys._current_frames().get(thread_id)
     if frame is None:
         return None
+    if _loop_is_waiting(frame):
+        return ""
     return describe_frame(frame)

@@ -219,7 +219,8 @@ MODULES: dict[str, dict[str, Any]] = {
         **_same(T, "TaskSet tag task"),
         **{
             name: Submodule(f"locust.user.{name}")
-            for name in ("task", "users", "wait_time", "inspectuser", "markov_taskset")
+            # Not "task": in Locust, locust.user.task is the decorator, not the module.
+            for name in ("users", "wait_time", "inspectuser", "markov_taskset")
         },
         "sequential_taskset": Submodule("locust.user.sequential_taskset"),
     },

@@ -68,6 +68,7 @@ bench-compare: setup
 	$(UV) sync --frozen --python $(PYTHON) --group bench
 	$(VENV)/bin/python bench/compare.py $(ARGS)
 	$(VENV)/bin/python bench/compare.py --realistic $(ARGS)
+	$(VENV)/bin/python bench/blocking_libraries.py $(ARGS)
 	$(VENV)/bin/python bench/memory_compare.py
 
 clean:

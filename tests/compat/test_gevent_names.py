@@ -301,7 +301,9 @@ def test_the_rest_of_gevent_is_refused_with_a_sentence(gevent):
 
 
 def test_outside_horde_gevent_is_not_horde_s():
-    pytest.importorskip("gevent", reason="gevent is installed with Locust (the bench group)")
+    pytest.importorskip(
+        "gevent", reason="gevent is not installed (it comes with Locust: the bench group)"
+    )
     import sys
 
     assert type(sys.modules["gevent"]).__name__ != "AliasModule"

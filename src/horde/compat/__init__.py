@@ -28,8 +28,9 @@ and the standard library, and names the rest of horde only as data (the tables o
 
 from __future__ import annotations
 
+from typing import Any
+
 from horde.compat import aliases, patches
-from horde.compat.gevent import lifetime
 from horde.compat.locust_api.entries import UnsupportedLocustFeature
 from horde.compat.stalls import describe_stall
 from horde.compat.waiting import BlockingOutsideTask
@@ -43,11 +44,37 @@ __all__ = [
     "uninstall",
 ]
 
-_LISTENERS = (
-    ("init", lifetime.on_init),
-    ("test_start", lifetime.on_test_start),
-    ("test_stop", lifetime.on_test_stop),
-)
+
+def _on_init(**kwargs: Any) -> None:
+    if _gevent_in_use():
+        from horde.compat.gevent import lifetime
+
+        lifetime.on_init()
+
+
+def _on_test_start(**kwargs: Any) -> None:
+    if _gevent_in_use():
+        from horde.compat.gevent import lifetime
+
+        lifetime.on_test_start()
+
+
+def _on_test_stop(**kwargs: Any) -> None:
+    if _gevent_in_use():
+        from horde.compat.gevent import lifetime
+
+        lifetime.on_test_stop()
+
+
+def _gevent_in_use() -> bool:
+    """Whether anything imported horde's gevent (it is loaded only for locustfiles that do)."""
+    import sys
+
+    return "horde.compat.gevent.greenlets" in sys.modules
+
+
+# Spawned greenlets start when horde's loop does and stop with the test (gevent/lifetime.py).
+_LISTENERS = (("init", _on_init), ("test_start", _on_test_start), ("test_stop", _on_test_stop))
 
 
 def install() -> None:

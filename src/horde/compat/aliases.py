@@ -12,16 +12,11 @@ from horde's gevent shim for gevent. A submodule Locust has but horde does not p
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import importlib.machinery
 import sys
 import types
 from collections.abc import Sequence
 from typing import Any
-
-from horde.compat.locust_api.entries import Alias, Submodule
-from horde.compat.locust_api.names import ALL as LOCUST_ALL
-from horde.compat.locust_api.names import MODULES as LOCUST_MODULES
 
 __all__ = ["AliasFinder", "AliasModule", "install_finder", "remove_finder"]
 
@@ -78,7 +73,9 @@ class AliasModule(types.ModuleType):
         return sorted(set(super().__dir__()) | set(self.__dict__.get("_horde_table", {})))
 
 
-class _AliasLoader(importlib.abc.Loader):
+class _AliasLoader:
+    """The loader of an alias module (importlib's protocol: create_module, exec_module)."""
+
     def __init__(self, table: dict[str, Any], forward: str | None, all_names: Sequence[str]):
         self.table = table
         self.forward = forward
@@ -95,8 +92,9 @@ class _AliasLoader(importlib.abc.Loader):
         pass
 
 
-class AliasFinder(importlib.abc.MetaPathFinder):
-    """Serves ``locust``/``gevent`` and their submodules from horde's tables."""
+class AliasFinder:
+    """Serves ``locust``/``gevent`` and their submodules from horde's tables (a meta-path
+    finder; the tables are imported when a scenario first imports one of these names)."""
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: types.ModuleType | None = None
@@ -115,6 +113,10 @@ class AliasFinder(importlib.abc.MetaPathFinder):
         return spec
 
     def _locust_spec(self, fullname: str) -> importlib.machinery.ModuleSpec:
+        from horde.compat.locust_api.entries import Submodule
+        from horde.compat.locust_api.names import ALL as LOCUST_ALL
+        from horde.compat.locust_api.names import MODULES as LOCUST_MODULES
+
         table = LOCUST_MODULES.get(fullname)
         if table is None:
             modules = ", ".join(sorted(LOCUST_MODULES))
@@ -128,6 +130,8 @@ class AliasFinder(importlib.abc.MetaPathFinder):
         return self._spec(fullname, _AliasLoader(table, None, all_names), package)
 
     def _gevent_spec(self, fullname: str) -> importlib.machinery.ModuleSpec:
+        from horde.compat.locust_api.entries import Alias, Submodule
+
         source = GEVENT_MODULES.get(fullname)
         if source is None:
             raise ModuleNotFoundError(

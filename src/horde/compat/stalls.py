@@ -9,27 +9,30 @@ one it does not cover (a C extension's own I/O, ``threading.Lock``, ``subprocess
 
 from __future__ import annotations
 
+import functools
 import linecache
 import os
 import sys
-import sysconfig
 from types import FrameType
 
 __all__ = ["describe_frame", "describe_stall"]
 
-_HORDE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_LIBRARIES = tuple(
-    os.path.realpath(path) + os.sep
-    for key in ("stdlib", "platstdlib", "purelib", "platlib")
-    if (path := sysconfig.get_paths().get(key))
-)
+_HORDE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+@functools.cache
+def _libraries() -> tuple[str, ...]:
+    """Where the standard library and installed packages live (sysconfig is slow to import:
+    only when a stall is described)."""
+    import sysconfig
+
+    paths = sysconfig.get_paths()
+    keys = ("stdlib", "platstdlib", "purelib", "platlib")
+    return (*(os.path.realpath(paths[k]) + os.sep for k in keys if paths.get(k)), _HORDE)
 
 
 def _is_library(filename: str) -> bool:
-    if filename.startswith("<"):
-        return True
-    path = os.path.realpath(filename)
-    return path.startswith(_LIBRARIES) or path.startswith(_HORDE + os.sep)
+    return filename.startswith("<") or os.path.realpath(filename).startswith(_libraries())
 
 
 def _where(frame: FrameType) -> str:
@@ -59,10 +62,24 @@ def describe_frame(frame: FrameType) -> str:
 _LOOP_WAITS = frozenset(("run_forever", "run_until_complete", "_run_once", "select", "run"))
 
 
-def _loop_is_waiting(frame: FrameType) -> bool:
+def _in_event_loop(frame: FrameType) -> bool:
     filename = frame.f_code.co_filename
     in_loop = f"{os.sep}asyncio{os.sep}" in filename or f"{os.sep}uvloop{os.sep}" in filename
     return in_loop and frame.f_code.co_name in _LOOP_WAITS
+
+
+def _loop_is_waiting(frame: FrameType) -> bool:
+    """The loop's own wait for I/O: uvloop's (C code under asyncio's runner) or asyncio's
+    selector, called from its loop."""
+    if _in_event_loop(frame):
+        return True
+    caller = frame.f_back
+    return (
+        frame.f_code.co_name == "select"
+        and frame.f_code.co_filename.endswith(f"{os.sep}selectors.py")
+        and caller is not None
+        and _in_event_loop(caller)
+    )
 
 
 def describe_stall(thread_id: int) -> str | None:

@@ -22,13 +22,16 @@ _HORDE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 @functools.cache
 def _libraries() -> tuple[str, ...]:
-    """Where the standard library and installed packages live (sysconfig is slow to import:
-    only when a stall is described)."""
-    import sysconfig
+    """Where the standard library, installed packages and horde live. (From ``os`` and ``site``,
+    already imported: the watchdog thread should not import anything while the loop's thread
+    may be stuck inside an import.)"""
+    import site  # imported by the interpreter at start-up
 
-    paths = sysconfig.get_paths()
-    keys = ("stdlib", "platstdlib", "purelib", "platlib")
-    return (*(os.path.realpath(paths[k]) + os.sep for k in keys if paths.get(k)), _HORDE)
+    stdlib = os.path.dirname(os.__file__)
+    places = [stdlib, os.path.join(stdlib, "lib-dynload"), *site.getsitepackages()]
+    if site.ENABLE_USER_SITE and site.USER_SITE:
+        places.append(site.USER_SITE)
+    return (*(os.path.realpath(p) + os.sep for p in places), _HORDE)
 
 
 def _is_library(filename: str) -> bool:

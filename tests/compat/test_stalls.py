@@ -74,6 +74,7 @@ def test_a_blocking_call_is_named_once_by_its_line(loop_thread, caplog):
     assert call.startswith("'release.wait(5)  # a call horde cannot make cooperative' ")
     assert "(test_stalls.py:" in call and ", in block_the_loop), waiting in wait (" in call
     assert [r.getMessage() for r in caplog.records] == [
-        f"task ? blocked the event loop for more than 250 ms in {call}: every user stalls "
-        "meanwhile. Use horde.sleep() or an async library instead of blocking calls."
+        "code outside any task (a network or timer callback of horde itself) blocked the event "
+        f"loop for more than 250 ms in {call}: every user stalls meanwhile. Use horde.sleep() "
+        "or an async library instead of blocking calls."
     ]

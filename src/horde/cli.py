@@ -12,8 +12,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from horde import __version__
 from horde.exceptions import ScenarioError
+from horde.version import __version__
 
 USAGE = f"""horde {__version__}: load testing for web applications
 

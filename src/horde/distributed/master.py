@@ -21,7 +21,6 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from horde import __version__
 from horde.distributed.cpu import CpuMeter
 from horde.distributed.plan import plan_workers, worker_spawn_rate
 from horde.distributed.protocol import (
@@ -43,6 +42,7 @@ from horde.distributed.stats_delta import merge_delta
 from horde.runner.lifecycle import DRAIN_GRACE, RunLifecycle, RunnerState
 from horde.scenario.shape import ARRIVAL_RATE, USERS
 from horde.stats import RequestStats
+from horde.version import __version__
 
 if TYPE_CHECKING:
     from horde.distributed.transport import MasterTransport

@@ -21,7 +21,6 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from horde import __version__
 from horde.distributed.cpu import CpuMeter
 from horde.distributed.protocol import (
     Bye,
@@ -41,6 +40,7 @@ from horde.distributed.stats_delta import DeltaTaker
 from horde.distributed.transport import AuthRefused, WorkerTransport
 from horde.distributed.worker_runner import WorkerRunner
 from horde.runner.local import RunnerState
+from horde.version import __version__
 
 if TYPE_CHECKING:
     from horde.runner.environment import Environment

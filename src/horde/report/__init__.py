@@ -14,10 +14,10 @@ import string
 from pathlib import Path
 from typing import Any
 
-from horde import __version__
 from horde.runner.environment import Environment
 from horde.stats.entries import StatsEntry
 from horde.stats.history import PERCENTILES
+from horde.version import __version__
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 VENDOR = WEB / "static" / "vendor"

@@ -17,7 +17,6 @@ from typing import Any
 
 from aiohttp import web
 
-from horde import __version__
 from horde.runner.capacity import CapacitySearch
 from horde.runner.environment import Environment
 from horde.runner.local import RunnerState
@@ -27,6 +26,7 @@ from horde.scenario.shape import ARRIVAL_RATE, USERS
 from horde.scenario.tasks import all_tags
 from horde.stats.csv_export import exceptions_csv, failures_csv, stats_csv, stats_history_csv
 from horde.stats.json_export import stats_requests_payload, stats_to_json
+from horde.version import __version__
 from horde.web.forms import FormError, SwarmRequest, parse_swarm
 from horde.web.logbuffer import LogBuffer
 from horde.web.openapi import openapi_document

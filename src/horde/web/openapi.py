@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from horde import __version__
+from horde.version import __version__
 
 __all__ = ["openapi_document"]
 

@@ -9,105 +9,25 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import tomllib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from horde.exceptions import ScenarioError
-
-__all__ = ["build_parser", "parse_duration", "parse_host", "parse_run_options"]
-
-_DURATION = re.compile(
-    r"^\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*$"
+from horde.units import (
+    non_negative_int,
+    parse_duration,
+    parse_host,
+    parse_rate,
+    percent,
+    port,
+    positive_duration,
+    positive_float,
+    positive_int,
 )
 
-
-def parse_duration(text: str | float | int) -> float:
-    """Seconds from ``30s``, ``5m``, ``1h``, ``1h30m``, or a bare number of seconds."""
-    if isinstance(text, int | float) and not isinstance(text, bool):
-        if text < 0:
-            raise ValueError(f"invalid duration {text!r}: it cannot be negative")
-        return float(text)
-    match = _DURATION.match(str(text))
-    if not match or not any(match.groups()):
-        raise ValueError(f"invalid duration {text!r}: use e.g. 30s, 5m, 1h or 1h30m")
-    h, m, s = (float(g) if g else 0.0 for g in match.groups())
-    return h * 3600 + m * 60 + s
-
-
-def parse_host(text: str) -> str:
-    """An ``http(s)://host[:port]`` base URL, without a trailing slash."""
-    parts = urlsplit(str(text).strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"invalid host {text!r}: use a URL like http://127.0.0.1:8000")
-    try:
-        parts.port  # noqa: B018 - raises on a bad port
-    except ValueError:
-        raise ValueError(f"invalid host {text!r}: the port is not a number in 1-65535") from None
-    return str(text).strip().rstrip("/")
-
-
-def _non_negative_int(name: str) -> Callable[[Any], int]:
-    def convert(value: Any) -> int:
-        try:
-            number = int(str(value))
-        except ValueError:
-            raise ValueError(f"invalid {name} {value!r}: expected a whole number") from None
-        if number < 0:
-            raise ValueError(f"invalid {name} {value!r}: it cannot be negative")
-        return number
-
-    return convert
-
-
-def _positive_int(name: str) -> Callable[[Any], int]:
-    def convert(value: Any) -> int:
-        number = _non_negative_int(name)(value)
-        if number < 1:
-            raise ValueError(f"invalid {name} {value!r}: it must be at least 1")
-        return number
-
-    return convert
-
-
-def _port(name: str, listening: bool) -> Callable[[Any], int]:
-    """A TCP port: 1-65535, or 0 for a port we listen on (the system picks a free one).
-
-    Out of range, the OS would silently take the number modulo 65536 (99999 serves on 34463).
-    """
-
-    def convert(value: Any) -> int:
-        number = _non_negative_int(name)(value)
-        lowest = 0 if listening else 1
-        if not lowest <= number <= 65535:
-            allowed = "0 (any free port) or 1-65535" if listening else "1-65535"
-            raise ValueError(f"invalid {name} {value!r}: a port is {allowed}")
-        return number
-
-    return convert
-
-
-def _positive_float(name: str) -> Callable[[Any], float]:
-    def convert(value: Any) -> float:
-        try:
-            number = float(str(value))
-        except ValueError:
-            raise ValueError(f"invalid {name} {value!r}: expected a number") from None
-        if not number > 0 or number == float("inf"):
-            raise ValueError(f"invalid {name} {value!r}: it must be greater than 0")
-        return number
-
-    return convert
-
-
-def _non_negative_float(name: str) -> Callable[[Any], float]:
-    def convert(value: Any) -> float:
-        return parse_duration(value)
-
-    return convert
+__all__ = ["build_parser", "parse_run_options"]
 
 
 def _typed(convert: Callable[[Any], Any]) -> Callable[[str], Any]:
@@ -145,8 +65,6 @@ def _threshold(value: str) -> Any:
 
 def _arrival_rate(value: Any) -> tuple[float, float]:
     """``500/s`` (constant) or ``10/s..500/s`` (a ramp over the run time): (start, end)."""
-    from horde.runner.arrival_rate import parse_rate
-
     text = str(value)
     if ".." in text:
         first, _, last = text.partition("..")
@@ -170,61 +88,35 @@ def _slo(value: Any) -> list[Any]:
     return parse_slo(str(value))
 
 
-def _positive_duration(name: str) -> Callable[[Any], float]:
-    def convert(value: Any) -> float:
-        seconds = parse_duration(value)
-        if seconds <= 0:
-            raise ValueError(f"invalid {name} {value!r}: it must be longer than 0 s")
-        return seconds
-
-    return convert
-
-
-def _percent(name: str) -> Callable[[Any], float]:
-    """``5%`` or ``0.05``: a fraction."""
-
-    def convert(value: Any) -> float:
-        text = str(value).strip()
-        try:
-            number = float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
-        except ValueError:
-            raise ValueError(f"invalid {name} {value!r}: use e.g. 5% or 0.05") from None
-        if not 0 < number < 1:
-            raise ValueError(f"invalid {name} {value!r}: it must be between 0 and 100%")
-        return number
-
-    return convert
-
-
 # name -> converter, for values that come from config files and the environment.
 CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "host": parse_host,
-    "users": _non_negative_int("user count"),
-    "spawn_rate": _positive_float("spawn rate"),
+    "users": non_negative_int("user count"),
+    "spawn_rate": positive_float("spawn rate"),
     "run_time": parse_duration,
-    "stop_timeout": _non_negative_float("stop timeout"),
-    "exit_code_on_error": _non_negative_int("exit code"),
-    "web_port": _port("web port", listening=True),
+    "stop_timeout": parse_duration,
+    "exit_code_on_error": non_negative_int("exit code"),
+    "web_port": port("web port", listening=True),
     "thresholds": _thresholds,
     # Load models (horde.runner.arrival_rate, horde.runner.shapes).
     "arrival_rate": _arrival_rate,
-    "max_concurrency": _positive_int("max concurrency"),
+    "max_concurrency": positive_int("max concurrency"),
     "stages": _stages,
     # Capacity search (horde capacity).
     "slo": _slo,
-    "step_time": _positive_duration("step time"),
+    "step_time": positive_duration("step time"),
     "settle_time": parse_duration,
-    "growth": _positive_float("growth"),
-    "precision": _percent("precision"),
-    "max_load": _positive_float("max load"),
-    "max_steps": _positive_int("max steps"),
+    "growth": positive_float("growth"),
+    "precision": percent("precision"),
+    "max_load": positive_float("max load"),
+    "max_steps": positive_int("max steps"),
     # Distributed runs (horde.distributed; Locust's flag names).
     "processes": _processes,
-    "master_port": _port("master port", listening=False),
-    "master_bind_port": _port("master bind port", listening=True),
-    "expect_workers": _non_negative_int("worker count"),
+    "master_port": port("master port", listening=False),
+    "master_bind_port": port("master bind port", listening=True),
+    "expect_workers": non_negative_int("worker count"),
     "expect_workers_max_wait": parse_duration,
-    "master_timeout": _positive_float("master timeout"),
+    "master_timeout": positive_float("master timeout"),
 }
 FLAGS = {"headless", "csv_full_history", "only_summary", "insecure", "web_no_auth"}
 FLAGS |= {"abort_on_threshold"}

@@ -3,7 +3,8 @@
 import pytest
 
 from horde.exceptions import ScenarioError
-from horde.options import parse_duration, parse_host, parse_run_options
+from horde.options import parse_run_options
+from horde.units import parse_duration, parse_host
 
 
 @pytest.mark.parametrize(

@@ -7,11 +7,12 @@ import pytest
 import uvloop
 
 from horde import HttpUser, constant, task
-from horde.runner.arrival_rate import ArrivalRateRunner, RateSegment, parse_rate
+from horde.runner.arrival_rate import ArrivalRateRunner, RateSegment
 from horde.runner.environment import Environment
 from horde.runner.local import LocalRunner
 from horde.stats import RequestStats
 from horde.stats.histogram import MAX_INDEX, bucket_value
+from horde.units import parse_rate
 
 pytestmark = pytest.mark.timeout(90)
 

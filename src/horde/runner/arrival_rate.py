@@ -32,7 +32,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import re
 import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
@@ -70,7 +69,6 @@ __all__ = [
     "DEFAULT_MAX_CONCURRENCY",
     "ArrivalRateRunner",
     "RateSegment",
-    "parse_rate",
 ]
 
 # Without --max-concurrency: at least this many in flight, and at least CONCURRENCY_SECONDS of
@@ -84,23 +82,6 @@ _BATCH = 64  # iterations started without yielding to the loop when the schedule
 # The loop's timers have millisecond resolution (libuv): an iteration due within this much is
 # started now rather than after a sleep that would overshoot it.
 _EARLY = 0.001
-
-_RATE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(?:/\s*(s|sec|m|min|h))?\s*$", re.IGNORECASE)
-_PER = {"s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
-
-
-def parse_rate(text: str | float | int) -> float:
-    """Iterations per second from ``500/s``, ``3000/m``, ``10000/h`` or a bare number (per s)."""
-    if isinstance(text, int | float) and not isinstance(text, bool):
-        value = float(text)
-    else:
-        match = _RATE.match(str(text))
-        if not match:
-            raise ValueError(f"invalid arrival rate {text!r}: use e.g. 500/s, 3000/m or 500")
-        value = float(match.group(1)) / _PER[(match.group(2) or "s").lower()]
-    if value < 0 or value == math.inf:
-        raise ValueError(f"invalid arrival rate {text!r}: it must be a finite number >= 0")
-    return value
 
 
 class RateSegment:

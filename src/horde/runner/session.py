@@ -69,7 +69,7 @@ def prepare_environment(
         for cls in classes:
             cls_host = cls.host
             if cls_host:
-                from horde.options import parse_host
+                from horde.units import parse_host
 
                 try:
                     parse_host(cls_host)

@@ -18,8 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from horde.options import parse_duration
 from horde.scenario.shape import ARRIVAL_RATE, USERS, LoadShape
+from horde.units import parse_duration
 
 if TYPE_CHECKING:
     from horde.runner.environment import Environment

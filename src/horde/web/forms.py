@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from horde.options import parse_duration, parse_host
+from horde.units import (
+    parse_duration,
+    parse_host,
+    parse_rate,
+    percent,
+    positive_duration,
+    positive_float,
+)
 
 MAX_USERS = 1_000_000
 MAX_SPAWN_RATE = 100_000.0
@@ -25,6 +32,13 @@ SWARM_FIELDS = frozenset(
      "max_concurrency", "stages", "slo", "capacity_start", "step_time", "settle_time", "growth",
      "precision"}
 )  # fmt: skip
+# The capacity search's optional fields, read as the command line reads the same flags.
+_CAPACITY_CONVERTERS: dict[str, Callable[[Any], float]] = {
+    "step_time": positive_duration("step time"),
+    "settle_time": parse_duration,
+    "growth": positive_float("growth"),
+    "precision": percent("precision"),
+}
 
 
 @dataclass(frozen=True)
@@ -49,8 +63,6 @@ def parse_swarm(form: Mapping[str, str]) -> SwarmRequest:
         raise FormError(f"load_model must be one of {', '.join(LOAD_MODELS)}, not {model!r}")
     host, run_time = _host_and_run_time(form)
     if model == "arrival_rate":
-        from horde.runner.arrival_rate import parse_rate
-
         raw = (form.get("arrival_rate") or "").strip()
         try:
             rate = parse_rate(raw)
@@ -77,8 +89,6 @@ def parse_swarm(form: Mapping[str, str]) -> SwarmRequest:
 def _capacity(form: Mapping[str, str]) -> tuple[list[Any], Any]:
     """``slo``, ``capacity_start`` (``20/s`` for the open model, ``10`` users for the closed
     one), and optional ``step_time``, ``settle_time``, ``growth``, ``precision``."""
-    from horde.options import CONVERTERS
-    from horde.runner.arrival_rate import parse_rate
     from horde.runner.capacity import CapacitySettings, parse_slo
 
     try:
@@ -98,7 +108,7 @@ def _capacity(form: Mapping[str, str]) -> tuple[list[Any], Any]:
         for name in ("step_time", "settle_time", "growth", "precision"):
             raw = (form.get(name) or "").strip()
             if raw:
-                setattr(settings, name, CONVERTERS[name](raw))
+                setattr(settings, name, _CAPACITY_CONVERTERS[name](raw))
         settings.check()
     except ValueError as exc:
         raise FormError(str(exc)) from None

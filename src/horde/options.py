@@ -74,7 +74,7 @@ def _arrival_rate(value: Any) -> tuple[float, float]:
 
 
 def _stages(value: Any) -> Any:
-    from horde.runner.shapes import parse_stages
+    from horde.scenario.shape import parse_stages
 
     return parse_stages(str(value))
 

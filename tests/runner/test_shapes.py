@@ -13,7 +13,8 @@ from horde import HttpUser, LoadShape, User, constant, task
 from horde.runner.arrival_rate import ArrivalRateRunner
 from horde.runner.environment import Environment
 from horde.runner.local import LocalRunner
-from horde.runner.shapes import ShapeDriver, Stage, StagesShape, parse_stages
+from horde.runner.shapes import ShapeDriver
+from horde.scenario.shape import Stage, StagesShape, parse_stages
 from horde.stats import RequestStats
 
 pytestmark = pytest.mark.timeout(90)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from horde.exceptions import ScenarioError
-from horde.scenario.shape import ARRIVAL_RATE, USERS, LoadShape
+from horde.scenario.shape import ARRIVAL_RATE, USERS, LoadShape, Stage, StagesShape
 
 if TYPE_CHECKING:
     from horde.runner.environment import Environment
@@ -37,8 +37,6 @@ class LoadPlan:
 
     def describe(self) -> str:
         if self.shape is not None:
-            from horde.runner.shapes import StagesShape
-
             kind = "stages" if isinstance(self.shape, StagesShape) else "load shape"
             unit = "iterations/s" if self.model == ARRIVAL_RATE else "users"
             return f"{kind} ({type(self.shape).__name__}, targets in {unit})"
@@ -48,8 +46,6 @@ class LoadPlan:
 
 
 def choose_load_plan(environment: Environment, options: argparse.Namespace) -> LoadPlan:
-    from horde.runner.shapes import Stage, StagesShape
-
     stages = getattr(options, "stages", None)
     arrival = getattr(options, "arrival_rate", None)
     if stages is not None:

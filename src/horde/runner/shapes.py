@@ -1,4 +1,5 @@
-"""Load that changes over time: ``--stages`` and ``LoadShape`` classes in a scenario file.
+"""Load that changes over time: a ``ShapeDriver`` steers a runner from a shape (``--stages``, or a
+``LoadShape`` class in a scenario file; both are defined in ``horde.scenario.shape``).
 
 A shape says what the load should be now; a ``ShapeDriver`` asks it a few times a second and
 re-targets the runner when the answer changes. The same driver steers a closed-model runner
@@ -13,106 +14,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from horde.scenario.shape import ARRIVAL_RATE, USERS, LoadShape
-from horde.units import parse_duration
+from horde.scenario.shape import ARRIVAL_RATE, LoadShape
 
 if TYPE_CHECKING:
     from horde.runner.environment import Environment
 
 log = logging.getLogger("horde.runner")
 
-__all__ = ["ShapeDriver", "Stage", "StagesShape", "parse_stages"]
+__all__ = ["ShapeDriver"]
 
 # A change "at once" (a stage of 0 s, or a shape returning no rate) still needs a finite rate.
 INSTANT = 1e9
 TICK_SECONDS = 0.1
-
-
-@dataclass(frozen=True)
-class Stage:
-    duration: float  # seconds
-    target: float  # users, or iterations/s in the open model
-
-
-_STAGE = re.compile(r"^\s*([^:]+?)\s*:\s*(\d+(?:\.\d+)?)\s*(/s)?\s*$")
-
-
-def parse_stages(text: str) -> tuple[str, list[Stage]]:
-    """``"30s:100,1m:100,30s:0"`` (users) or ``"30s:50/s,1m:50/s"`` (arrival rate).
-
-    Returns the model and the stages; raises ``ValueError`` with a sentence for the user.
-    """
-    parts = [p for p in str(text).split(",") if p.strip()]
-    if not parts:
-        raise ValueError("--stages is empty: use e.g. '30s:100,1m:100,30s:0'")
-    stages: list[Stage] = []
-    kinds: set[bool] = set()
-    for part in parts:
-        match = _STAGE.match(part)
-        if not match:
-            raise ValueError(
-                f"invalid stage {part.strip()!r}: use DURATION:USERS (e.g. 30s:100) "
-                "or DURATION:RATE/s (e.g. 1m:200/s)"
-            )
-        duration = parse_duration(match.group(1))
-        kinds.add(bool(match.group(3)))
-        stages.append(Stage(duration, float(match.group(2))))
-    if len(kinds) > 1:
-        raise ValueError("--stages mixes users and rates: give every target as N or every as N/s")
-    model = ARRIVAL_RATE if kinds == {True} else USERS
-    if model == USERS:
-        for stage in stages:
-            if stage.target != int(stage.target):
-                raise ValueError(f"invalid stage target {stage.target:g}: users are whole")
-    return model, stages
-
-
-class StagesShape(LoadShape):
-    """Linear ramps between stage targets, k6's ``stages``: each stage moves from the previous
-    target (0 at the start) to its own over its duration; the run ends after the last one."""
-
-    def __init__(self, stages: list[Stage], model: str = USERS, start: float = 0.0) -> None:
-        super().__init__()
-        self.stages = stages
-        self.model = model  # type: ignore[misc]
-        self.start = start
-
-    @property
-    def duration(self) -> float:
-        return sum(s.duration for s in self.stages)
-
-    def _locate(self, t: float) -> tuple[float, Stage, float] | None:
-        """(stage start target, stage, seconds into it) at ``t``, None after the end."""
-        begin, previous = 0.0, self.start
-        for stage in self.stages:
-            if t < begin + stage.duration:
-                return previous, stage, t - begin
-            begin += stage.duration
-            previous = stage.target
-        return None
-
-    def planned(self, t: float) -> float | None:
-        found = self._locate(t)
-        if found is None:
-            return self.stages[-1].target if self.stages else None
-        previous, stage, into = found
-        return previous + (stage.target - previous) * (into / stage.duration)
-
-    def tick(self) -> tuple[float, float | None] | None:
-        found = self._locate(self.get_run_time())
-        if found is None:
-            return None
-        previous, stage, _ = found
-        change = abs(stage.target - previous)
-        if change == 0:
-            return stage.target, None
-        # The runner ramps itself, at the stage's slope, from wherever it is to the target.
-        return stage.target, change / stage.duration
 
 
 class ShapeDriver:

@@ -22,7 +22,7 @@ from horde.runner.environment import Environment
 from horde.runner.local import RunnerState
 from horde.runner.models import runner_for_model
 from horde.runner.shapes import ShapeDriver
-from horde.scenario.shape import ARRIVAL_RATE, USERS
+from horde.scenario.shape import ARRIVAL_RATE, USERS, StagesShape
 from horde.scenario.tasks import all_tags
 from horde.stats.csv_export import exceptions_csv, failures_csv, stats_csv, stats_history_csv
 from horde.stats.json_export import stats_requests_payload, stats_to_json
@@ -226,8 +226,6 @@ class WebUI:
             self.meta["load_model"] = f"capacity search ({unit})"
             self.meta.pop("capacity", None)
         elif form.stages is not None:
-            from horde.runner.shapes import ShapeDriver, StagesShape
-
             model, stages = form.stages
             loop = asyncio.get_running_loop()
             self.driver = ShapeDriver(

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from horde.scenario.shape import parse_stages
 from horde.units import (
     parse_duration,
     parse_host,
@@ -72,8 +73,6 @@ def parse_swarm(form: Mapping[str, str]) -> SwarmRequest:
             0, 1.0, host, run_time, model, rate, _max_concurrency(form.get("max_concurrency"))
         )
     if model == "stages":
-        from horde.runner.shapes import parse_stages
-
         try:
             stages = parse_stages(form.get("stages") or "")
         except ValueError as exc:

@@ -3,15 +3,22 @@
 ``request`` is the one door every client reports through: horde's own HTTP client records
 straight into the run's stats (that is its hot path) and fires this event only when someone
 listens; a custom client for another protocol calls ``events.request.fire(...)`` and its requests
-land in the same statistics, charts and files as HTTP ones.
+land in the same statistics, charts and files as HTTP ones. The event does not know any run:
+each run's environment registers its stats with it (``add_recorder``), as Locust's runner adds a
+listener, so the global ``events`` that Locust-style code calls needs no per-run state.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["EventHook", "RequestEvent", "events"]
+__all__ = ["EventHook", "RecordRequest", "RequestEvent", "events"]
+
+RecordRequest = Callable[[str, str, int, int, BaseException | str | None], None]
+"""``record(method, name, response_time_us, response_length, error)``: how a run's stats count a
+request (``RequestStats.record``)."""
 
 
 class EventHook:
@@ -39,17 +46,28 @@ class EventHook:
 
 
 class RequestEvent(EventHook):
-    """Fired once per request, by any client. ``stats`` is set by the runner for the current run.
+    """Fired once per request, by any client; counted by every run that registered a recorder.
 
     Locust-compatible keywords: ``request_type`` (e.g. "GET", "WS"), ``name``, ``response_time``
     (milliseconds, float), ``response_length`` (bytes), ``exception`` (None on success).
+
+    Recorders are held weakly (a bound method, as long as its object lives): a run whose stats
+    are gone stops counting without being removed, so tests that make many environments in one
+    process do not pile them up here.
     """
 
-    __slots__ = ("stats",)
+    __slots__ = ("_recorders",)
 
     def __init__(self) -> None:
         super().__init__()
-        self.stats: Any = None
+        self._recorders: list[weakref.WeakMethod[RecordRequest]] = []
+
+    def add_recorder(self, record: RecordRequest) -> None:
+        """Count every request fired from now on with ``record``, a bound method."""
+        self._recorders.append(weakref.WeakMethod(record, self._recorders.remove))
+
+    def remove_recorder(self, record: RecordRequest) -> None:
+        self._recorders.remove(weakref.WeakMethod(record))
 
     def fire(  # type: ignore[override]
         self,
@@ -62,16 +80,16 @@ class RequestEvent(EventHook):
         record: bool = True,
         **kwargs: Any,
     ) -> None:
-        """Record the request into the run's stats (unless ``record=False``), then tell listeners.
+        """Count the request in each run's stats (unless ``record=False``), then tell listeners.
 
         horde's own clients record directly and pass ``record=False``.
         """
-        stats = self.stats
-        if record and stats is not None:
-            entry = stats.entry(request_type, name)
-            entry.record(round(response_time * 1000), response_length)
-            if exception is not None:
-                entry.record_failure(exception)
+        if record:
+            response_time_us = round(response_time * 1000)
+            for reference in tuple(self._recorders):
+                recorder = reference()
+                if recorder is not None:
+                    recorder(request_type, name, response_time_us, response_length, exception)
         for listener in list(self._listeners):
             listener(
                 request_type=request_type,

@@ -41,7 +41,8 @@ class Environment:
     _test_stop: asyncio.Event | None = None
 
     def __post_init__(self) -> None:
-        self.events.request.stats = self.stats
+        # Requests a custom client fires through the (global) request event count here.
+        self.events.request.add_recorder(self.stats.record)
 
     @property
     def test_stop_event(self) -> asyncio.Event:

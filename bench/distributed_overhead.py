@@ -34,6 +34,7 @@ from horde.distributed.stats_delta import DeltaTaker
 from horde.distributed.transport import MasterTransport, WorkerTransport
 from horde.events import Events
 from horde.runner.environment import Environment
+from horde.runner.load import Users
 from horde.runner.local import RunnerState
 from horde.stats import RequestStats
 
@@ -116,7 +117,7 @@ async def measure(workers: int, names: int, rps: int, seconds: float) -> dict:
     try:
         if not await master.wait_for_workers(workers, 30):
             raise SystemExit("the simulated workers did not join")
-        master.start(workers * 10, 1000)
+        master.start(Users(workers * 10, 1000))
         while master.state != RunnerState.RUNNING:
             await asyncio.sleep(0.1)
         await asyncio.sleep(1.5)

@@ -28,6 +28,7 @@ from horde import HttpUser, constant, task
 from horde.http import connection as connection_module
 from horde.http import session as session_module
 from horde.runner.environment import Environment
+from horde.runner.load import Users
 from horde.runner.local import LocalRunner
 from horde.stats import RequestStats
 
@@ -123,7 +124,7 @@ class SeedLikeUser(HttpUser):
 async def one_round(user_class: type, seconds: float) -> float:
     env = Environment(user_classes=[user_class], host="http://127.0.0.1:9", stats=RequestStats())
     runner = LocalRunner(env)
-    runner.start(50, 100_000)
+    runner.start(Users(50, 100_000))
     await asyncio.sleep(0.5)
     cpu, count = time.process_time(), env.stats.total.num_requests
     await asyncio.sleep(seconds)

@@ -31,6 +31,7 @@ from serving import pin_to, start_server
 
 from horde import HttpUser, constant, task
 from horde.runner.environment import Environment
+from horde.runner.load import Users
 from horde.runner.local import LocalRunner
 from horde.stats import RequestStats
 
@@ -81,7 +82,7 @@ def rss_kb() -> int:
 async def throughput_round(user_class: type, host: str, users: int, seconds: float) -> dict:
     env = Environment(user_classes=[user_class], host=host, stats=RequestStats())
     runner = LocalRunner(env)
-    runner.start(users, 1e9)
+    runner.start(Users(users, 1e9))
     await asyncio.sleep(1.0)  # warm up: connections open, caches filled
     before_count = env.stats.total.num_requests
     cpu0, wall0 = time.process_time(), time.perf_counter()
@@ -107,7 +108,7 @@ async def memory_round(user_class: type, host: str, users: int) -> dict:
     base = rss_kb()
     # Ramp as a load test does (2,000 users/s), so that what is measured is idle users, not a
     # burst of thousands of responses parsed at the same instant.
-    runner.start(users, MEMORY_SPAWN_RATE)
+    runner.start(Users(users, MEMORY_SPAWN_RATE))
     deadline = time.monotonic() + 30 + users / MEMORY_SPAWN_RATE
     while env.stats.total.num_requests < users and time.monotonic() < deadline:
         await asyncio.sleep(0.2)

@@ -23,6 +23,7 @@ from horde.distributed.transport import MasterTransport, WorkerTransport
 from horde.distributed.worker import Worker
 from horde.events import Events
 from horde.runner.environment import Environment
+from horde.runner.load import Users
 from horde.runner.local import RunnerState
 from horde.stats import RequestStats
 
@@ -118,13 +119,13 @@ def test_users_are_planned_per_class_and_stats_merge_exactly():
         try:
             workers = [cluster.add_worker() for _ in range(3)]
             assert await cluster.master.wait_for_workers(3, 10)
-            cluster.master.start(10, 100)
+            cluster.master.start(Users(10, 100))
             await eventually(lambda: cluster.master.state == RunnerState.RUNNING)
             assert cluster.master.user_classes_count == {"Reader": 9, "Writer": 1}
             assert sorted(w.runner.user_count for w in workers) == [3, 3, 4]
             await asyncio.sleep(1.5)
             # Re-targeting reaches every worker.
-            cluster.master.start(4, 100)
+            cluster.master.change(Users(4, 100))
             await eventually(
                 lambda: (
                     cluster.master.state == RunnerState.RUNNING and cluster.master.user_count == 4
@@ -155,7 +156,7 @@ def test_lost_worker_is_marked_missing_and_its_users_go_to_the_others():
         try:
             first, second = cluster.add_worker(), cluster.add_worker()
             assert await cluster.master.wait_for_workers(2, 10)
-            cluster.master.start(6, 100)
+            cluster.master.start(Users(6, 100))
             await eventually(lambda: cluster.master.state == RunnerState.RUNNING)
             await asyncio.sleep(1.2)
             # Silence the first worker as a crash would: no more reports, no goodbye.
@@ -188,7 +189,7 @@ def test_redistribution_can_be_turned_off():
             cluster.add_worker()
             second = cluster.add_worker()
             assert await cluster.master.wait_for_workers(2, 10)
-            cluster.master.start(4, 100)
+            cluster.master.start(Users(4, 100))
             await eventually(lambda: cluster.master.state == RunnerState.RUNNING)
             first_task = cluster.workers[0][1]
             first_task.cancel()
@@ -264,7 +265,7 @@ def test_stop_test_on_a_worker_ends_the_whole_run_on_the_master():
         try:
             cluster.add_worker()
             assert await cluster.master.wait_for_workers(1, 10)
-            cluster.master.start(1, 10)
+            cluster.master.start(Users(1, 10))
             await asyncio.wait_for(cluster.master_env.test_stop_event.wait(), 10)
             assert cluster.master_env.stop_reason == "StopTest raised by a task"
             await cluster.master.stop()

@@ -9,6 +9,7 @@ import uvloop
 from horde import HttpUser, constant, task
 from horde.runner.arrival_rate import ArrivalRateRunner, RateSegment
 from horde.runner.environment import Environment
+from horde.runner.load import ArrivalRate, Users
 from horde.runner.local import LocalRunner
 from horde.stats import RequestStats
 from horde.stats.histogram import MAX_INDEX, bucket_value
@@ -69,7 +70,7 @@ def test_achieved_rate_is_within_two_percent_of_the_target(queue_target):
     async def scenario():
         env = Environment(user_classes=[Visitor], host=server.url, stats=RequestStats())
         runner = ArrivalRateRunner(env)
-        runner.start(400)
+        runner.start(ArrivalRate(400))
         await asyncio.sleep(4)
         await runner.stop()
         return env, runner
@@ -102,14 +103,14 @@ def test_a_stall_shows_in_open_model_latencies_and_hides_in_the_closed_model(que
     async def open_model():
         env = Environment(user_classes=[Visitor], host=server.url, stats=RequestStats())
         runner = ArrivalRateRunner(env)
-        runner.start(200)
+        runner.start(ArrivalRate(200))
         await _run_with_stall(runner, server)
         return env
 
     async def closed_model():
         env = Environment(user_classes=[ClosedVisitor], host=server.url, stats=RequestStats())
         runner = LocalRunner(env)
-        runner.start(10, 1000)  # about 200 requests/s, like the open model
+        runner.start(Users(10, 1000))  # about 200 requests/s, like the open model
         await _run_with_stall(runner, server)
         return env
 
@@ -133,7 +134,7 @@ def test_latency_counts_from_the_planned_start_when_iterations_must_wait(queue_t
     async def scenario():
         env = Environment(user_classes=[Visitor], host=server.url, stats=RequestStats())
         runner = ArrivalRateRunner(env, max_concurrency=5)
-        runner.start(200)
+        runner.start(ArrivalRate(200))
         await _run_with_stall(runner, server)
         return env, runner
 

@@ -23,6 +23,7 @@ from horde import (
     task,
 )
 from horde.runner.environment import Environment
+from horde.runner.load import ArrivalRate, Users
 from horde.runner.local import LocalRunner, RunnerState
 from horde.stats import RequestStats
 
@@ -60,7 +61,7 @@ def test_blocking_and_async_tasks_run_side_by_side_on_one_loop():
     async def scenario():
         env = make_env(Mixed)
         runner = LocalRunner(env)
-        runner.start(20, 1000)
+        runner.start(Users(20, 1000))
         await asyncio.sleep(0.5)
         await runner.stop()
         return env
@@ -85,14 +86,14 @@ def test_spawn_rate_and_user_count_over_time():
         env = make_env(Idle)
         runner = LocalRunner(env)
         t0 = time.monotonic()
-        runner.start(10, 10)  # 10 users at 10/s: about 1 s of ramp
+        runner.start(Users(10, 10))  # 10 users at 10/s: about 1 s of ramp
         samples = []
         while runner.state == RunnerState.SPAWNING:
             samples.append((time.monotonic() - t0, runner.user_count))
             await asyncio.sleep(0.05)
         ramp = time.monotonic() - t0
         assert runner.user_count == 10
-        runner.start(4, 100)  # ramp down
+        runner.change(Users(4, 100))  # ramp down
         while runner.state == RunnerState.SPAWNING:
             await asyncio.sleep(0.01)
         await asyncio.sleep(0.05)
@@ -135,7 +136,7 @@ def test_weights_and_fixed_count_decide_the_mix():
 
     async def scenario():
         runner = LocalRunner(make_env(Many, Few, Admin))
-        runner.start(9, 1e6)
+        runner.start(Users(9, 1e6))
         await asyncio.sleep(0.1)
         counts = runner.user_classes_count
         await runner.stop()
@@ -183,7 +184,7 @@ def test_hooks_task_sets_interrupt_and_exceptions():
     async def scenario():
         env = make_env(Shopper, Broken)
         runner = LocalRunner(env)
-        runner.start(2, 1000)
+        runner.start(Users(2, 1000))
         await asyncio.sleep(0.3)
         await runner.stop()
         return env
@@ -216,7 +217,7 @@ def test_stop_user_and_stop_test():
     async def scenario():
         env = make_env(Once, Ender)
         runner = LocalRunner(env)
-        runner.start(4, 1000)
+        runner.start(Users(4, 1000))
         await asyncio.wait_for(env.test_stop_event.wait(), 5)
         await runner.stop()
         return env
@@ -241,7 +242,7 @@ def test_stop_timeout_lets_the_current_task_finish():
     async def scenario(stop_timeout):
         env = make_env(Slow, stop_timeout=stop_timeout)
         runner = LocalRunner(env)
-        runner.start(3, 1000)
+        runner.start(Users(3, 1000))
         await asyncio.sleep(0.1)
         await runner.stop()
         return env
@@ -266,7 +267,7 @@ def test_blocking_the_loop_is_warned_once_per_task(caplog):
         watch = BlockWatch()
         watch.start(asyncio.get_running_loop())
         runner = LocalRunner(env)
-        runner.start(1, 10)
+        runner.start(Users(1, 10))
         await asyncio.sleep(1.0)
         await runner.stop()
         watch.stop()
@@ -293,9 +294,44 @@ def test_custom_task_set_with_plain_function_tasks():
     async def scenario():
         env = make_env(Reader)
         runner = LocalRunner(env)
-        runner.start(1, 10)
+        runner.start(Users(1, 10))
         await asyncio.sleep(0.2)
         await runner.stop()
         return env
 
     assert run(scenario()).stats.entry("CUSTOM", "browse").num_requests > 3
+
+
+def test_start_and_change_take_only_the_runners_own_load_model():
+    """A load says what it means: users to a runner of users, never a rate read as users."""
+
+    class Waiting(User):
+        wait_time = constant(60)
+
+        @task
+        def nothing(self):
+            pass
+
+    async def scenario():
+        env = make_env(Waiting)
+        runner = LocalRunner(env)
+        with pytest.raises(RuntimeError, match="no test runs"):
+            runner.change(Users(1, 10))
+        with pytest.raises(TypeError, match="runs the users model, not arrival_rate"):
+            runner.start(ArrivalRate(5))
+        runner.start(Users(2, 100))
+        with pytest.raises(RuntimeError, match="already"):
+            runner.start(Users(3, 100))
+        with pytest.raises(TypeError):
+            runner.change(ArrivalRate(5))
+        runner.change(Users(1, 100))
+        await asyncio.sleep(0.1)
+        count = runner.user_count
+        await runner.stop()
+        return count
+
+    assert run(scenario()) == 1
+    with pytest.raises(ValueError, match="spawn rate > 0"):
+        Users(1, 0)
+    with pytest.raises(ValueError, match="finite"):
+        ArrivalRate(float("inf"))

@@ -1,8 +1,10 @@
-"""The master: the same control surface as ``LocalRunner``, with the users on workers.
+"""The master: the same control surface as a runner in one process, with the load on workers.
 
-``start(user_count, spawn_rate)``, ``stop()``, ``state``, ``user_count`` and
-``user_classes_count`` behave as for one process, so the console, the web UI and load shapes
-drive a distributed run without knowing it; ``workers_info()`` adds the workers table.
+It is a ``horde.runner.interface.Runner`` of either load model (``use_model``): ``start``,
+``change``, ``stop()``, ``state``, ``user_count`` and ``user_classes_count`` behave as for one
+process, so the console, the web UI and load shapes drive a distributed run without knowing it;
+in the open model it is also an ``OpenModel`` (the workers' counters added up), and as a
+``WorkersView`` it adds the workers table (``workers_info()``).
 
 The master plans every worker's users per class (``plan.plan_workers``), merges the stats deltas
 workers send every second into ``environment.stats``, and watches heartbeats: a worker silent for
@@ -18,7 +20,7 @@ import logging
 import math
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from horde.distributed.cpu import CpuMeter
@@ -40,6 +42,7 @@ from horde.distributed.protocol import (
 from horde.distributed.registry import GONE, MISSING, WorkerInfo
 from horde.distributed.stats_delta import merge_delta
 from horde.runner.lifecycle import DRAIN_GRACE, RunLifecycle, RunnerState
+from horde.runner.load import ArrivalRate
 from horde.scenario.shape import ARRIVAL_RATE, USERS
 from horde.stats import RequestStats
 from horde.version import __version__
@@ -47,6 +50,7 @@ from horde.version import __version__
 if TYPE_CHECKING:
     from horde.distributed.transport import MasterTransport
     from horde.runner.environment import Environment
+    from horde.runner.load import Load
 
 log = logging.getLogger("horde.distributed")
 
@@ -72,7 +76,7 @@ class MasterRunner(RunLifecycle):
         heartbeat_timeout: float = HEARTBEAT_TIMEOUT,
     ) -> None:
         self.environment = environment
-        environment.runner = self  # type: ignore[assignment]
+        environment.runner = self
         self.transport = transport
         self.scenario_digest = scenario_digest
         self.settings = dict(settings or {})
@@ -107,10 +111,20 @@ class MasterRunner(RunLifecycle):
             StopTest: self._on_stop_test,
         }
 
-    def use_model(self, model: str, max_concurrency: int | None = None) -> None:
-        """Run ``model`` from the next start: users (closed) or arrival rate (open)."""
+    def use_model(self, model: str, max_concurrency: int | None = None) -> bool:
+        """Run ``model`` from the next start: users (closed) or arrival rate (open); workers
+        switch runners when told their share."""
         self.model = model
         self.max_concurrency = max_concurrency
+        return True
+
+    @property
+    def open_model(self) -> MasterRunner | None:
+        return self if self.model == ARRIVAL_RATE else None
+
+    @property
+    def workers_view(self) -> MasterRunner:
+        return self
 
     # Reading ---------------------------------------------------------------------------------
     @property
@@ -135,8 +149,8 @@ class MasterRunner(RunLifecycle):
 
     # The open model's figures, added up over workers (same names as ArrivalRateRunner's).
     @property
-    def service_stats(self) -> RequestStats | None:
-        return self._service_stats if self.model == ARRIVAL_RATE else None
+    def service_stats(self) -> RequestStats:
+        return self._service_stats
 
     def _open_sum(self, key: str) -> int:
         return sum(int(w.open_model.get(key, 0)) for w in self.workers.values())
@@ -179,6 +193,11 @@ class MasterRunner(RunLifecycle):
             "workers": len(self.workers),
         }  # fmt: skip
 
+    def pass_on_options(self, changes: Mapping[str, Any]) -> None:
+        """Workers joining from now on take these values of the scenario's options (the web
+        form changed them)."""
+        self.settings.setdefault("options", {}).update(changes)
+
     def workers_info(self) -> list[dict[str, Any]]:
         """One row per worker that ever joined, in order of joining (for the UI and files)."""
         return [w.as_dict() for w in sorted(self.workers.values(), key=lambda w: w.index)]
@@ -210,22 +229,15 @@ class MasterRunner(RunLifecycle):
         self.transport.close()
 
     # Control ---------------------------------------------------------------------------------
-    def start(self, user_count: float, spawn_rate: float = math.inf) -> None:
-        """Move the whole run towards ``user_count`` users at ``spawn_rate``/s; in the open
-        model, towards an arrival rate of ``user_count``/s changing by ``spawn_rate``/s.
-
-        Returns at once (as LocalRunner and ArrivalRateRunner do).
-        """
-        if user_count < 0 or spawn_rate <= 0:
-            raise ValueError("user count must be >= 0 and spawn rate > 0")
-        if self.state in (RunnerState.READY, RunnerState.STOPPED):
-            self._begin_test()
+    def _move_to(self, load: Load) -> None:
+        """Move the whole run towards ``load``: users at a spawn rate, or an arrival rate and
+        its ramp; each worker is sent its share."""
         if not self.live_workers:
             log.warning("no worker connected yet: users start as workers join")
-        if self.model == ARRIVAL_RATE:
-            self.target_rate, self.rate_ramp = float(user_count), spawn_rate
+        if isinstance(load, ArrivalRate):
+            self.target_rate, self.rate_ramp = load.per_second, load.ramp
         else:
-            self.target_user_count, self.spawn_rate = int(user_count), spawn_rate
+            self.target_user_count, self.spawn_rate = load.count, load.spawn_rate
         self.state = RunnerState.SPAWNING
         self._rebalance(force=True)
 

@@ -39,7 +39,9 @@ from horde.distributed.protocol import (
 from horde.distributed.stats_delta import DeltaTaker
 from horde.distributed.transport import AuthRefused, WorkerTransport
 from horde.distributed.worker_runner import WorkerRunner
-from horde.runner.local import RunnerState
+from horde.runner.arrival_rate import ArrivalRateRunner
+from horde.runner.lifecycle import IDLE
+from horde.runner.load import ArrivalRate
 from horde.version import __version__
 
 if TYPE_CHECKING:
@@ -82,7 +84,9 @@ class Worker:
         self.connect_timeout = connect_timeout
         self.parent_pid = parent_pid
         # A WorkerRunner (closed model), or an ArrivalRateRunner once told to run the open one.
-        self.runner: Any = WorkerRunner(environment, on_state=self._send_report_soon)
+        self.runner: WorkerRunner | ArrivalRateRunner = WorkerRunner(
+            environment, on_state=self._send_report_soon
+        )
         self._service_delta: DeltaTaker | None = None
         self.accepted = False
         self.exit_code: int | None = None
@@ -127,7 +131,7 @@ class Worker:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            if self.runner.state not in (RunnerState.READY, RunnerState.STOPPED):
+            if self.runner.state not in IDLE:
                 await self.runner.stop()
         return self.exit_code if self.exit_code is not None else 0
 
@@ -210,31 +214,40 @@ class Worker:
                 # One bad order must not leave the worker deaf to the next ones.
                 log.exception("error carrying out %s", order.TYPE)
 
-    async def _switch_runner(self, open_model: bool, max_concurrency: int | None = None) -> None:
-        """Use the runner of the model the master asks for (stopping the other one first)."""
-        from horde.runner.arrival_rate import ArrivalRateRunner
-
-        if isinstance(self.runner, ArrivalRateRunner) == open_model:
-            return
-        if self.runner.state not in (RunnerState.READY, RunnerState.STOPPED):
+    async def _open_model_runner(self, max_concurrency: int | None) -> ArrivalRateRunner:
+        """The runner of the open model, made (the other one stopped first) if need be."""
+        if isinstance(self.runner, ArrivalRateRunner):
+            return self.runner
+        if self.runner.state not in IDLE:
             await self.runner.stop()
-        if open_model:
-            self.runner = ArrivalRateRunner(self.environment, max_concurrency)
-            self._service_delta = DeltaTaker(self.runner.service_stats)
-        else:
-            self.runner = WorkerRunner(self.environment, on_state=self._send_report_soon)
-            self._service_delta = None
+        self.runner = ArrivalRateRunner(self.environment, max_concurrency)
+        self._service_delta = DeltaTaker(self.runner.service_stats)
+        return self.runner
+
+    async def _closed_model_runner(self) -> WorkerRunner:
+        """The runner of the closed model, made (the other one stopped first) if need be."""
+        if isinstance(self.runner, WorkerRunner):
+            return self.runner
+        if self.runner.state not in IDLE:
+            await self.runner.stop()
+        self.runner = WorkerRunner(self.environment, on_state=self._send_report_soon)
+        self._service_delta = None
+        return self.runner
 
     async def _do_spawn_rate(self, message: SpawnRate) -> None:
-        await self._switch_runner(True, message.max_concurrency)
-        self.runner.start(message.rate, message.ramp if message.ramp > 0 else math.inf)
+        runner = await self._open_model_runner(message.max_concurrency)
+        load = ArrivalRate(message.rate, message.ramp if message.ramp > 0 else math.inf)
+        if runner.state in IDLE:
+            runner.start(load)
+        else:
+            runner.change(load)
         log.debug("arrival rate %.2f/s", message.rate)
         self._report_now.set()
 
     async def _do_spawn(self, message: Spawn) -> None:
-        await self._switch_runner(False)
+        runner = await self._closed_model_runner()
         try:
-            self.runner.start_counts(message.user_classes_count, message.spawn_rate)
+            runner.start_counts(message.user_classes_count, message.spawn_rate)
         except ValueError as exc:
             log.error("cannot start the users the master asked for: %s", exc)
             return
@@ -246,13 +259,13 @@ class Worker:
         await self._send_report(final=True)
 
     async def _do_quit(self, _: Quit) -> None:
-        if self.runner.state not in (RunnerState.READY, RunnerState.STOPPED):
+        if self.runner.state not in IDLE:
             await self._do_stop()
         log.info("the master ended the run")
         self._finish(0)
 
     async def _leave(self, bye: Bye) -> None:
-        if self.runner.state not in (RunnerState.READY, RunnerState.STOPPED):
+        if self.runner.state not in IDLE:
             await self._do_stop()
         await self.transport.send(bye)
         self._finish(0)
@@ -290,9 +303,9 @@ class Worker:
         )
 
     def _open_model_report(self) -> dict[str, Any] | None:
-        if self._service_delta is None:
-            return None
         runner = self.runner
+        if self._service_delta is None or not isinstance(runner, ArrivalRateRunner):
+            return None
         return {
             "scheduled": runner.scheduled,
             "started": runner.started,

@@ -12,6 +12,8 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from horde.runner.lifecycle import IDLE
+from horde.runner.load import Users
 from horde.runner.local import LocalRunner
 
 if TYPE_CHECKING:
@@ -24,7 +26,8 @@ __all__ = ["WorkerRunner"]
 
 
 class WorkerRunner(LocalRunner):
-    """``LocalRunner`` driven by ``start_counts``; ``on_state`` hears of ramp completion."""
+    """``LocalRunner`` driven by ``start_counts`` (which starts a test, or changes the one that
+    runs); ``on_state`` hears of ramp completion."""
 
     def __init__(
         self, environment: Environment, on_state: Callable[[], None] | None = None
@@ -40,7 +43,11 @@ class WorkerRunner(LocalRunner):
         if unknown:
             raise ValueError(f"unknown user class {', '.join(unknown)}")
         self._desired = {name: max(0, int(n)) for name, n in counts.items()}
-        self.start(sum(self._desired.values()), spawn_rate)
+        load = Users(sum(self._desired.values()), spawn_rate)
+        if self.state in IDLE:
+            self.start(load)
+        else:
+            self.change(load)
 
     def _desired_counts(self, target: int) -> dict[type[User], int]:
         return {c: self._desired.get(c.__name__, 0) for c in self.environment.user_classes}

@@ -21,10 +21,11 @@ Latency, recorded per request name:
   real visitor's would, and are charged their service time only.
 - ``environment.service_stats`` gets the raw service time (send to last byte) of every request.
 
-The runner has the same control surface as ``LocalRunner``, with a rate for a user count:
-``start(rate, ramp)`` moves the arrival rate towards ``rate`` iterations/s, changing by ``ramp``
-iterations/s every second (``inf``: at once); stages, load shapes and the capacity search drive
-either runner through it.
+The runner has the same control surface as ``LocalRunner`` (``horde.runner.interface.Runner``),
+with a rate for a user count: ``start(ArrivalRate(rate, ramp))`` (or ``change``) moves the arrival
+rate towards ``rate`` iterations/s, changing by ``ramp`` iterations/s every second (``inf``: at
+once); stages, load shapes and the capacity search drive either runner through it. Its own
+figures are read through ``runner.open_model`` (``horde.runner.interface.OpenModel``).
 """
 
 from __future__ import annotations
@@ -53,13 +54,16 @@ from horde.runner.lifecycle import (
     RunLifecycle,
     RunnerState,
 )
+from horde.runner.load import ArrivalRate
 from horde.runner.local import IGNORED_CANCEL
+from horde.scenario.shape import ARRIVAL_RATE
 from horde.scenario.tasks import SequentialTaskSet, Task, TaskSet
 from horde.scenario.users import call_user_code, create_user
 from horde.stats import RequestStats, StatsEntry
 
 if TYPE_CHECKING:
     from horde.runner.environment import Environment
+    from horde.runner.load import Load
     from horde.scenario.users import User
 
 log = logging.getLogger("horde.runner")
@@ -192,9 +196,12 @@ class _Slot:
 class ArrivalRateRunner(RunLifecycle):
     """Starts iterations of ``environment.user_classes`` at a planned rate (the open model)."""
 
+    model = ARRIVAL_RATE
+    spawn_rate = None  # the open model has a rate and its ramp, not users spawned per second
+
     def __init__(self, environment: Environment, max_concurrency: int | None = None) -> None:
         self.environment = environment
-        environment.runner = self  # type: ignore[assignment]
+        environment.runner = self
         if max_concurrency is not None and max_concurrency < 1:
             raise ValueError("max concurrency must be at least 1")
         self._fixed_concurrency = max_concurrency
@@ -203,7 +210,7 @@ class ArrivalRateRunner(RunLifecycle):
         self.started_at: float | None = None
         self.target_rate = 0.0
         self.service_stats = RequestStats()
-        environment.service_stats = self.service_stats  # type: ignore[attr-defined]
+        environment.service_stats = self.service_stats
         weights = {c: max(0, int(getattr(c, "weight", 1))) for c in environment.user_classes}
         if not any(weights.values()):
             weights = dict.fromkeys(environment.user_classes, 1)
@@ -257,19 +264,23 @@ class ArrivalRateRunner(RunLifecycle):
         """The planned arrival rate now, iterations/s."""
         return self._segment.rate_at(time.perf_counter())
 
-    # Control ---------------------------------------------------------------------------------
-    def start(self, rate: float, ramp: float = math.inf) -> None:
-        """Move the arrival rate towards ``rate``/s, by ``ramp``/s each second (inf: at once).
+    @property
+    def open_model(self) -> ArrivalRateRunner:
+        return self
 
-        Returns at once; may be called again at any time to re-target.
-        """
-        if not 0 <= rate < math.inf or not ramp > 0:
-            raise ValueError("arrival rate must be >= 0 and finite, and its ramp > 0")
+    def use_model(self, model: str, max_concurrency: int | None = None) -> bool:
+        """Never kept for another test: its pool of users and its concurrency limit are sized
+        for the test it was made for."""
+        return False
+
+    # Control ---------------------------------------------------------------------------------
+    def _move_to(self, load: Load) -> None:
+        """Move the arrival rate towards ``load.per_second``, by ``load.ramp``/s each second
+        (inf: at once); may be called again at any time to re-target."""
+        assert isinstance(load, ArrivalRate)
+        rate, ramp = load.per_second, load.ramp
         loop = asyncio.get_running_loop()
         now = time.perf_counter()
-        if self.state in (RunnerState.READY, RunnerState.STOPPED):
-            self._segment = RateSegment(now, 0.0, 0.0, math.inf)
-            self._begin_test()
         current = self._segment.rate_at(now)
         # What has accrued since the last due iteration counts towards the next one.
         if self._last_due is None:
@@ -289,6 +300,7 @@ class ArrivalRateRunner(RunLifecycle):
 
     # stop(): no more iterations are scheduled; those in flight finish within stop_timeout.
     def _reset(self) -> None:
+        self._segment = RateSegment(time.perf_counter(), 0.0, 0.0, math.inf)
         self.service_stats.reset()
         self.service_stats.start_time = self.started_at
         self._reset_counters()

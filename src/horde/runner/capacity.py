@@ -26,14 +26,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from horde.runner.load import ArrivalRate, Load, Users
 from horde.scenario.shape import ARRIVAL_RATE, USERS
 from horde.thresholds import Threshold, evaluate
 
 if TYPE_CHECKING:
     from horde.runner.environment import Environment
+    from horde.runner.interface import OpenModel, Runner
 
 log = logging.getLogger("horde.capacity")
 
@@ -166,10 +169,10 @@ class CapacitySearch:
     def __init__(
         self,
         environment: Environment,
-        runner: Any,
+        runner: Runner,
         slo: list[Threshold],
         settings: CapacitySettings,
-        on_step: Any = None,
+        on_step: Callable[[Step], None] | None = None,
     ) -> None:
         settings.check()
         self.environment = environment
@@ -179,6 +182,14 @@ class CapacitySearch:
         self.on_step = on_step
         self.steps: list[Step] = []
         self.current_load: float | None = None
+        self._started = False  # the first step starts the runner's test; later ones change it
+
+    def _move(self, load: Load) -> None:
+        if self._started:
+            self.runner.change(load)
+        else:
+            self._started = True
+            self.runner.start(load)
 
     async def run(self) -> CapacityResult:
         s = self.settings
@@ -255,32 +266,27 @@ class CapacitySearch:
         settle = s.settle_time
         if s.model == USERS:
             change = abs(load - runner.user_count)
-            runner.start(int(load), s.spawn_rate)
+            self._move(Users(int(load), s.spawn_rate))
             settle += change / s.spawn_rate
         else:
-            runner.start(load)
+            self._move(ArrivalRate(load))
         if await self._wait(settle):
             return None
         snapshot = env.stats.snapshot()
-        late0, dropped0 = getattr(runner, "late", 0), getattr(runner, "dropped", 0)
-        pending0, started0 = getattr(runner, "pending", 0), getattr(runner, "started", 0)
+        late0, dropped0, pending0, started0 = _open_counts(runner.open_model)
         started = time.time()
         if await self._wait(s.step_time):
             return None
         window = env.stats.since(snapshot)
         total = window.total
         verdicts = evaluate(self.slo, window)
-        late = getattr(runner, "late", 0) - late0
-        dropped = getattr(runner, "dropped", 0) - dropped0
+        late1, dropped1, pending1, started1 = _open_counts(runner.open_model)
+        late, dropped = late1 - late0, dropped1 - dropped0
         seconds = max(time.time() - started, 1e-9)
         percentiles = total.get_response_time_percentiles([0.5, 0.95, 0.99])
         passed = all(v["passed"] for v in verdicts) and total.num_requests > 0
         if s.model == ARRIVAL_RATE:
-            verdicts += self._open_model_verdicts(
-                dropped,
-                getattr(runner, "pending", 0) - pending0,
-                getattr(runner, "started", 0) - started0,
-            )
+            verdicts += self._open_model_verdicts(dropped, pending1 - pending0, started1 - started0)
             passed = passed and all(v["passed"] for v in verdicts)
         return Step(
             index=len(self.steps) + 1,
@@ -333,7 +339,7 @@ class CapacitySearch:
         """Stop starting iterations until those in flight are done (bounded); True on stop."""
         runner = self.runner
         runner.planned = 0.0
-        runner.start(0.0)
+        self._move(ArrivalRate(0.0))
         limit = time.monotonic() + max(30.0, 2 * self.settings.step_time)
         while runner.user_count and time.monotonic() < limit:
             if await self._wait(0.1):
@@ -349,6 +355,13 @@ class CapacitySearch:
         except TimeoutError:
             return False
         return True
+
+
+def _open_counts(figures: OpenModel | None) -> tuple[int, int, int, int]:
+    """Late, dropped, pending and started iterations (all 0 in the closed model)."""
+    if figures is None:
+        return 0, 0, 0, 0
+    return figures.late, figures.dropped, figures.pending, figures.started
 
 
 def steps_table(result: CapacityResult) -> Any:

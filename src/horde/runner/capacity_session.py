@@ -11,7 +11,7 @@ import argparse
 import asyncio
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from horde.exceptions import ScenarioError
 from horde.runner.blockwatch import BlockWatch
@@ -22,6 +22,10 @@ from horde.runner.models import LoadPlan, build_runner
 from horde.runner.session import install_stop_signals, remove_stop_signals
 from horde.runner.stop_guard import StopGuard, conclude_abandoned
 from horde.scenario.shape import ARRIVAL_RATE, USERS
+
+if TYPE_CHECKING:
+    from horde.distributed.master import MasterRunner
+    from horde.runner.interface import Runner
 
 __all__ = ["capacity_settings", "run_capacity"]
 
@@ -113,7 +117,7 @@ async def _distributed(
 ) -> int:
     from horde.distributed.session import run_as_master
 
-    async def search(master: Any) -> int:
+    async def search(master: MasterRunner) -> int:
         master.use_model(settings.model, options.max_concurrency)
         return await _search(environment, options, settings, master)
 
@@ -124,7 +128,7 @@ async def _search(
     environment: Environment,
     options: argparse.Namespace,
     settings: CapacitySettings,
-    runner: Any,
+    runner: Runner,
 ) -> int:
     from rich.console import Group
     from rich.text import Text
@@ -165,13 +169,13 @@ async def _search(
     meta = run_meta(environment, options, started, time.time())
     meta["load_model"] = f"capacity search ({unit})"
     meta["capacity"] = result.to_dict()
-    workers_info = getattr(runner, "workers_info", None)
+    view = runner.workers_view
     extra: Any = Group(steps_table(result), Text(result.headline(), style="bold"))
-    if workers_info is not None:
+    if view is not None:
         from horde.distributed.summary import workers_table
 
-        meta["workers"] = workers_info()
-        extra = Group(extra, workers_table(meta["workers"], runner.cpu_percent))
+        meta["workers"] = view.workers_info()
+        extra = Group(extra, workers_table(meta["workers"], view.cpu_percent))
     code = conclude(environment, options, meta, console, extra)
     if result.best is None:
         return code or 1

@@ -137,13 +137,13 @@ def thresholds_table(verdicts: list[dict[str, Any]]) -> Any:
 
 def _open_model_results(environment: Environment) -> dict[str, Any] | None:
     """The open model's counters and its raw service times (latency without start delay)."""
-    runner = environment.runner
-    service = getattr(runner, "service_stats", None)
-    if runner is None or service is None:
+    open_model = environment.runner.open_model if environment.runner is not None else None
+    if open_model is None:
         return None
     from horde.stats.json_export import entry_to_json
 
-    results = dict(runner.summary())  # type: ignore[attr-defined]
+    service = open_model.service_stats
+    results = dict(open_model.summary())
     results["service_time"] = {
         "total": entry_to_json(service.total),
         "stats": [entry_to_json(e) for e in service.sorted_entries()],

@@ -17,7 +17,7 @@ from horde.events import Events, events
 from horde.stats import RequestStats
 
 if TYPE_CHECKING:
-    from horde.runner.local import LocalRunner
+    from horde.runner.interface import Runner
     from horde.scenario.users import User
 
 log = logging.getLogger("horde.runner")
@@ -34,10 +34,12 @@ class Environment:
     parsed_options: Any = None
     events: Events = field(default_factory=lambda: events)
     stats: RequestStats = field(default_factory=RequestStats)
-    runner: LocalRunner | None = None
+    runner: Runner | None = None
     scenario_path: str | None = None
     shape_class: type | None = None  # a LoadShape from the scenario file
     stop_reason: str | None = None
+    # The open model's raw service times (send to last byte), beside ``stats``' corrected ones.
+    service_stats: RequestStats | None = None
     _test_stop: asyncio.Event | None = None
 
     def __post_init__(self) -> None:

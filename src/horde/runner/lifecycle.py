@@ -18,8 +18,17 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from horde.runner.environment import Environment
+    from horde.runner.interface import OpenModel, WorkersView
+    from horde.runner.load import Load
 
-__all__ = ["ABANDONED_TASKS", "CANCEL_GRACE", "DRAIN_GRACE", "RunLifecycle", "RunnerState"]
+__all__ = [
+    "ABANDONED_TASKS",
+    "CANCEL_GRACE",
+    "DRAIN_GRACE",
+    "IDLE",
+    "RunLifecycle",
+    "RunnerState",
+]
 
 # How long requests already in flight may take to finish once users are told to stop hard.
 # They are recorded when they finish; any still open after this are cancelled and recorded as
@@ -43,10 +52,14 @@ class RunnerState(enum.StrEnum):
     STOPPED = "stopped"
 
 
-class RunLifecycle:
-    """Base of the runners: begins a test, stops it, ticks once a second in between.
+IDLE = (RunnerState.READY, RunnerState.STOPPED)  # no test runs: the next start begins one
 
-    A runner calls ``_begin_test()`` when it starts from READY or STOPPED, implements
+
+class RunLifecycle:
+    """Base of the runners (``horde.runner.interface.Runner``): begins a test, changes its load,
+    stops it, ticks once a second in between.
+
+    A runner sets ``model``, implements ``_move_to(load)`` (make that load from now on) and
     ``_tick(now)`` (close one second of stats), and overrides the steps it needs: ``_reset()``
     (its own figures, before ``test_start``), ``_halt()`` (make no more load), ``_drain()``
     (wait for the load in flight) and ``_ending(stopped_at)`` (targets to zero before the last
@@ -55,9 +68,45 @@ class RunLifecycle:
 
     environment: Environment
     state: RunnerState
+    model: str  # USERS or ARRIVAL_RATE: the kind of Load that start and change take
     started_at: float | None
+    planned: float | None = None
     _ticker: asyncio.Task[None] | None
     _hurry_event: asyncio.Event | None = None  # made on first use, inside the running loop
+
+    def start(self, load: Load) -> None:
+        """Begin a test and move towards ``load``; returns at once (ramps run on the loop)."""
+        self._check_model(load)
+        if self.state not in IDLE:
+            raise RuntimeError(f"a test is already {self.state}: change its load instead")
+        self._begin_test()
+        self._move_to(load)
+
+    def change(self, load: Load) -> None:
+        """Move the test that runs towards ``load``; returns at once."""
+        self._check_model(load)
+        if self.state not in (RunnerState.SPAWNING, RunnerState.RUNNING):
+            raise RuntimeError(f"no test runs to change (the runner is {self.state})")
+        self._move_to(load)
+
+    def use_model(self, model: str, max_concurrency: int | None = None) -> bool:
+        """A runner in one process serves one model for its whole life."""
+        return model == self.model
+
+    @property
+    def open_model(self) -> OpenModel | None:
+        return None
+
+    @property
+    def workers_view(self) -> WorkersView | None:
+        return None
+
+    def _check_model(self, load: Load) -> None:
+        if load.model != self.model:
+            raise TypeError(
+                f"{type(self).__name__} runs the {self.model} model, not {load.model}: "
+                f"it cannot make {load!r}"
+            )
 
     def _begin_test(self) -> None:
         env = self.environment
@@ -71,7 +120,7 @@ class RunLifecycle:
 
     async def stop(self) -> None:
         """End the test: no new load, the load in flight drained, the last second closed."""
-        if self.state in (RunnerState.READY, RunnerState.STOPPED):
+        if self.state in IDLE:
             return
         self.state = RunnerState.STOPPING
         self._halt()
@@ -134,6 +183,10 @@ class RunLifecycle:
             self._tick(time.time())
 
     # Steps a runner overrides ------------------------------------------------------------------
+    def _move_to(self, load: Load) -> None:
+        """Make ``load`` from now on (its kind is the runner's model)."""
+        raise NotImplementedError
+
     def _tick(self, now: float) -> None:
         raise NotImplementedError
 

@@ -1,8 +1,9 @@
 """The local runner: starts, ramps and stops simulated users on this process's event loop.
 
-Its control surface is deliberately small (``start(user_count, spawn_rate)``, ``stop()``, state
-and counts), because every other driver goes through it: the command line, the web UI, load
-shapes and stages, and later a distributed worker obeying its master.
+Its control surface is deliberately small (``start(Users(count, spawn_rate))``, ``change(...)``,
+``stop()``, state and counts: ``horde.runner.interface.Runner``), because every other driver goes
+through it: the command line, the web UI, load shapes and stages, and a distributed worker
+obeying its master.
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ from typing import TYPE_CHECKING
 from horde.exceptions import UserCodeAbandoned
 from horde.runner.distribution import distribute, interleave
 from horde.runner.lifecycle import DRAIN_GRACE, RunLifecycle, RunnerState
+from horde.runner.load import Users
+from horde.scenario.shape import USERS
 from horde.scenario.users import create_user
 
 if TYPE_CHECKING:
     from horde.runner.environment import Environment
+    from horde.runner.load import Load
     from horde.scenario.users import User
 
 log = logging.getLogger("horde.runner")
@@ -33,6 +37,8 @@ IGNORED_CANCEL = (
 
 class LocalRunner(RunLifecycle):
     """Runs users of ``environment.user_classes`` as asyncio tasks on the running loop."""
+
+    model = USERS
 
     def __init__(self, environment: Environment) -> None:
         self.environment = environment
@@ -61,15 +67,11 @@ class LocalRunner(RunLifecycle):
         return {cls.__name__: len(v) for cls, v in self._running.items()}
 
     # Control ---------------------------------------------------------------------------------
-    def start(self, user_count: int, spawn_rate: float) -> None:
-        """Move towards ``user_count`` users, starting or stopping ``spawn_rate`` per second.
-
-        Returns at once; the ramp runs in the background and may be re-targeted at any time.
-        """
-        if user_count < 0 or spawn_rate <= 0:
-            raise ValueError("user count must be >= 0 and spawn rate > 0")
-        if self.state in (RunnerState.READY, RunnerState.STOPPED):
-            self._begin_test()
+    def _move_to(self, load: Load) -> None:
+        """Move towards ``load.count`` users, starting or stopping ``load.spawn_rate`` per
+        second: the ramp runs in the background and may be re-targeted at any time."""
+        assert isinstance(load, Users)
+        user_count, spawn_rate = load.count, load.spawn_rate
         self.target_user_count = user_count
         self.spawn_rate = spawn_rate
         if self._ramp is not None:

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from horde.exceptions import ScenarioError
+from horde.runner.load import ArrivalRate, Load, Users
 from horde.scenario.shape import ARRIVAL_RATE, USERS, LoadShape, Stage, StagesShape
 
 if TYPE_CHECKING:
     from horde.runner.environment import Environment
+    from horde.runner.interface import Runner
     from horde.runner.shapes import ShapeDriver
 
 __all__ = ["LoadPlan", "build_runner", "choose_load_plan", "start_load"]
@@ -34,6 +36,12 @@ class LoadPlan:
     spawn_rate: float = 1.0
     rate: float = 0.0
     shape: LoadShape | None = None
+
+    def load(self) -> Load:
+        """The fixed load of a plan without a shape."""
+        if self.model == ARRIVAL_RATE:
+            return ArrivalRate(self.rate)
+        return Users(self.users, self.spawn_rate)
 
     def describe(self) -> str:
         if self.shape is not None:
@@ -79,25 +87,24 @@ def choose_load_plan(environment: Environment, options: argparse.Namespace) -> L
     return LoadPlan(USERS, users=int(options.users), spawn_rate=float(options.spawn_rate))
 
 
-def build_runner(environment: Environment, plan: LoadPlan, options: argparse.Namespace) -> Any:
+def build_runner(environment: Environment, plan: LoadPlan, options: argparse.Namespace) -> Runner:
     """The runner for the plan's model (it sets itself as ``environment.runner``)."""
-    return runner_for_model(environment, plan.model, getattr(options, "max_concurrency", None))
+    return runner_for_model(environment, plan.model, options.max_concurrency)
 
 
 def runner_for_model(
     environment: Environment,
     model: str,
     max_concurrency: int | None = None,
-    current: Any = None,
-) -> Any:
-    """A runner for ``model``, keeping ``current`` where it can run it.
+    current: Runner | None = None,
+) -> Runner:
+    """A runner for ``model``, keeping ``current`` where it can run it (``use_model``).
 
-    A distributed master runs either model itself (its workers switch), so it is told the model
-    and kept; a local runner of users is kept for users; anything else is replaced, since a
-    local runner serves one model for its whole life.
+    A distributed master runs either model itself (its workers switch), so it is kept; a local
+    runner of users is kept for users; anything else is replaced, since a runner in this
+    process serves one model for its whole life.
     """
-    if current is not None and hasattr(current, "use_model"):
-        current.use_model(model, max_concurrency)
+    if current is not None and current.use_model(model, max_concurrency):
         return current
     if model == ARRIVAL_RATE:
         from horde.runner.arrival_rate import ArrivalRateRunner
@@ -105,12 +112,10 @@ def runner_for_model(
         return ArrivalRateRunner(environment, max_concurrency)
     from horde.runner.local import LocalRunner
 
-    if isinstance(current, LocalRunner):
-        return current
     return LocalRunner(environment)
 
 
-def start_load(environment: Environment, runner: Any, plan: LoadPlan) -> ShapeDriver | None:
+def start_load(environment: Environment, runner: Runner, plan: LoadPlan) -> ShapeDriver | None:
     """Start the runner on the plan; returns the driver of a shape (stop it before the runner)."""
     if plan.shape is not None:
         from horde.runner.shapes import ShapeDriver
@@ -118,8 +123,5 @@ def start_load(environment: Environment, runner: Any, plan: LoadPlan) -> ShapeDr
         driver = ShapeDriver(environment, runner, plan.shape)
         driver.start()
         return driver
-    if plan.model == ARRIVAL_RATE:
-        runner.start(plan.rate)
-    else:
-        runner.start(plan.users, plan.spawn_rate)
+    runner.start(plan.load())
     return None

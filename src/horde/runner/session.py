@@ -13,7 +13,7 @@ import logging
 import signal
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from horde.exceptions import ScenarioError
 from horde.runner.blockwatch import BlockWatch
@@ -24,6 +24,11 @@ from horde.runner.models import LoadPlan, build_runner, choose_load_plan, start_
 from horde.runner.stop_guard import StopGuard, conclude_abandoned
 from horde.scenario.loader import Scenario, load_scenario, select_user_classes
 from horde.scenario.tasks import all_tags, apply_tag_filter
+
+if TYPE_CHECKING:
+    from horde.console import Console
+    from horde.runner.interface import Runner
+    from horde.runner.threshold_watch import ThresholdWatch
 
 log = logging.getLogger("horde")
 
@@ -148,9 +153,9 @@ async def _headless(environment: Environment, options: argparse.Namespace) -> in
 async def drive_until_stopped(
     environment: Environment,
     options: argparse.Namespace,
-    runner: Any,
+    runner: Runner,
     plan: LoadPlan,
-    console: Any,
+    console: Console,
 ) -> None:
     """Start the load, watch it until the run ends (run time, Ctrl-C, StopTest, the end of a
     shape, a broken threshold), then stop the runner: users done and their requests recorded.
@@ -182,7 +187,9 @@ def on_interrupts(
 
 
 def install_stop_signals(
-    loop: asyncio.AbstractEventLoop, environment: Environment, runner: Any = None
+    loop: asyncio.AbstractEventLoop,
+    environment: Environment,
+    runner: Runner | Callable[[], Runner] | None = None,
 ) -> None:
     """Ctrl-C or SIGTERM ends the run cleanly (results are still written); a second Ctrl-C
     stops users at their next request instead of after their task, and cuts the wait for the
@@ -207,7 +214,9 @@ def remove_stop_signals(loop: asyncio.AbstractEventLoop) -> None:
         loop.remove_signal_handler(sig)
 
 
-def watch_thresholds(environment: Environment, options: argparse.Namespace) -> Any:
+def watch_thresholds(
+    environment: Environment, options: argparse.Namespace
+) -> ThresholdWatch | None:
     """With ``--abort-on-threshold``, a started ``ThresholdWatch``; else None."""
     thresholds = getattr(options, "thresholds", None)
     if not thresholds or not getattr(options, "abort_on_threshold", False):

@@ -17,10 +17,12 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from horde.runner.load import ArrivalRate, Load, Users
 from horde.scenario.shape import ARRIVAL_RATE, LoadShape
 
 if TYPE_CHECKING:
     from horde.runner.environment import Environment
+    from horde.runner.interface import Runner
 
 log = logging.getLogger("horde.runner")
 
@@ -32,12 +34,15 @@ TICK_SECONDS = 0.1
 
 
 class ShapeDriver:
-    """Steers a runner from a shape; ends the run when the shape returns ``None``."""
+    """Steers a runner from a shape; ends the run when the shape returns ``None``.
+
+    Its first target starts the runner's test; later ones change it.
+    """
 
     def __init__(
         self,
         environment: Environment,
-        runner: Any,
+        runner: Runner,
         shape: LoadShape,
         on_end: Callable[[str], Any] | None = None,
     ) -> None:
@@ -49,6 +54,7 @@ class ShapeDriver:
         self.on_end = on_end or environment.request_test_stop
         self._task: asyncio.Task[None] | None = None
         self._last: tuple[float, float | None] | None = None
+        self._started = False
 
     def start(self) -> None:
         self.shape.reset_time()
@@ -94,7 +100,13 @@ class ShapeDriver:
     def _retarget(self, target: float, change: float | None) -> None:
         """Move the runner to ``target`` at ``change`` per second (None: at once)."""
         rate = INSTANT if change is None or change <= 0 or math.isinf(change) else change
+        load: Load
         if self.shape.model == ARRIVAL_RATE:
-            self.runner.start(target, rate if rate != INSTANT else math.inf)
+            load = ArrivalRate(target, rate if rate != INSTANT else math.inf)
         else:
-            self.runner.start(round(target), rate)
+            load = Users(round(target), rate)
+        if self._started:
+            self.runner.change(load)
+        else:
+            self._started = True
+            self.runner.start(load)

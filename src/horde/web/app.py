@@ -19,10 +19,12 @@ from aiohttp import web
 
 from horde.runner.capacity import CapacitySearch
 from horde.runner.environment import Environment
-from horde.runner.local import RunnerState
+from horde.runner.interface import Runner
+from horde.runner.lifecycle import IDLE, RunnerState
+from horde.runner.load import ArrivalRate, Load, Users
 from horde.runner.models import runner_for_model
 from horde.runner.shapes import ShapeDriver
-from horde.scenario.shape import ARRIVAL_RATE, USERS, StagesShape
+from horde.scenario.shape import ARRIVAL_RATE, StagesShape
 from horde.scenario.tasks import all_tags
 from horde.stats.csv_export import exceptions_csv, failures_csv, stats_csv, stats_history_csv
 from horde.stats.json_export import stats_requests_payload, stats_to_json
@@ -46,7 +48,7 @@ class WebUI:
     def __init__(
         self,
         environment: Environment,
-        runner: Any,
+        runner: Runner,
         security: WebSecurity,
         logs: LogBuffer | None = None,
     ):
@@ -65,7 +67,7 @@ class WebUI:
     @property
     def model(self) -> str:
         """The load model of the current runner: users (closed) or arrival_rate (open)."""
-        return ARRIVAL_RATE if getattr(self.runner, "service_stats", None) is not None else USERS
+        return self.runner.model
 
     # Pages -----------------------------------------------------------------------------------
     async def index(self, request: web.Request) -> web.Response:
@@ -120,26 +122,27 @@ class WebUI:
         capacity = self._capacity_payload()
         if capacity is not None:
             payload["capacity"] = capacity
-        if self.model == ARRIVAL_RATE:
-            payload["arrival_rate"] = runner.current_rate
-            payload["late_iterations"] = runner.late
-            payload["dropped_iterations"] = runner.dropped
+        open_model = runner.open_model
+        if open_model is not None:
+            payload["arrival_rate"] = open_model.current_rate
+            payload["late_iterations"] = open_model.late
+            payload["dropped_iterations"] = open_model.dropped
         payload["host"] = self.environment.host
-        payload["spawn_rate"] = getattr(runner, "spawn_rate", None)
-        payload["test_start"] = getattr(runner, "started_at", None)  # a new test: new history
+        payload["spawn_rate"] = runner.spawn_rate
+        payload["test_start"] = runner.started_at  # a new test: new history
         payload["user_classes_count"] = runner.user_classes_count
         exceptions = self.environment.stats.exceptions.values()
         payload["exceptions_count"] = sum(e.count for e in exceptions)
         payload["exception_kinds"] = len(exceptions)  # rows of the tab, as errors are
         payload["log_warnings"] = self.logs.warnings if self.logs is not None else 0
-        workers_info = getattr(runner, "workers_info", None)
-        if workers_info is not None:  # a distributed master: the figures cover all workers
-            workers = workers_info()
+        view = runner.workers_view
+        if view is not None:  # a distributed master: the figures cover all workers
+            workers = view.workers_info()
             for row in workers:
                 row.setdefault("cpu_usage", row.get("cpu_percent"))  # Locust's field name
             payload["workers"] = workers
-            payload["worker_count"] = runner.worker_count  # type: ignore[attr-defined]
-            payload["master_cpu_percent"] = getattr(runner, "cpu_percent", None)
+            payload["worker_count"] = view.worker_count
+            payload["master_cpu_percent"] = view.cpu_percent
         return web.json_response(payload)
 
     async def stats_history(self, request: web.Request) -> web.Response:
@@ -209,7 +212,9 @@ class WebUI:
             env.host = form.host
         elif not env.host and not _class_host(env):
             return _bad("host is required: no host was given with -H or on the user classes")
-        starting = self.runner.state in (RunnerState.READY, RunnerState.STOPPED)
+        starting = self.runner.state in IDLE
+        if self.runner.state is RunnerState.STOPPING:
+            return _bad("the test is stopping: start the next one once it has stopped")
         problem = self._choose_runner(form, starting)
         if problem:
             return _bad(problem)
@@ -237,10 +242,10 @@ class WebUI:
             self.driver.start()
             self.meta["load_model"] = f"stages {self._stages_text(form)}"
         elif form.load_model == ARRIVAL_RATE:
-            self.runner.start(form.arrival_rate)
+            self._start_or_change(ArrivalRate(form.arrival_rate), starting)
             self.meta["load_model"] = f"arrival rate {form.arrival_rate:g}/s"
         else:
-            self.runner.start(form.user_count, form.spawn_rate)
+            self._start_or_change(Users(form.user_count, form.spawn_rate), starting)
             self.meta["users"] = max(self.meta.get("users", 0), form.user_count)
             self.meta["spawn_rate"] = form.spawn_rate
         if form.run_time:
@@ -271,9 +276,16 @@ class WebUI:
         if not self.scenario_options or parsed is None:
             return
         changes = apply_options(fields, self.scenario_options, parsed)
-        settings = getattr(self.runner, "settings", None)
-        if changes and isinstance(settings, dict):
-            settings.setdefault("options", {}).update(changes)
+        view = self.runner.workers_view
+        if changes and view is not None:
+            view.pass_on_options(changes)
+
+    def _start_or_change(self, load: Load, starting: bool) -> None:
+        """Locust's /swarm starts a test, or changes the load of the one that runs."""
+        if starting:
+            self.runner.start(load)
+        else:
+            self.runner.change(load)
 
     def _choose_runner(self, form: SwarmRequest, starting: bool) -> str | None:
         """Make the runner match the form's model; a sentence when that cannot be done now."""
@@ -335,7 +347,7 @@ class WebUI:
         await self.runner.stop()
 
     async def _stop(self, reason: str) -> None:
-        if self.runner.state in (RunnerState.READY, RunnerState.STOPPED):
+        if self.runner.state in IDLE:
             return
         self.environment.stats.mark("stop", reason)
         await self.shutdown()

@@ -132,11 +132,12 @@ class RateSegment:
 
 
 class _Recorder:
-    """Stands in for the run's stats in one pooled user's HTTP client.
+    """Stands in for the run's stats in one pooled user's HTTP client (a ``Recorder``).
 
-    The client records each request through ``stats.entry(method, name)``; this hands it an
-    entry that writes the corrected time to the run's stats and the raw time to the service
-    stats. No change to the client is needed, and clients of the closed model are untouched.
+    The client records each request through ``entry(method, name)``, the only thing a client
+    asks of where it records; this hands it a row that writes the corrected time to the run's
+    stats and the raw time to the service stats. No change to the client is needed, and
+    clients of the closed model are untouched.
     """
 
     __slots__ = ("_entries", "lag_us", "service", "stats")
@@ -155,10 +156,6 @@ class _Recorder:
                 self, self.stats.entry(method, name), self.service.entry(method, name)
             )
         return found
-
-    # Anything else the client may read (record_exception, record_error...) is the run's.
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.stats, name)
 
 
 class _CorrectedEntry:

@@ -55,7 +55,7 @@ def _run(args: list[str], capacity: bool = False) -> int:
     scenario = load_scenario(named) if named else None
     options = parse_run_options(
         args, extend_parser=events.init_command_line_parser.fire, capacity=capacity
-    )
+    )  # the run's Settings, from flags, config file and environment
     if scenario is None or Path(options.scenario).resolve() != scenario.path.resolve():
         scenario = load_scenario(options.scenario)
     logging.basicConfig(

@@ -7,7 +7,6 @@ output goes to a file or CI log, a plain table is printed every 2 s instead (unl
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import time
 from typing import TYPE_CHECKING, Any
@@ -19,6 +18,7 @@ from rich.text import Text
 
 from horde.markup import plain
 from horde.runner.environment import Environment
+from horde.settings import Settings
 
 if TYPE_CHECKING:  # imported when a live view starts: headless summaries do without them
     from rich.live import Live
@@ -121,7 +121,7 @@ def exceptions_table(environment: Environment) -> Table | None:
 class Console:
     """Live view plus summary for one run."""
 
-    def __init__(self, environment: Environment, options: argparse.Namespace) -> None:
+    def __init__(self, environment: Environment, options: Settings) -> None:
         self.environment = environment
         self.options = options
         self.console = RichConsole(stderr=False)

@@ -8,7 +8,6 @@ the others: each problem is one sentence, and the run then exits non-zero.
 
 from __future__ import annotations
 
-import argparse
 import os
 import tempfile
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 from horde.exceptions import ScenarioError
 from horde.runner.environment import Environment
+from horde.settings import Settings
 from horde.stats.csv_export import write_csv_files
 from horde.stats.json_export import write_json
 
@@ -24,20 +24,20 @@ __all__ = ["check_output_paths", "requested_files", "write_results"]
 CSV_PARTS = ("stats", "stats_history", "failures", "exceptions")
 
 
-def requested_files(options: argparse.Namespace) -> list[tuple[str, Path]]:
+def requested_files(options: Settings) -> list[tuple[str, Path]]:
     """(flag, path) of every file the options ask for."""
     files: list[tuple[str, Path]] = []
-    prefix = getattr(options, "csv_prefix", None)
+    prefix = options.csv_prefix
     if prefix:
         files += [("--csv", Path(f"{prefix}_{part}.csv")) for part in CSV_PARTS]
-    if getattr(options, "json_path", None):
+    if options.json_path:
         files.append(("--json", Path(options.json_path)))
-    if getattr(options, "html_path", None):
+    if options.html_path:
         files.append(("--html", Path(options.html_path)))
     return files
 
 
-def check_output_paths(options: argparse.Namespace) -> None:
+def check_output_paths(options: Settings) -> None:
     """Raise ``ScenarioError`` for the first requested file that could not be written.
 
     Nothing is created: the nearest existing folder must take a new file (tried with a
@@ -68,7 +68,7 @@ def _why_unwritable(path: Path) -> str:
 
 
 def write_results(
-    environment: Environment, options: argparse.Namespace, meta: dict[str, Any]
+    environment: Environment, options: Settings, meta: dict[str, Any]
 ) -> tuple[list[Path], list[str]]:
     """Write every requested result file; returns the paths written and the problems met."""
     written: list[Path] = []
@@ -89,7 +89,7 @@ def write_results(
             written.append(path)
         except OSError as exc:
             problems.append(f"cannot write the JSON results to {path}: {exc.strerror or exc}")
-    if getattr(options, "html_path", None):
+    if options.html_path:
         from horde.report import ReportError, write_html_report
 
         try:

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 __all__ = [
+    "names",
     "non_negative_int",
     "parse_duration",
     "parse_host",
@@ -70,6 +71,15 @@ def parse_rate(text: str | float | int) -> float:
     if value < 0 or value == math.inf:
         raise ValueError(f"invalid arrival rate {text!r}: it must be a finite number >= 0")
     return value
+
+
+def names(value: object) -> tuple[str, ...]:
+    """Names from repeated flags, a config file's list or one string; each item may hold several
+    names separated by commas or spaces (``--web-allowed-host``)."""
+    if not value:
+        return ()
+    items = [value] if isinstance(value, str) else list(value)  # type: ignore[call-overload]
+    return tuple(name for item in items for name in str(item).replace(",", " ").split())
 
 
 def non_negative_int(name: str) -> Callable[[Any], int]:

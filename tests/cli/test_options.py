@@ -1,9 +1,12 @@
 """Option parsing: durations, hosts, precedence of config file, environment and flags."""
 
+import dataclasses
+
 import pytest
 
 from horde.exceptions import ScenarioError
-from horde.options import parse_run_options
+from horde.options import build_parser, parse_run_options
+from horde.settings import Settings
 from horde.units import parse_duration, parse_host
 
 
@@ -73,7 +76,7 @@ def test_positionals_are_scenario_then_user_classes(tmp_path, monkeypatch):
     (tmp_path / "s.py").write_text("")
     options = parse_run_options(["s.py", "WebUser", "ApiUser"], environ={})
     assert options.scenario == "s.py"
-    assert options.user_class_names == ["WebUser", "ApiUser"]
+    assert options.user_class_names == ("WebUser", "ApiUser")
 
 
 def test_thresholds_from_config_and_environment(tmp_path, monkeypatch):
@@ -99,3 +102,40 @@ def test_locust_0x_flag_names_of_the_seed_article(tmp_path, monkeypatch):
     assert (options.users, options.spawn_rate, options.headless) == (5, 1.0, True)
     options = parse_run_options(["s.py", "--clients", "8"], environ={})
     assert options.users == 8
+
+
+def test_settings_are_built_once_and_frozen(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.py").write_text("")
+    settings = parse_run_options(["s.py", "-u", "3"], environ={"HORDE_RUN_TIME": "1m"})
+    assert (settings.users, settings.run_time, settings.explicit >= {"users", "run_time"}) == (
+        3,
+        60.0,
+        True,
+    )
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.users = 4  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("capacity", [False, True])
+def test_every_flag_of_horde_has_a_field_in_settings(capacity):
+    """A flag added to the parser without its field would be lost: parse refuses, and so does
+    this test, before any run."""
+    dests = {a.dest for a in build_parser(capacity)._actions} - {"help", "targets"}
+    assert dests <= Settings.names()
+
+
+def test_options_a_scenario_adds_reach_scenario_code_only(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.py").write_text("")
+
+    def extend(parser):
+        parser.add_argument("--account-count", type=int, default=10)
+
+    settings = parse_run_options(
+        ["s.py", "--account-count", "3", "-u", "2"], environ={}, extend_parser=extend
+    )
+    assert dict(settings.scenario_options) == {"account_count": 3}
+    assert "account_count" not in Settings.names()
+    namespace = settings.parsed_options()  # environment.parsed_options, for scenario code
+    assert (namespace.account_count, namespace.users, namespace.user_class_names) == (3, 2, [])

@@ -1,12 +1,11 @@
 """Flags to a role: one-sentence errors for combinations that cannot work."""
 
-import argparse
-
 import pytest
 
 from horde.distributed.config import LOCAL_WORKER_ENV, is_loopback, parse_processes, resolve
 from horde.exceptions import ScenarioError
 from horde.options import parse_run_options
+from horde.settings import Settings
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -63,7 +62,7 @@ def test_worker_settings():
 
 def test_local_workers_stay_workers_whatever_the_config_says():
     config = resolve(
-        argparse.Namespace(processes=4, master=True, worker=True), {LOCAL_WORKER_ENV: "77"}
+        Settings("s.py", processes=4, master=True, worker=True), {LOCAL_WORKER_ENV: "77"}
     )
     assert (config.mode, config.parent_pid) == ("worker", 77)
 

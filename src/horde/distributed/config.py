@@ -1,4 +1,4 @@
-"""Which role this process plays (single, master or worker), from the parsed options.
+"""Which role this process plays (single, master or worker), from the run's settings.
 
 All the rules about combining the distributed flags live here, so they are checked once, before
 any socket is opened, and each mistake is one sentence (a ``ScenarioError``, exit code 2). The
@@ -8,15 +8,15 @@ workers, so the master then listens on loopback only.
 
 from __future__ import annotations
 
-import argparse
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from horde.exceptions import ScenarioError
 from horde.hosts import is_loopback
+from horde.settings import Settings
 
 __all__ = [
     "DEFAULT_MASTER_PORT",
@@ -33,6 +33,8 @@ DEFAULT_MASTER_PORT = 5557
 LOCAL_WORKER_ENV = "HORDE_LOCAL_WORKER_OF"
 # How long a master started with --processes waits for its own workers by default.
 LOCAL_WORKERS_WAIT = 60.0
+
+T = TypeVar("T")
 
 
 def parse_processes(value: object) -> int:
@@ -67,66 +69,68 @@ class DistributedConfig:
     parent_pid: int | None = None
 
 
-def resolve(options: argparse.Namespace, environ: Mapping[str, str]) -> DistributedConfig:
+def resolve(options: Settings, environ: Mapping[str, str]) -> DistributedConfig:
     """The role ``options`` ask for; raises ``ScenarioError`` for a combination that cannot work."""
-
-    def get(name: str, default: object = None) -> Any:
-        value = getattr(options, name, None)
-        return default if value is None else value
-
-    secret = get("secret") or environ.get("HORDE_SECRET", "")
-    processes = parse_processes(get("processes", 0))
-    master, worker = bool(get("master")), bool(get("worker"))
+    secret = options.secret or environ.get("HORDE_SECRET", "")
+    processes = parse_processes(_given(options.processes, 0))
     parent = environ.get(LOCAL_WORKER_ENV)
-    common = {
-        "secret": secret,
-        "redistribute": not get("no_redistribute"),
-        "master_timeout": float(get("master_timeout", 10.0)),
-    }
+    single = DistributedConfig(
+        mode="single",
+        secret=secret,
+        redistribute=not options.no_redistribute,
+        master_timeout=float(_given(options.master_timeout, 10.0)),
+    )
+    master_host = _given(options.master_host, "127.0.0.1")
+    master_port = int(_given(options.master_port, DEFAULT_MASTER_PORT))
     if parent:
-        return DistributedConfig(
+        return replace(
+            single,
             mode="worker",
-            master_host=get("master_host", "127.0.0.1"),
-            master_port=int(get("master_port", DEFAULT_MASTER_PORT)),
+            master_host=master_host,
+            master_port=master_port,
             parent_pid=int(parent),
-            **common,
         )
-    if master and worker:
+    if options.master and options.worker:
         raise ScenarioError(
             "--master and --worker cannot be combined: a process is one or the other"
         )
-    if worker:
-        return DistributedConfig(
+    if options.worker:
+        return replace(
+            single,
             mode="worker",
             processes=processes,
-            master_host=get("master_host", "127.0.0.1"),
-            master_port=int(get("master_port", DEFAULT_MASTER_PORT)),
-            **common,
+            master_host=master_host,
+            master_port=master_port,
         )
-    if not master and not processes:
-        return DistributedConfig(mode="single", **common)
-    if master:
-        bind_host = get("master_bind_host") or ("*" if secret else "127.0.0.1")
+    if not options.master and not processes:
+        return single
+    if options.master:
+        bind_host = options.master_bind_host or ("*" if secret else "127.0.0.1")
         if not secret and not is_loopback(bind_host):
             raise ScenarioError(
                 f"--master-bind-host {bind_host} is reachable from other machines: set a shared "
                 "secret with --secret or HORDE_SECRET so that only your workers can join"
             )
-        bind_port = int(get("master_bind_port", DEFAULT_MASTER_PORT))
-        expect = max(int(get("expect_workers", 1)), processes)
-        max_wait = float(get("expect_workers_max_wait", 0.0))
+        bind_port = int(_given(options.master_bind_port, DEFAULT_MASTER_PORT))
+        expect = max(int(_given(options.expect_workers, 1)), processes)
+        max_wait = float(_given(options.expect_workers_max_wait, 0.0))
     else:
         # --processes alone: a private master on a free loopback port, with a secret of its own
         # so that no other local user's process can join or drive it.
         bind_host, bind_port, expect = "127.0.0.1", 0, processes
-        common["secret"] = secret or secrets.token_hex(16)
-        max_wait = float(get("expect_workers_max_wait", 0.0)) or LOCAL_WORKERS_WAIT
-    return DistributedConfig(
+        single = replace(single, secret=secret or secrets.token_hex(16))
+        max_wait = float(_given(options.expect_workers_max_wait, 0.0)) or LOCAL_WORKERS_WAIT
+    return replace(
+        single,
         mode="master",
         processes=processes,
         bind_host=bind_host,
         bind_port=bind_port,
         expect_workers=expect,
         expect_workers_max_wait=max_wait,
-        **common,
     )
+
+
+def _given(value: T | None, default: T) -> T:
+    """An option's value, or ``default`` where it was not given."""
+    return default if value is None else value

@@ -10,7 +10,6 @@ their parent and leave if it dies, so no worker outlives a killed master.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
 import os
@@ -21,6 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from horde.distributed.config import LOCAL_WORKER_ENV
+from horde.settings import Settings
 
 log = logging.getLogger("horde.distributed")
 
@@ -37,7 +37,7 @@ _ROLE_VARIABLES = (
 
 
 def worker_command(
-    options: argparse.Namespace, scenario_path: str, master_host: str, master_port: int
+    options: Settings, scenario_path: str, master_host: str, master_port: int
 ) -> list[str]:
     """The command line of one local worker: what shapes its users, nothing about output.
 
@@ -45,14 +45,14 @@ def worker_command(
     tags and class names select the user classes at start-up, so they are passed here.
     """
     cmd = [sys.executable, "-m", "horde", "run", str(Path(scenario_path).resolve())]
-    cmd += list(getattr(options, "user_class_names", None) or [])
+    cmd += list(options.user_class_names)
     cmd += ["--worker", "--master-host", master_host, "--master-port", str(master_port)]
-    cmd += ["--processes", "0", "--loglevel", str(getattr(options, "loglevel", "WARNING"))]
-    if getattr(options, "host", None):
+    cmd += ["--processes", "0", "--loglevel", options.loglevel]
+    if options.host:
         cmd += ["-H", options.host]
-    if getattr(options, "config", None):
+    if options.config:
         cmd += ["--config", options.config]
-    if getattr(options, "master_timeout", None):
+    if options.master_timeout:
         cmd += ["--master-timeout", str(options.master_timeout)]
     for flag, values in (("-T", options.tags), ("-E", options.exclude_tags)):
         if values:

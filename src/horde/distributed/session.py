@@ -9,7 +9,6 @@ every way out (run time, Ctrl-C, errors).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import hashlib
@@ -18,7 +17,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +40,7 @@ from horde.runner.session import (
     remove_stop_signals,
 )
 from horde.runner.stop_guard import StopGuard
+from horde.settings import Settings
 
 log = logging.getLogger("horde.distributed")
 
@@ -55,7 +55,7 @@ __all__ = [
 ]
 
 
-def run_distributed(environment: Environment, options: argparse.Namespace) -> int | None:
+def run_distributed(environment: Environment, options: Settings) -> int | None:
     """Run as master or worker if the options say so; ``None`` for a single-process run."""
     config = resolve(options, os.environ)
     if config.mode == "single":
@@ -76,15 +76,11 @@ def scenario_digest(environment: Environment) -> str:
     return hashlib.sha256(Path(environment.scenario_path or "").read_bytes()).hexdigest()
 
 
-def master_settings(environment: Environment) -> dict[str, Any]:
+def master_settings(
+    environment: Environment, scenario_options: Mapping[str, Any]
+) -> dict[str, Any]:
     """What workers take from the master on joining: target, stop timeout, scenario options."""
-    from horde.options import build_parser
-
-    custom: dict[str, Any] = {}
-    options = environment.parsed_options
-    if options is not None:
-        standard = {a.dest for a in build_parser()._actions} | {"user_class_names"}
-        custom = {k: v for k, v in vars(options).items() if k not in standard and _plain(v)}
+    custom = {k: v for k, v in scenario_options.items() if _plain(v)}
     return {
         "host": environment.host,
         "stop_timeout": environment.stop_timeout,
@@ -114,13 +110,13 @@ class MasterSession:
 
 @contextlib.asynccontextmanager
 async def master_session(
-    environment: Environment, options: argparse.Namespace, config: DistributedConfig
+    environment: Environment, options: Settings, config: DistributedConfig
 ) -> AsyncIterator[MasterSession]:
     """Serve workers (and start local ones) for the body; then quit them and reap processes.
 
     For the headless run here and the web UI alike; ``OSError`` if the port cannot be bound.
     """
-    master = await start_master(environment, config)
+    master = await start_master(environment, config, options.scenario_options)
     local: LocalWorkers | None = None
     try:
         if config.processes:
@@ -138,14 +134,18 @@ async def master_session(
             await local.stop()
 
 
-async def start_master(environment: Environment, config: DistributedConfig) -> MasterRunner:
+async def start_master(
+    environment: Environment,
+    config: DistributedConfig,
+    scenario_options: Mapping[str, Any] | None = None,
+) -> MasterRunner:
     """Bind, and start serving workers on the running loop."""
     transport = MasterTransport(Signer(config.secret), config.bind_host, config.bind_port)
     master = MasterRunner(
         environment,
         transport,
         scenario_digest(environment),
-        settings=master_settings(environment),
+        settings=master_settings(environment, scenario_options or {}),
         redistribute=config.redistribute,
     )
     master.serve()
@@ -154,7 +154,7 @@ async def start_master(environment: Environment, config: DistributedConfig) -> M
 
 # Master ---------------------------------------------------------------------------------------
 async def _master_headless(
-    environment: Environment, options: argparse.Namespace, config: DistributedConfig
+    environment: Environment, options: Settings, config: DistributedConfig
 ) -> int:
     return await run_as_master(
         environment, options, config, lambda master: _run_headless(master, environment, options)
@@ -163,7 +163,7 @@ async def _master_headless(
 
 async def run_as_master(
     environment: Environment,
-    options: argparse.Namespace,
+    options: Settings,
     config: DistributedConfig,
     run: Callable[[MasterRunner], Awaitable[int]],
 ) -> int:
@@ -186,7 +186,7 @@ async def run_as_master(
 
 
 async def _master_web(
-    environment: Environment, options: argparse.Namespace, config: DistributedConfig
+    environment: Environment, options: Settings, config: DistributedConfig
 ) -> int:
     """The web UI drives the master (as ``horde.web.mode.run_web`` drives a LocalRunner).
 
@@ -201,7 +201,7 @@ async def _master_web(
         async with master_session(environment, options, config) as session:
             master = session.master
             install_stop_signals(loop, environment, master)
-            ui, app_runner, url = await start_web_ui(environment, master, options)  # type: ignore[arg-type]
+            ui, app_runner, url = await start_web_ui(environment, master, options)
             print(
                 f"horde web UI on {url} (Ctrl-C to quit); workers join at {session.address}",
                 file=sys.stderr,
@@ -229,9 +229,7 @@ async def _master_web(
         remove_stop_signals(loop)
 
 
-async def _run_headless(
-    master: MasterRunner, environment: Environment, options: argparse.Namespace
-) -> int:
+async def _run_headless(master: MasterRunner, environment: Environment, options: Settings) -> int:
     """The run itself, as in one process: console, run time, stop, summary, files."""
     from horde.console import Console
 
@@ -240,7 +238,7 @@ async def _run_headless(
     cpu_started = time.process_time()
     environment.events.init.fire(environment=environment, runner=master)
     plan = choose_load_plan(environment, options)
-    master.use_model(plan.model, getattr(options, "max_concurrency", None))
+    master.use_model(plan.model, options.max_concurrency)
     await drive_until_stopped(environment, options, master, plan, console)
     ended = time.time()
     master_cpu = 100.0 * (time.process_time() - cpu_started) / max(1e-9, ended - started)
@@ -328,7 +326,7 @@ async def _worker(environment: Environment, config: DistributedConfig) -> int:
 
 
 async def _supervise_workers(
-    environment: Environment, options: argparse.Namespace, config: DistributedConfig
+    environment: Environment, options: Settings, config: DistributedConfig
 ) -> int:
     """``--worker --processes N``: N worker processes on this machine for a remote master."""
     loop = asyncio.get_running_loop()

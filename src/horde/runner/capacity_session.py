@@ -7,7 +7,6 @@ printed after the summary, and the JSON and HTML report carry them (``meta.capac
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
 import time
@@ -22,6 +21,7 @@ from horde.runner.models import LoadPlan, build_runner
 from horde.runner.session import install_stop_signals, remove_stop_signals
 from horde.runner.stop_guard import StopGuard, conclude_abandoned
 from horde.scenario.shape import ARRIVAL_RATE, USERS
+from horde.settings import Settings
 
 if TYPE_CHECKING:
     from horde.distributed.master import MasterRunner
@@ -30,12 +30,10 @@ if TYPE_CHECKING:
 __all__ = ["capacity_settings", "run_capacity"]
 
 
-def capacity_settings(options: argparse.Namespace) -> CapacitySettings:
+def capacity_settings(options: Settings) -> CapacitySettings:
     """The search's settings from the options; a user's mistake is one sentence."""
     if not options.slo:
         raise ScenarioError("horde capacity needs --slo, e.g. --slo 'p95<300ms,fail_ratio<1%'")
-    # Repeated --slo flags each give a list.
-    options.slo = [t for item in options.slo for t in (item if isinstance(item, list) else [item])]
     if options.stages is not None:
         raise ScenarioError("horde capacity chooses the load itself: drop --stages")
     if options.arrival_rate is not None:
@@ -48,10 +46,18 @@ def capacity_settings(options: argparse.Namespace) -> CapacitySettings:
     else:
         model, start = ARRIVAL_RATE, 10.0
     settings = CapacitySettings(model=model, start=start, spawn_rate=float(options.spawn_rate))
-    for name in ("growth", "step_time", "settle_time", "precision", "max_load", "max_steps"):
-        value = getattr(options, name, None)
-        if value is not None:
-            setattr(settings, name, value)
+    if options.growth is not None:
+        settings.growth = options.growth
+    if options.step_time is not None:
+        settings.step_time = options.step_time
+    if options.settle_time is not None:
+        settings.settle_time = options.settle_time
+    if options.precision is not None:
+        settings.precision = options.precision
+    if options.max_load is not None:
+        settings.max_load = options.max_load
+    if options.max_steps is not None:
+        settings.max_steps = options.max_steps
     if "spawn_rate" not in options.explicit:
         settings.spawn_rate = 100.0  # steps should not spend their time ramping
     try:
@@ -61,7 +67,7 @@ def capacity_settings(options: argparse.Namespace) -> CapacitySettings:
     return settings
 
 
-def run_capacity(environment: Environment, options: argparse.Namespace) -> int:
+def run_capacity(environment: Environment, options: Settings) -> int:
     """The search in this process, or on a master of worker processes (``--processes N``,
     ``--master``): each step's load is then shared by the workers."""
     import os
@@ -82,9 +88,7 @@ def run_capacity(environment: Environment, options: argparse.Namespace) -> int:
     return uvloop.run(_distributed(environment, options, settings, config))
 
 
-async def _single(
-    environment: Environment, options: argparse.Namespace, settings: CapacitySettings
-) -> int:
+async def _single(environment: Environment, options: Settings, settings: CapacitySettings) -> int:
     loop = asyncio.get_running_loop()
     runner = build_runner(environment, LoadPlan(settings.model), options)
     started = time.time()
@@ -111,7 +115,7 @@ async def _single(
 
 async def _distributed(
     environment: Environment,
-    options: argparse.Namespace,
+    options: Settings,
     settings: CapacitySettings,
     config: Any,
 ) -> int:
@@ -126,7 +130,7 @@ async def _distributed(
 
 async def _search(
     environment: Environment,
-    options: argparse.Namespace,
+    options: Settings,
     settings: CapacitySettings,
     runner: Runner,
 ) -> int:
@@ -150,7 +154,7 @@ async def _search(
             file=sys.stderr,
         )
 
-    slo = options.slo
+    slo = list(options.slo)
     search = CapacitySearch(environment, runner, slo, settings, on_step=on_step)
     started = time.time()
     environment.events.init.fire(environment=environment, runner=runner)

@@ -6,12 +6,12 @@ summary, write every file that was asked for, tell listeners, and choose the exi
 
 from __future__ import annotations
 
-import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
 from horde.output import write_results
 from horde.runner.environment import Environment
+from horde.settings import Settings
 from horde.thresholds import evaluate
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ FILES_NOT_WRITTEN = 2
 
 
 def run_meta(
-    environment: Environment, options: argparse.Namespace, started: float, ended: float
+    environment: Environment, options: Settings, started: float, ended: float
 ) -> dict[str, Any]:
     """What the result files say about the run itself."""
     return {
@@ -41,7 +41,7 @@ def run_meta(
     }
 
 
-def exit_code(environment: Environment, options: argparse.Namespace) -> int:
+def exit_code(environment: Environment, options: Settings) -> int:
     """0, or ``--exit-code-on-error`` when requests failed or scenario code raised (Locust's);
     never 0 when no user could start, whatever ``--exit-code-on-error`` says: such a run
     tested nothing."""
@@ -75,7 +75,7 @@ def no_user_could_start(environment: Environment) -> str | None:
 
 def conclude(
     environment: Environment,
-    options: argparse.Namespace,
+    options: Settings,
     meta: dict[str, Any],
     console: Console,
     extra: Any = None,
@@ -86,7 +86,7 @@ def conclude(
     from horde.runner.stop_guard import claim_conclusion
 
     claim_conclusion()  # one thread writes the results (the stop guard may be at it)
-    thresholds = getattr(options, "thresholds", None) or []
+    thresholds = list(options.thresholds)
     verdicts = evaluate(thresholds, environment.stats) if thresholds else []
     if verdicts:
         meta["thresholds"] = verdicts

@@ -9,9 +9,11 @@ says so before the load starts, with what to do.
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
+
+from horde.scenario.shape import USERS
+from horde.settings import Settings
 
 __all__ = ["FDS_PER_USER", "RESERVED_FDS", "open_file_limit", "raise_open_file_limit", "warn"]
 
@@ -52,20 +54,18 @@ def raise_open_file_limit() -> int | None:
     return soft
 
 
-def users_asked_for(options: argparse.Namespace) -> int:
+def users_asked_for(options: Settings) -> int:
     """The most users one process of this run may hold at once (0 when unknown up front)."""
-    if getattr(options, "worker", False):
+    if options.worker:
         return 0  # a worker is told by its master; the master checks for local workers
-    from horde.scenario.shape import USERS
-
-    stages = getattr(options, "stages", None)
-    if getattr(options, "arrival_rate", None) is not None or (stages and stages[0] != USERS):
-        peak = getattr(options, "max_concurrency", None) or 0  # else it grows with the rate
+    stages = options.stages
+    if options.arrival_rate is not None or (stages and stages[0] != USERS):
+        peak = options.max_concurrency or 0  # else it grows with the rate
     elif stages:
         peak = max((int(s.target) for s in stages[1]), default=0)
     else:
-        peak = int(getattr(options, "users", 0) or 0)
-    processes = getattr(options, "processes", 0) or 0
+        peak = int(options.users or 0)
+    processes = options.processes or 0
     return math.ceil(peak / processes) if processes > 1 else peak
 
 
@@ -89,7 +89,7 @@ def fit_problem(users: int, soft: int | None) -> str | None:
     )
 
 
-def warn(options: argparse.Namespace) -> None:
+def warn(options: Settings) -> None:
     """Raise the limit; say in one sentence, before any load, if the users still cannot fit."""
     soft = raise_open_file_limit()
     problem = fit_problem(users_asked_for(options), soft)

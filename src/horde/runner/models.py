@@ -11,13 +11,13 @@ load is sent.
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from horde.exceptions import ScenarioError
 from horde.runner.load import ArrivalRate, Load, Users
 from horde.scenario.shape import ARRIVAL_RATE, USERS, LoadShape, Stage, StagesShape
+from horde.settings import Settings
 
 if TYPE_CHECKING:
     from horde.runner.environment import Environment
@@ -53,9 +53,9 @@ class LoadPlan:
         return f"{self.users} users at {self.spawn_rate:g}/s"
 
 
-def choose_load_plan(environment: Environment, options: argparse.Namespace) -> LoadPlan:
-    stages = getattr(options, "stages", None)
-    arrival = getattr(options, "arrival_rate", None)
+def choose_load_plan(environment: Environment, options: Settings) -> LoadPlan:
+    stages = options.stages
+    arrival = options.arrival_rate
     if stages is not None:
         model, plan = stages
         if arrival is not None:
@@ -87,7 +87,7 @@ def choose_load_plan(environment: Environment, options: argparse.Namespace) -> L
     return LoadPlan(USERS, users=int(options.users), spawn_rate=float(options.spawn_rate))
 
 
-def build_runner(environment: Environment, plan: LoadPlan, options: argparse.Namespace) -> Runner:
+def build_runner(environment: Environment, plan: LoadPlan, options: Settings) -> Runner:
     """The runner for the plan's model (it sets itself as ``environment.runner``)."""
     return runner_for_model(environment, plan.model, options.max_concurrency)
 

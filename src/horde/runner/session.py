@@ -7,7 +7,6 @@ of stats is ticked, then the summary is printed and every requested file is writ
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
 import signal
@@ -24,6 +23,7 @@ from horde.runner.models import LoadPlan, build_runner, choose_load_plan, start_
 from horde.runner.stop_guard import StopGuard, conclude_abandoned
 from horde.scenario.loader import Scenario, load_scenario, select_user_classes
 from horde.scenario.tasks import all_tags, apply_tag_filter
+from horde.settings import Settings
 
 if TYPE_CHECKING:
     from horde.console import Console
@@ -43,9 +43,7 @@ __all__ = [
 ]
 
 
-def prepare_environment(
-    options: argparse.Namespace, scenario: Scenario | None = None
-) -> Environment:
+def prepare_environment(options: Settings, scenario: Scenario | None = None) -> Environment:
     """Check everything a user could get wrong before any load starts; build the environment."""
     if scenario is None:
         scenario = load_scenario(options.scenario)
@@ -63,7 +61,7 @@ def prepare_environment(
         raise ScenarioError("no task left to run after applying -T/-E tag filters")
     host = options.host
     # A worker may get the host from its master (Locust's rule), so it needs none of its own.
-    if host is None and not getattr(options, "worker", False):
+    if host is None and not options.worker:
         missing = [c.__name__ for c in classes if not c.host and _needs_host(c)]
         if missing:
             raise ScenarioError(
@@ -85,7 +83,7 @@ def prepare_environment(
         host=host,
         insecure=bool(options.insecure),
         stop_timeout=float(options.stop_timeout or 0),
-        parsed_options=options,
+        parsed_options=options.parsed_options(),
         scenario_path=str(scenario.path),
         shape_class=scenario.shape_class,
     )
@@ -98,7 +96,7 @@ def _needs_host(cls: type) -> bool:
     return issubclass(cls, HttpUser)
 
 
-def run_session(environment: Environment, options: argparse.Namespace) -> int:
+def run_session(environment: Environment, options: Settings) -> int:
     """Run until the run time is over or the user interrupts; returns the exit code."""
     import os
 
@@ -108,7 +106,9 @@ def run_session(environment: Environment, options: argparse.Namespace) -> int:
         # Master or worker: its own session (imported only then: ZeroMQ costs start-up time).
         from horde.distributed.session import run_distributed
 
-        return run_distributed(environment, options)  # type: ignore[return-value]
+        code = run_distributed(environment, options)
+        assert code is not None  # not a single-process run, so it ran
+        return code
     import uvloop
 
     if not options.headless:
@@ -118,7 +118,7 @@ def run_session(environment: Environment, options: argparse.Namespace) -> int:
     return uvloop.run(_headless(environment, options))
 
 
-async def _headless(environment: Environment, options: argparse.Namespace) -> int:
+async def _headless(environment: Environment, options: Settings) -> int:
     from horde.console import Console
 
     loop = asyncio.get_running_loop()
@@ -152,7 +152,7 @@ async def _headless(environment: Environment, options: argparse.Namespace) -> in
 
 async def drive_until_stopped(
     environment: Environment,
-    options: argparse.Namespace,
+    options: Settings,
     runner: Runner,
     plan: LoadPlan,
     console: Console,
@@ -214,15 +214,12 @@ def remove_stop_signals(loop: asyncio.AbstractEventLoop) -> None:
         loop.remove_signal_handler(sig)
 
 
-def watch_thresholds(
-    environment: Environment, options: argparse.Namespace
-) -> ThresholdWatch | None:
+def watch_thresholds(environment: Environment, options: Settings) -> ThresholdWatch | None:
     """With ``--abort-on-threshold``, a started ``ThresholdWatch``; else None."""
-    thresholds = getattr(options, "thresholds", None)
-    if not thresholds or not getattr(options, "abort_on_threshold", False):
+    if not options.thresholds or not options.abort_on_threshold:
         return None
     from horde.runner.threshold_watch import ThresholdWatch
 
-    watch = ThresholdWatch(environment, thresholds)
+    watch = ThresholdWatch(environment, list(options.thresholds))
     watch.start()
     return watch

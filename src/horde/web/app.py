@@ -26,6 +26,7 @@ from horde.runner.models import runner_for_model
 from horde.runner.shapes import ShapeDriver
 from horde.scenario.shape import ARRIVAL_RATE, StagesShape
 from horde.scenario.tasks import all_tags
+from horde.settings import Settings
 from horde.stats.csv_export import exceptions_csv, failures_csv, stats_csv, stats_history_csv
 from horde.stats.json_export import stats_requests_payload, stats_to_json
 from horde.version import __version__
@@ -51,10 +52,13 @@ class WebUI:
         runner: Runner,
         security: WebSecurity,
         logs: LogBuffer | None = None,
+        settings: Settings | None = None,
     ):
         self.environment = environment
         self.logs = logs
         self.scenario_options = discover_options(environment.events)
+        # The form's first values (-u, -r) come from the run's settings.
+        self.settings = settings or Settings(scenario=environment.scenario_path or "")
         # Replaced by a runner of the other model when a test of the other model is started.
         self.runner = runner
         self.security = security
@@ -79,21 +83,18 @@ class WebUI:
                 "`make web-assets` in a clone, or reinstall horde from a wheel or an sdist.\n",
             )
         page = (ASSETS / "index.html").read_text()
-        options = env.parsed_options
         replacements = {
             "{{token}}": self.security.token,
             "{{version}}": __version__,
             "{{host}}": html.escape(env.host or _class_host(env) or ""),
             # The last test's figures, else the command line's: the next test starts from them.
-            "{{users}}": str(self.meta.get("users") or getattr(options, "users", 1) or 1),
-            "{{spawn_rate}}": (
-                f"{self.meta.get('spawn_rate') or getattr(options, 'spawn_rate', 1) or 1:g}"
-            ),
+            "{{users}}": str(self.meta.get("users") or self.settings.users or 1),
+            "{{spawn_rate}}": f"{self.meta.get('spawn_rate') or self.settings.spawn_rate or 1:g}",
             "{{scenario}}": html.escape(Path(env.scenario_path or "").name),
             "{{user_classes}}": html.escape(", ".join(c.__name__ for c in env.user_classes)),
             "{{tags}}": html.escape(", ".join(sorted(all_tags(env.user_classes))) or "none"),
-            "{{start_options}}": options_html(self.scenario_options, options, "start"),
-            "{{edit_options}}": options_html(self.scenario_options, options, "edit"),
+            "{{start_options}}": options_html(self.scenario_options, env.parsed_options, "start"),
+            "{{edit_options}}": options_html(self.scenario_options, env.parsed_options, "edit"),
         }
         for key, value in replacements.items():
             page = page.replace(key, value)

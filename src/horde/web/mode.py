@@ -7,7 +7,6 @@ and every requested file is written.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
 import time
@@ -18,9 +17,11 @@ from horde.exceptions import ScenarioError
 from horde.runner.blockwatch import BlockWatch
 from horde.runner.conclusion import conclude
 from horde.runner.environment import Environment
+from horde.runner.interface import Runner
 from horde.runner.local import LocalRunner
 from horde.runner.session import install_stop_signals, remove_stop_signals
 from horde.runner.stop_guard import StopGuard, conclude_abandoned
+from horde.settings import Settings
 from horde.web.app import WebUI, build_app
 from horde.web.logbuffer import install_log_buffer, remove_log_buffer
 from horde.web.security import WebSecurity, is_loopback
@@ -28,7 +29,7 @@ from horde.web.security import WebSecurity, is_loopback
 __all__ = ["run_web", "start_web_ui"]
 
 
-def check_bind(options: argparse.Namespace) -> None:
+def check_bind(options: Settings) -> None:
     """Off loopback, the UI needs --web-auth (or an explicit --web-no-auth)."""
     host = options.web_host or "127.0.0.1"
     if not is_loopback(host) and not options.web_auth and not options.web_no_auth:
@@ -40,17 +41,8 @@ def check_bind(options: argparse.Namespace) -> None:
         raise ScenarioError("--web-auth must be USER:PASSWORD")
 
 
-def allowed_host_names(value: object) -> list[str]:
-    """--web-allowed-host values (repeated), or HORDE_WEB_ALLOWED_HOSTS / the config file's
-    list; each may also hold several names separated by commas or spaces."""
-    if not value:
-        return []
-    items = [value] if isinstance(value, str) else list(value)  # type: ignore[call-overload]
-    return [name for item in items for name in str(item).replace(",", " ").split()]
-
-
 async def start_web_ui(
-    environment: Environment, runner: LocalRunner, options: argparse.Namespace
+    environment: Environment, runner: Runner, options: Settings
 ) -> tuple[WebUI, web.AppRunner, str]:
     """Serve the UI on the running loop; returns it, its aiohttp runner and its URL."""
     check_bind(options)
@@ -58,11 +50,11 @@ async def start_web_ui(
     security = WebSecurity(
         options.web_auth,
         bind_host=host,
-        allowed_hosts=allowed_host_names(getattr(options, "web_allowed_hosts", None)),
-        script_token=getattr(options, "web_token", None),
+        allowed_hosts=list(options.web_allowed_hosts),
+        script_token=options.web_token,
     )
     logs = install_log_buffer()
-    ui = WebUI(environment, runner, security, logs)
+    ui = WebUI(environment, runner, security, logs, options)
     app = build_app(ui)
 
     async def forget_logs(_app: web.Application) -> None:
@@ -84,7 +76,7 @@ async def start_web_ui(
     return ui, app_runner, f"http://{shown}:{port}"
 
 
-async def run_web(environment: Environment, options: argparse.Namespace) -> int:
+async def run_web(environment: Environment, options: Settings) -> int:
     from horde.console import Console
 
     loop = asyncio.get_running_loop()

@@ -29,8 +29,8 @@ from horde.distributed.security import Signer
 from horde.distributed.summary import workers_table
 from horde.distributed.transport import MasterTransport, WorkerTransport
 from horde.distributed.worker import Worker, new_worker_id
+from horde.modes.conclusion import conclude, run_meta
 from horde.runner.blockwatch import BlockWatch
-from horde.runner.conclusion import conclude, run_meta
 from horde.runner.environment import Environment
 from horde.runner.models import choose_load_plan
 from horde.runner.session import (

@@ -13,9 +13,9 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from horde.exceptions import ScenarioError
+from horde.modes.conclusion import conclude, run_meta
 from horde.runner.blockwatch import BlockWatch
 from horde.runner.capacity import CapacityResult, CapacitySearch, CapacitySettings, Step
-from horde.runner.conclusion import conclude, run_meta
 from horde.runner.environment import Environment
 from horde.runner.models import LoadPlan, build_runner
 from horde.runner.session import install_stop_signals, remove_stop_signals

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from horde.exceptions import ScenarioError
+from horde.modes.conclusion import conclude, run_meta
 from horde.runner.blockwatch import BlockWatch
-from horde.runner.conclusion import conclude, run_meta
 from horde.runner.environment import Environment
 from horde.runner.interrupts import install_interrupt_handlers, remove_interrupt_handlers
 from horde.runner.models import LoadPlan, build_runner, choose_load_plan, start_load

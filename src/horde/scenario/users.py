@@ -178,7 +178,7 @@ def create_user(cls: type[User], environment: Environment) -> User | None:
 
     The failure is counted in the exception table like any error of user code, and said once
     per class as it happens: a user that cannot be built must not make a run report 0 users
-    and exit 0 (see ``horde.runner.conclusion``).
+    and exit 0 (see ``horde.modes.conclusion``).
     """
     try:
         return cls(environment)

@@ -14,8 +14,8 @@ import time
 from aiohttp import web
 
 from horde.exceptions import ScenarioError
+from horde.modes.conclusion import conclude
 from horde.runner.blockwatch import BlockWatch
-from horde.runner.conclusion import conclude
 from horde.runner.environment import Environment
 from horde.runner.interface import Runner
 from horde.runner.local import LocalRunner

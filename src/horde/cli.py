@@ -71,7 +71,7 @@ def _run(args: list[str], capacity: bool = False) -> int:
     environment = prepare_environment(options, scenario)
     file_limit.warn(options)
     if capacity:
-        from horde.runner.capacity_session import run_capacity
+        from horde.modes.capacity import run_capacity
 
         return run_capacity(environment, options)
     return run_session(environment, options)

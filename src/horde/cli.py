@@ -63,9 +63,9 @@ def _run(args: list[str], capacity: bool = False) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    from horde.modes.headless import prepare_environment, run_session
     from horde.output import check_output_paths
     from horde.runner import file_limit
-    from horde.runner.session import prepare_environment, run_session
 
     check_output_paths(options)  # before any load: not after an hour of it
     environment = prepare_environment(options, scenario)

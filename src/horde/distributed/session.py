@@ -1,6 +1,6 @@
 """A distributed run from the command line: the master's headless session, or a worker's.
 
-The master's session mirrors the single-process one (``horde.runner.session``): the same console,
+The master's session mirrors the single-process one (``horde.modes.headless``): the same console,
 summary, files and exit codes, so a user sees one run whatever the number of processes. Before
 starting it waits for the expected workers; at the end it stops them, waits for their final
 reports, and only then prints and writes results. Worker processes it started are reaped on
@@ -30,15 +30,14 @@ from horde.distributed.summary import workers_table
 from horde.distributed.transport import MasterTransport, WorkerTransport
 from horde.distributed.worker import Worker, new_worker_id
 from horde.modes.conclusion import conclude, run_meta
-from horde.runner.blockwatch import BlockWatch
-from horde.runner.environment import Environment
-from horde.runner.models import choose_load_plan
-from horde.runner.session import (
+from horde.modes.headless import (
     drive_until_stopped,
     install_stop_signals,
     on_interrupts,
     remove_stop_signals,
 )
+from horde.runner.environment import Environment
+from horde.runner.models import choose_load_plan
 from horde.runner.stop_guard import StopGuard
 from horde.settings import Settings
 

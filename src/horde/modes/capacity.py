@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from horde.exceptions import ScenarioError
 from horde.modes.conclusion import conclude, run_meta
+from horde.modes.headless import install_stop_signals, remove_stop_signals
 from horde.runner.blockwatch import BlockWatch
 from horde.runner.capacity import CapacityResult, CapacitySearch, CapacitySettings, Step
 from horde.runner.environment import Environment
 from horde.runner.models import LoadPlan, build_runner
-from horde.runner.session import install_stop_signals, remove_stop_signals
 from horde.runner.stop_guard import StopGuard, conclude_abandoned
 from horde.scenario.shape import ARRIVAL_RATE, USERS
 from horde.settings import Settings

@@ -15,11 +15,11 @@ from aiohttp import web
 
 from horde.exceptions import ScenarioError
 from horde.modes.conclusion import conclude
+from horde.modes.headless import install_stop_signals, remove_stop_signals
 from horde.runner.blockwatch import BlockWatch
 from horde.runner.environment import Environment
 from horde.runner.interface import Runner
 from horde.runner.local import LocalRunner
-from horde.runner.session import install_stop_signals, remove_stop_signals
 from horde.runner.stop_guard import StopGuard, conclude_abandoned
 from horde.settings import Settings
 from horde.web.app import WebUI, build_app

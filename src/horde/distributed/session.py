@@ -30,12 +30,9 @@ from horde.distributed.summary import workers_table
 from horde.distributed.transport import MasterTransport, WorkerTransport
 from horde.distributed.worker import Worker, new_worker_id
 from horde.modes.conclusion import conclude, run_meta
-from horde.modes.headless import (
-    drive_until_stopped,
-    install_stop_signals,
-    on_interrupts,
-    remove_stop_signals,
-)
+from horde.modes.headless import drive_until_stopped
+from horde.modes.signals import install_stop_signals, on_interrupts, remove_stop_signals
+from horde.runner.blockwatch import BlockWatch
 from horde.runner.environment import Environment
 from horde.runner.models import choose_load_plan
 from horde.runner.stop_guard import StopGuard

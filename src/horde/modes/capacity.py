@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from horde.exceptions import ScenarioError
 from horde.modes.conclusion import conclude, run_meta
-from horde.modes.headless import install_stop_signals, remove_stop_signals
+from horde.modes.signals import install_stop_signals, remove_stop_signals
 from horde.runner.blockwatch import BlockWatch
 from horde.runner.capacity import CapacityResult, CapacitySearch, CapacitySettings, Step
 from horde.runner.environment import Environment

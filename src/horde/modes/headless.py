@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from horde.exceptions import ScenarioError
 from horde.modes.conclusion import conclude, run_meta
+from horde.modes.signals import install_stop_signals, remove_stop_signals
 from horde.runner.blockwatch import BlockWatch
 from horde.runner.environment import Environment
-from horde.runner.interrupts import install_interrupt_handlers, remove_interrupt_handlers
 from horde.runner.models import LoadPlan, build_runner, choose_load_plan, start_load
 from horde.runner.stop_guard import StopGuard, conclude_abandoned
 from horde.scenario.loader import Scenario, load_scenario, select_user_classes
@@ -34,10 +32,7 @@ log = logging.getLogger("horde")
 
 __all__ = [
     "drive_until_stopped",
-    "install_stop_signals",
-    "on_interrupts",
     "prepare_environment",
-    "remove_stop_signals",
     "run_session",
     "watch_thresholds",
 ]
@@ -174,44 +169,6 @@ async def drive_until_stopped(
         driver.stop()
     await runner.stop()
     console.stop()
-
-
-def on_interrupts(
-    loop: asyncio.AbstractEventLoop, first: Callable[[str], None], again: Callable[[], None]
-) -> None:
-    """Ctrl-C or SIGTERM calls ``first`` with the signal's name; every later one, ``again``.
-
-    Heard even while user code holds the loop (``horde.runner.interrupts``). Undo with
-    ``remove_stop_signals``."""
-    install_interrupt_handlers(loop, first, again)
-
-
-def install_stop_signals(
-    loop: asyncio.AbstractEventLoop,
-    environment: Environment,
-    runner: Runner | Callable[[], Runner] | None = None,
-) -> None:
-    """Ctrl-C or SIGTERM ends the run cleanly (results are still written); a second Ctrl-C
-    stops users at their next request instead of after their task, and cuts the wait for the
-    requests in flight to a short grace. ``runner`` is the runner, or a function returning the
-    current one (the web UI changes runners between tests)."""
-
-    def stop(name: str) -> None:
-        environment.request_test_stop(f"interrupted ({name})")
-
-    def stop_now() -> None:
-        environment.stop_timeout = 0
-        current = runner() if callable(runner) else runner
-        if current is not None:
-            current.stop_users_now()
-
-    on_interrupts(loop, stop, stop_now)
-
-
-def remove_stop_signals(loop: asyncio.AbstractEventLoop) -> None:
-    remove_interrupt_handlers()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.remove_signal_handler(sig)
 
 
 def watch_thresholds(environment: Environment, options: Settings) -> ThresholdWatch | None:

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from horde.exceptions import ScenarioError
 from horde.modes.conclusion import conclude
-from horde.modes.headless import install_stop_signals, remove_stop_signals
+from horde.modes.signals import install_stop_signals, remove_stop_signals
 from horde.runner.blockwatch import BlockWatch
 from horde.runner.environment import Environment
 from horde.runner.interface import Runner

@@ -184,13 +184,13 @@ async def run_as_master(
 async def _master_web(
     environment: Environment, options: Settings, config: DistributedConfig
 ) -> int:
-    """The web UI drives the master (as ``horde.web.mode.run_web`` drives a LocalRunner).
+    """The web UI drives the master (as ``horde.modes.web.run_web`` drives a LocalRunner).
 
     Tests start from the page as often as the user likes, with whichever workers are connected
     (new ones get users at once); Ctrl-C stops, prints the summary and writes the files.
     """
     from horde.console import Console
-    from horde.web.mode import start_web_ui
+    from horde.web.server import start_web_ui
 
     loop = asyncio.get_running_loop()
     try:

@@ -107,7 +107,7 @@ def run_session(environment: Environment, options: Settings) -> int:
     import uvloop
 
     if not options.headless:
-        from horde.web.mode import run_web
+        from horde.modes.web import run_web
 
         return uvloop.run(run_web(environment, options))
     return uvloop.run(_headless(environment, options))

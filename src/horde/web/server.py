@@ -1,32 +1,20 @@
-"""A run driven from the web UI: serve the dashboard until Ctrl-C, then write the results.
-
-Tests start and stop from the page (or the API) as often as the user likes; when the process is
-asked to quit, the current test is stopped and, as in a headless run, the summary is printed
-and every requested file is written.
+"""Serve the web UI on the run's event loop, for the modes that have one (``horde.modes.web``,
+and a master's with the web UI): check where it may listen, then start the aiohttp site.
 """
 
 from __future__ import annotations
 
-import asyncio
-import sys
-import time
-
 from aiohttp import web
 
 from horde.exceptions import ScenarioError
-from horde.modes.conclusion import conclude
-from horde.modes.signals import install_stop_signals, remove_stop_signals
-from horde.runner.blockwatch import BlockWatch
 from horde.runner.environment import Environment
 from horde.runner.interface import Runner
-from horde.runner.local import LocalRunner
-from horde.runner.stop_guard import StopGuard, conclude_abandoned
 from horde.settings import Settings
 from horde.web.app import WebUI, build_app
 from horde.web.logbuffer import install_log_buffer, remove_log_buffer
 from horde.web.security import WebSecurity, is_loopback
 
-__all__ = ["run_web", "start_web_ui"]
+__all__ = ["check_bind", "start_web_ui"]
 
 
 def check_bind(options: Settings) -> None:
@@ -74,37 +62,3 @@ async def start_web_ui(
     port = app_runner.addresses[0][1] if app_runner.addresses else options.web_port
     shown = f"[{host}]" if ":" in host else host
     return ui, app_runner, f"http://{shown}:{port}"
-
-
-async def run_web(environment: Environment, options: Settings) -> int:
-    from horde.console import Console
-
-    loop = asyncio.get_running_loop()
-    runner = LocalRunner(environment)
-    ui, app_runner, url = await start_web_ui(environment, runner, options)
-    started = time.time()
-
-    def finish() -> int:
-        meta = ui.run_meta()
-        meta.setdefault("start_time", started)
-        meta["stop_reason"] = environment.stop_reason
-        return conclude(environment, options, meta, Console(environment, options))
-
-    watch = BlockWatch()
-    watch.start(loop)
-    # A test's user code that will not stop cannot freeze the UI and the process for ever.
-    guard = watch.guard = StopGuard(
-        environment, conclude_now=lambda: conclude_abandoned(environment, None, finish)
-    )
-    install_stop_signals(loop, environment, lambda: ui.runner)
-    print(f"horde web UI on {url} (Ctrl-C to quit)", file=sys.stderr, flush=True)
-    environment.events.init.fire(environment=environment, runner=runner)
-    await environment.test_stop_event.wait()
-    await ui.shutdown()
-    await app_runner.cleanup()
-    guard.users_stopped()
-    watch.stop()
-    remove_stop_signals(loop)
-    code = finish()
-    guard.concluded(code)
-    return code

@@ -1,4 +1,5 @@
-"""The ``horde`` command.
+"""The ``horde`` command: read the command, the scenario and the settings, then run the mode
+``horde.modes.compose`` builds from them. Nothing about running a test is decided here.
 
 ``main`` never lets a user's mistake escape as a traceback: scenario and option problems become
 one sentence on stderr and exit code 2. Failures of the target are results, reported in the
@@ -53,28 +54,19 @@ def _run(args: list[str], capacity: bool = False) -> int:
     # Import the scenario first: it may add options through events.init_command_line_parser.
     named = find_scenario_argument(args)
     scenario = load_scenario(named) if named else None
-    options = parse_run_options(
+    settings = parse_run_options(
         args, extend_parser=events.init_command_line_parser.fire, capacity=capacity
-    )  # the run's Settings, from flags, config file and environment
-    if scenario is None or Path(options.scenario).resolve() != scenario.path.resolve():
-        scenario = load_scenario(options.scenario)
+    )
+    if scenario is None or Path(settings.scenario).resolve() != scenario.path.resolve():
+        scenario = load_scenario(settings.scenario)
     logging.basicConfig(
-        level=getattr(logging, options.loglevel),
+        level=settings.loglevel,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    from horde.modes.headless import prepare_environment, run_session
-    from horde.output import check_output_paths
-    from horde.runner import file_limit
+    from horde.modes.compose import compose
 
-    check_output_paths(options)  # before any load: not after an hour of it
-    environment = prepare_environment(options, scenario)
-    file_limit.warn(options)
-    if capacity:
-        from horde.modes.capacity import run_capacity
-
-        return run_capacity(environment, options)
-    return run_session(environment, options)
+    return compose(settings, scenario, capacity=capacity).run()
 
 
 def entry_point() -> None:

@@ -24,6 +24,7 @@ from horde.scenario.shape import ARRIVAL_RATE, USERS
 from horde.settings import Settings
 
 if TYPE_CHECKING:
+    from horde.distributed.config import DistributedConfig
     from horde.distributed.master import MasterRunner
     from horde.runner.interface import Runner
 
@@ -67,25 +68,20 @@ def capacity_settings(options: Settings) -> CapacitySettings:
     return settings
 
 
-def run_capacity(environment: Environment, options: Settings) -> int:
+async def run_capacity(
+    environment: Environment, options: Settings, config: DistributedConfig
+) -> int:
     """The search in this process, or on a master of worker processes (``--processes N``,
     ``--master``): each step's load is then shared by the workers."""
-    import os
-
-    import uvloop
-
-    from horde.distributed.config import resolve
-
     settings = capacity_settings(options)
-    config = resolve(options, os.environ)
     if config.mode == "worker":
         raise ScenarioError(
             "a capacity search runs on the master: start workers with 'horde run SCENARIO "
             "--worker', and the search with 'horde capacity SCENARIO --master'"
         )
     if config.mode == "single":
-        return uvloop.run(_single(environment, options, settings))
-    return uvloop.run(_distributed(environment, options, settings, config))
+        return await _single(environment, options, settings)
+    return await _distributed(environment, options, settings, config)
 
 
 async def _single(environment: Environment, options: Settings, settings: CapacitySettings) -> int:
@@ -117,9 +113,9 @@ async def _distributed(
     environment: Environment,
     options: Settings,
     settings: CapacitySettings,
-    config: Any,
+    config: DistributedConfig,
 ) -> int:
-    from horde.distributed.session import run_as_master
+    from horde.modes.master import run_as_master
 
     async def search(master: MasterRunner) -> int:
         master.use_model(settings.model, options.max_concurrency)

@@ -49,7 +49,9 @@ _pool: list[_BridgedGreenlet] = []
 
 def _serve_calls(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     """Body of a pooled greenlet: run one call, report it, wait for the next, forever."""
-    parent_switch = getcurrent().parent.switch  # type: ignore[union-attr]
+    parent = getcurrent().parent
+    assert parent is not None  # run_blocking switched here from the loop's greenlet
+    parent_switch = parent.switch
     while True:
         try:
             result = fn(*args, **kwargs)
@@ -69,17 +71,20 @@ def await_(awaitable: Awaitable[T]) -> T:
     current = getcurrent()
     if type(current) is not _BridgedGreenlet:
         if hasattr(awaitable, "close"):
-            awaitable.close()  # type: ignore[union-attr]
+            awaitable.close()
         raise BridgeError(
             "a blocking-style call was made outside a blocking-style task; "
             "use 'await' in async tasks"
         )
+    # A bridged greenlet's parent is the loop's greenlet (run_blocking started it there); no
+    # check for None on this path of every blocking-style request.
     return current.parent.switch(None, awaitable)  # type: ignore[union-attr]
 
 
 async def run_blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run ``fn(*args, **kwargs)`` in a greenlet; each ``await_`` inside it is awaited here."""
     child = _pool.pop() if _pool else _BridgedGreenlet(_serve_calls)
+    reusable = True
     try:
         state, value = child.switch(fn, args, kwargs)
         while state is None:
@@ -92,10 +97,10 @@ async def run_blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     except BaseException:
         # The greenlet died with an error thrown into it that escaped _serve_calls (only
         # GreenletExit-like cases); never reuse it.
-        child = None  # type: ignore[assignment]
+        reusable = False
         raise
     finally:
-        if child is not None and not child.dead:
+        if reusable and not child.dead:
             _pool.append(child)
     if state is _FAILED:
         raise value

@@ -144,7 +144,7 @@ class Console:
 
     def _renderable(self) -> Group:
         parts: list[Any] = []
-        if self._progress is not None:
+        if self._progress is not None and self.options.run_time:
             elapsed = time.monotonic() - self._started
             self._progress.update(
                 self._progress_task, completed=min(elapsed, self.options.run_time)

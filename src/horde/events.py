@@ -21,8 +21,8 @@ RecordRequest = Callable[[str, str, int, int, BaseException | str | None], None]
 request (``RequestStats.record``)."""
 
 
-class EventHook:
-    """A list of listeners called in order with keyword arguments."""
+class _Listeners:
+    """A list of listeners, for hooks to call in order with keyword arguments."""
 
     __slots__ = ("_listeners",)
 
@@ -40,12 +40,18 @@ class EventHook:
     def __bool__(self) -> bool:
         return bool(self._listeners)
 
+
+class EventHook(_Listeners):
+    """A list of listeners called in order with keyword arguments."""
+
+    __slots__ = ()
+
     def fire(self, **kwargs: Any) -> None:
         for listener in list(self._listeners):
             listener(**kwargs)
 
 
-class RequestEvent(EventHook):
+class RequestEvent(_Listeners):
     """Fired once per request, by any client; counted by every run that registered a recorder.
 
     Locust-compatible keywords: ``request_type`` (e.g. "GET", "WS"), ``name``, ``response_time``
@@ -69,7 +75,7 @@ class RequestEvent(EventHook):
     def remove_recorder(self, record: RecordRequest) -> None:
         self._recorders.remove(weakref.WeakMethod(record))
 
-    def fire(  # type: ignore[override]
+    def fire(
         self,
         *,
         request_type: str,

@@ -15,7 +15,7 @@ import tomllib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NoReturn
 
 from horde.exceptions import ScenarioError
 from horde.settings import Settings
@@ -191,7 +191,7 @@ def _add_distributed_arguments(parser: argparse.ArgumentParser) -> None:
 class _Parser(argparse.ArgumentParser):
     """argparse that raises instead of exiting, so the CLI prints one sentence and exits 2."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         raise ScenarioError(message)
 
 

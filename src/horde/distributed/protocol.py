@@ -45,6 +45,8 @@ class Message:
 
     __slots__ = ()
     TYPE: ClassVar[str] = ""
+    # Every message is a dataclass (this says so to the type checker, for dataclasses.fields).
+    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
 
 
 _REGISTRY: dict[str, type[Message]] = {}
@@ -191,7 +193,7 @@ class Heartbeat(Message):
 # Encoding ------------------------------------------------------------------------------------
 def encode(message: Message) -> bytes:
     """The message as msgpack: ``[type, {field: value}]``."""
-    fields = {f.name: getattr(message, f.name) for f in dataclasses.fields(message)}  # type: ignore[arg-type]
+    fields = {f.name: getattr(message, f.name) for f in dataclasses.fields(message)}
     return msgpack.packb([message.TYPE, fields], use_bin_type=True)
 
 
@@ -208,7 +210,7 @@ def decode(data: bytes) -> Message:
     cls = _REGISTRY.get(kind) if isinstance(kind, str) else None
     if cls is None or not isinstance(fields, dict):
         raise DecodeError(f"unknown message type {kind!r}")
-    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    names = {f.name for f in dataclasses.fields(cls)}
     try:
         return cls(**{k: v for k, v in fields.items() if k in names})
     except TypeError as exc:

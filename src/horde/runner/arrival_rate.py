@@ -299,7 +299,7 @@ class ArrivalRateRunner(RunLifecycle):
     def _reset(self) -> None:
         self._segment = RateSegment(time.perf_counter(), 0.0, 0.0, math.inf)
         self.service_stats.reset()
-        self.service_stats.start_time = self.started_at
+        self.service_stats.start_time = self.environment.stats.start_time  # the test's start
         self._reset_counters()
         self._last_due = None
 
@@ -417,8 +417,9 @@ class ArrivalRateRunner(RunLifecycle):
 
     def _forget(self, task: asyncio.Task[None]) -> None:
         self._tasks.pop(task, None)
-        if not task.cancelled() and task.exception() is not None:
-            self.environment.stats.record_exception(task.exception(), where="iteration")
+        error = None if task.cancelled() else task.exception()
+        if error is not None:
+            self.environment.stats.record_exception(error, where="iteration")
 
     async def _iterations(self, slot: _Slot, due: float) -> None:
         """Run the iteration due at ``due``, then any the backlog holds, on this slot."""
@@ -524,13 +525,13 @@ class ArrivalRateRunner(RunLifecycle):
         if graceful and pending:
             pending = await self.wait_unless_hurried(pending, self.environment.stop_timeout)
             for task in pending:
-                slot = self._tasks.get(task)
-                if slot is not None:
-                    slot.user.request_stop(hard=True)
+                late = self._tasks.get(task)
+                if late is not None:
+                    late.user.request_stop(hard=True)
         slots = {task: self._tasks.get(task) for task in pending}
         for task in await self.finish_within_grace(pending):
-            slot = slots.get(task)
-            where = slot.user.current_task_name if slot is not None else "iteration"
+            owner = slots.get(task)
+            where = owner.user.current_task_name if owner is not None else "iteration"
             self.environment.stats.record_exception(UserCodeAbandoned(IGNORED_CANCEL), where=where)
 
     # Time ------------------------------------------------------------------------------------

@@ -91,7 +91,7 @@ def blocking_task_name(loop: asyncio.AbstractEventLoop | None) -> str:
     The user is found along the running coroutine's await chain (its ``self``, ``user`` or
     ``slot`` local), so it works for every runner without them keeping a map of tasks.
     """
-    task = asyncio.tasks._current_tasks.get(loop) if loop is not None else None  # type: ignore[attr-defined]
+    task = asyncio.current_task(loop) if loop is not None else None
     if task is None:
         return "code outside any task (a network or timer callback of horde itself)"
     user = _user_of(task)

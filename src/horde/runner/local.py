@@ -181,8 +181,10 @@ class LocalRunner(RunLifecycle):
         for user, task in handles:
             if task in abandoned:
                 record(UserCodeAbandoned(IGNORED_CANCEL), where=user.current_task_name or "user")
-            elif not task.cancelled() and task.exception() is not None:
-                record(task.exception(), where="user")  # type: ignore[arg-type]
+                continue
+            error = None if task.cancelled() else task.exception()
+            if error is not None:
+                record(error, where="user")
 
     def _tick(self, now: float) -> None:
         stats = self.environment.stats

@@ -11,6 +11,7 @@ import importlib.util
 import inspect
 import sys
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -109,7 +110,7 @@ def load_scenario(path: str | Path) -> Scenario:
     return Scenario(file, module, classes, digest, shapes[0] if shapes else None)
 
 
-def select_user_classes(scenario: Scenario, names: list[str] | None) -> list[type[User]]:
+def select_user_classes(scenario: Scenario, names: Sequence[str] | None) -> list[type[User]]:
     """The classes named on the command line, or all of them; unknown names are an error."""
     if not names:
         return list(scenario.user_classes)

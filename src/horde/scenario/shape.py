@@ -42,7 +42,7 @@ class LoadShape:
     curve; by default the target from the last tick is drawn.
     """
 
-    model: ClassVar[str] = USERS
+    model: str = USERS  # a class attribute of each shape ("users" or "arrival_rate")
     abstract: ClassVar[bool] = True
 
     def __init__(self) -> None:
@@ -112,7 +112,7 @@ class StagesShape(LoadShape):
     def __init__(self, stages: list[Stage], model: str = USERS, start: float = 0.0) -> None:
         super().__init__()
         self.stages = stages
-        self.model = model  # type: ignore[misc]
+        self.model = model
         self.start = start
 
     @property

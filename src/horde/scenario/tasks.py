@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from horde.scenario.users import User
 
 F = TypeVar("F", bound=Callable[..., Any])
+H = TypeVar("H", bound="type[TaskHolder]")  # users or task sets, filtered by tag
 
 __all__ = ["SequentialTaskSet", "Task", "TaskSet", "apply_tag_filter", "tag", "task"]
 
@@ -30,7 +31,7 @@ def task(weight: int | Callable[..., Any] = 1) -> Any:
     def mark(fn: F) -> F:
         if not isinstance(weight, int) or weight < 0:
             raise ValueError(f"@task weight for {fn.__name__} must be a non-negative integer")
-        fn.horde_task_weight = weight  # type: ignore[attr-defined]
+        fn.horde_task_weight = weight  # type: ignore[attr-defined]  # a mark on the function
         return fn
 
     if callable(weight) and not isinstance(weight, int):
@@ -47,7 +48,7 @@ def tag(*tags: str) -> Callable[[F], F]:
 
     def mark(obj: F) -> F:
         existing = set(getattr(obj, "horde_tags", ()))
-        obj.horde_tags = existing | set(tags)  # type: ignore[attr-defined]
+        obj.horde_tags = existing | set(tags)  # type: ignore[attr-defined]  # a mark, as above
         return obj
 
     return mark
@@ -133,6 +134,8 @@ class TaskHolder:
     _horde_tasks: list[Task] = []
     _horde_schedule: list[Task] = []
     _horde_pick: Callable[[], Task]
+    # A user's (or a task set's own) wait between tasks; declared here for the Locust 0.x reader.
+    wait_time: Callable[[Any], float] | None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -158,7 +161,7 @@ def _read_locust_0x_names(cls: type[TaskHolder]) -> None:
     if ("min_wait" in body or "max_wait" in body) and "wait_time" not in body:
         low = getattr(cls, "min_wait", _LOCUST_0X_WAIT_MS)
         high = getattr(cls, "max_wait", _LOCUST_0X_WAIT_MS)
-        cls.wait_time = between(low / 1000, max(low, high) / 1000)  # type: ignore[attr-defined]
+        cls.wait_time = between(low / 1000, max(low, high) / 1000)
 
 
 class TaskSet(TaskHolder):
@@ -176,7 +179,8 @@ class TaskSet(TaskHolder):
 
     @property
     def client(self) -> Any:
-        return self.user.client
+        """The user's client (Locust's shortcut), for users that have one (``HttpUser``)."""
+        return self.user.client  # type: ignore[attr-defined]  # only some User classes have one
 
     @property
     def locust(self) -> User:
@@ -229,8 +233,8 @@ def _filter(cls: type[TaskHolder], tags: frozenset[str] | None, exclude: frozens
 
 
 def apply_tag_filter(
-    classes: Iterable[type[TaskHolder]], tags: Iterable[str] | None, exclude: Iterable[str] | None
-) -> list[type[TaskHolder]]:
+    classes: Iterable[H], tags: Iterable[str] | None, exclude: Iterable[str] | None
+) -> list[H]:
     """Keep only tasks matching ``tags`` and not ``exclude``; returns classes with tasks left."""
     tag_set = frozenset(tags) if tags else None
     exclude_set = frozenset(exclude or ())

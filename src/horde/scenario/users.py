@@ -206,6 +206,8 @@ async def run_task_loop(owner: User | TaskSet, user: User) -> None:
         raise StopUser()
     # Bound methods, as in Locust: the wait function gets the user (or task set) as argument.
     own_wait = isinstance(owner, TaskSet) and type(owner).wait_time is not None
+    # A wait function is stored on the class and bound when read from the instance (Locust's
+    # contract: it gets the user or task set); mypy sees the unbound type.
     wait_time: Callable[[], float] = owner.wait_time if own_wait else user.wait_time  # type: ignore[assignment]
     next_task: Callable[[], Task] = (
         owner.next_task if isinstance(owner, TaskSet) else cls._horde_pick

@@ -176,10 +176,12 @@ class RequestStats:
                 found = self.errors[key] = StatsError(*key)
             found.occurrences += error.occurrences
             found.seen(error.first_seen, error.last_seen)
-        for key, exc in other.exceptions.items():
-            found_exc = self.exceptions.get(key)
+        for traceback, exc in other.exceptions.items():
+            found_exc = self.exceptions.get(traceback)
             if found_exc is None:
-                found_exc = self.exceptions[key] = ExceptionEntry(exc.msg, exc.traceback, exc.where)
+                found_exc = self.exceptions[traceback] = ExceptionEntry(
+                    exc.msg, exc.traceback, exc.where
+                )
             found_exc.count += exc.count
 
     def to_dict(self) -> dict[str, Any]:
@@ -206,8 +208,8 @@ class RequestStats:
         window = RequestStats()
         window.start_time = snapshot.start_time
         window.end_time = time.time()
-        for key, entry in self.entries.items():
-            _subtract_entry(window.entry(*key), entry, snapshot.entries.get(key))
+        for (method, name), entry in self.entries.items():
+            _subtract_entry(window.entry(method, name), entry, snapshot.entries.get((method, name)))
         _subtract_entry(window.total, self.total, snapshot.total)
         for key, error in self.errors.items():
             before = snapshot.errors.get(key)

@@ -202,7 +202,8 @@ class WebUI:
     # Control ---------------------------------------------------------------------------------
     @control
     async def swarm(self, request: web.Request) -> web.Response:
-        fields = await request.post()
+        # The form's fields are text; an uploaded file is no field of /swarm.
+        fields = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
         try:
             form = parse_swarm(fields)
             self._apply_scenario_options(fields)

@@ -265,5 +265,5 @@ def _secured(response: web.StreamResponse) -> web.StreamResponse:
 
 def control(handler: Callable[..., Awaitable[web.StreamResponse]]) -> Callable:
     """Mark a handler as changing state (see ``control_refusal``); register it for POST only."""
-    handler.horde_control = True  # type: ignore[attr-defined]
+    handler.horde_control = True  # type: ignore[attr-defined]  # a mark the middleware reads
     return handler

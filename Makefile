@@ -35,9 +35,12 @@ web-assets: $(STATIC)/.built
 setup: $(VENV)/.synced web-assets
 	$(VENV)/bin/python -m compileall -q src examples
 
+# ruff, the layers (import contracts in pyproject.toml) and the types (mypy over src/).
 lint: setup
 	$(VENV)/bin/ruff check src tests bench examples
 	$(VENV)/bin/ruff format --check src tests bench examples
+	$(VENV)/bin/lint-imports --no-logo
+	$(VENV)/bin/mypy
 
 format: setup
 	$(VENV)/bin/ruff format src tests bench examples
@@ -72,4 +75,4 @@ bench-compare: setup
 	$(VENV)/bin/python bench/memory_compare.py
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache web/node_modules src/horde/web/static
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache .mypy_cache .import_linter_cache web/node_modules src/horde/web/static

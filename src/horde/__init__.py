@@ -10,6 +10,14 @@ Everything a scenario file needs is importable from here::
         @task
         def home(self):
             self.client.get("/")
+
+This module is the API of scenario files; horde's own modules never import it. They form layers,
+each importing only from those below it (``make lint`` checks it; the contract is in
+pyproject.toml), from the top: ``cli``; ``options`` (flags, config file, environment ->
+``settings``); ``modes`` (headless, web, master, worker, capacity, built by ``modes.compose``);
+``web`` | ``distributed``; ``console``, ``output``, ``report``; ``runner``; ``settings``;
+``scenario`` | ``thresholds``; ``bridge``; ``http``; ``stats``; and at the bottom ``events``,
+``exceptions``, ``units``, ``version``.
 """
 
 from horde.events import events

@@ -3,6 +3,9 @@
 Tables are rendered here as plain HTML (readable without JavaScript); the charts are drawn in
 the browser by the same code as the live dashboard's, with uPlot and the run's history inlined
 in the file. No CDN, no second file.
+
+Layer: with the console and the result files (``horde.console``, ``horde.output``), above the
+runner whose results it shows; the web UI and the modes use it.
 """
 
 from __future__ import annotations

@@ -1,4 +1,9 @@
-"""Writing scenarios: users, tasks, task sets and waits."""
+"""Writing scenarios: users, tasks, task sets, waits and load shapes; loading a scenario file.
+
+Layer: what scenario files see. It runs user code in either style (``async`` tasks awaited,
+plain ones through ``horde.bridge``) and gives ``HttpUser`` its client (``horde.http``); it
+records into ``horde.stats`` and knows no runner (a user's environment is typed only).
+"""
 
 from horde.scenario.shape import LoadShape, LoadTestShape
 from horde.scenario.sleep import sleep

@@ -1,7 +1,8 @@
 """Statistics of a run: exact histograms, rows per request name, failures, history, exports.
 
-This package knows nothing about HTTP or the runner: clients record into it, and the console, the
-web UI and the exporters read from it.
+Layer: just above the bottom (units, version, events, exceptions). It knows nothing about HTTP,
+scenarios or the runner: clients record into it, and the runner, the console, the web UI and
+the exporters read from it.
 """
 
 from horde.stats.entries import StatsEntry

@@ -17,8 +17,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NoReturn
 
+from horde.distributed.config import parse_processes
 from horde.exceptions import ScenarioError
+from horde.scenario.shape import Stage, parse_stages
 from horde.settings import Settings
+from horde.thresholds import Threshold, parse_threshold
 from horde.units import (
     names,
     non_negative_int,
@@ -48,24 +51,10 @@ def _typed(convert: Callable[[Any], Any]) -> Callable[[str], Any]:
     return run
 
 
-def _processes(value: Any) -> int:
-    from horde.distributed.config import parse_processes
-
-    return parse_processes(value)
-
-
-def _thresholds(value: Any) -> list[Any]:
+def _thresholds(value: Any) -> list[Threshold]:
     """A list from a config file, or one string from the environment (separated by ';')."""
-    from horde.thresholds import parse_threshold
-
     items = value.split(";") if isinstance(value, str) else list(value)
     return [item if not isinstance(item, str) else parse_threshold(item) for item in items if item]
-
-
-def _threshold(value: str) -> Any:
-    from horde.thresholds import parse_threshold
-
-    return parse_threshold(value)
 
 
 def _arrival_rate(value: Any) -> tuple[float, float]:
@@ -78,15 +67,13 @@ def _arrival_rate(value: Any) -> tuple[float, float]:
     return rate, rate
 
 
-def _stages(value: Any) -> Any:
-    from horde.scenario.shape import parse_stages
-
+def _stages(value: Any) -> tuple[str, list[Stage]]:
     return parse_stages(str(value))
 
 
-def _slo(value: Any) -> list[Any]:
+def _slo(value: Any) -> list[Threshold]:
     """Thresholds from ``'p95<300ms,fail_ratio<1%'`` (or a list, from a config file)."""
-    from horde.runner.capacity import parse_slo
+    from horde.runner.capacity import parse_slo  # only horde capacity has --slo
 
     if isinstance(value, list):
         return [t for item in value for t in (item if isinstance(item, list) else _slo(item))]
@@ -116,7 +103,7 @@ CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "max_load": positive_float("max load"),
     "max_steps": positive_int("max steps"),
     # Distributed runs (horde.distributed; Locust's flag names).
-    "processes": _processes,
+    "processes": parse_processes,
     "master_port": port("master port", listening=False),
     "master_bind_port": port("master bind port", listening=True),
     "expect_workers": non_negative_int("worker count"),
@@ -303,7 +290,7 @@ def build_parser(capacity: bool = False) -> argparse.ArgumentParser:
         "--threshold",
         dest="thresholds",
         action="append",
-        type=_typed(_threshold),
+        type=_typed(parse_threshold),
         metavar="EXPR",
         help="pass/fail rule checked at the end, e.g. 'p95<300ms', 'fail_ratio<1%%', "
         "'GET /pages/:p99<800ms' (repeatable; exit code 1 when one fails)",

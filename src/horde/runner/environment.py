@@ -7,11 +7,12 @@ globals, as aiolocust does) lets tests run several independent runs in one proce
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from horde.events import Events, events
 from horde.stats import RequestStats
@@ -31,7 +32,7 @@ class Environment:
     host: str | None = None
     insecure: bool = False
     stop_timeout: float = 0.0
-    parsed_options: Any = None
+    parsed_options: argparse.Namespace | None = None
     events: Events = field(default_factory=lambda: events)
     stats: RequestStats = field(default_factory=RequestStats)
     runner: Runner | None = None

@@ -562,5 +562,6 @@ def parse_run_options(
         loglevel=level,
         explicit=frozenset(explicit),
         scenario_options=MappingProxyType(scenario_options),
+        scenario_actions=tuple(a for a in parser._actions if a.dest in scenario_options),
         **merged,
     )

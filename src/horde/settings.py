@@ -82,6 +82,8 @@ class Settings:
     explicit: frozenset[str] = frozenset()  # names given anywhere, rather than left as defaults
     scenario_options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     """Options the scenario added to the command line, by ``dest``."""
+    scenario_actions: tuple[argparse.Action, ...] = ()
+    """The same options as the parser defined them (flags, help, type), for the web UI's forms."""
 
     @classmethod
     def names(cls) -> frozenset[str]:
@@ -93,7 +95,7 @@ class Settings:
         field (sequences as lists, as argparse gives them), then the scenario's own options."""
         values: dict[str, Any] = {}
         for f in fields(self):
-            if f.name == "scenario_options":
+            if f.name in ("scenario_options", "scenario_actions"):
                 continue
             value = getattr(self, f.name)
             if isinstance(value, tuple) and f.name not in ("arrival_rate", "stages"):

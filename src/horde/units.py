@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -73,12 +73,12 @@ def parse_rate(text: str | float | int) -> float:
     return value
 
 
-def names(value: object) -> tuple[str, ...]:
+def names(value: str | Iterable[object] | None) -> tuple[str, ...]:
     """Names from repeated flags, a config file's list or one string; each item may hold several
     names separated by commas or spaces (``--web-allowed-host``)."""
     if not value:
         return ()
-    items = [value] if isinstance(value, str) else list(value)  # type: ignore[call-overload]
+    items = [value] if isinstance(value, str) else list(value)
     return tuple(name for item in items for name in str(item).replace(",", " ").split())
 
 

@@ -158,7 +158,7 @@ def render_report(environment: Environment, meta: dict[str, Any]) -> str:
         for r in stats.history.rows
     ]  # fmt: skip
     # The test's own record, which a "Reset stats" in the web UI leaves alone.
-    peak = stats.peak_user_count or max((r["user_count"] for r in history), default=0)
+    peak = stats.peak_user_count or max((r["user_count"] or 0 for r in history), default=0)
     failures = sorted(stats.errors.values(), key=lambda e: -e.occurrences)
     exceptions = sorted(stats.exceptions.values(), key=lambda e: -e.count)
     failure_rows = (

@@ -56,9 +56,10 @@ class WebUI:
     ):
         self.environment = environment
         self.logs = logs
-        self.scenario_options = discover_options(environment.events)
-        # The form's first values (-u, -r) come from the run's settings.
+        # The form's first values (-u, -r) and the scenario's own options come from the run's
+        # settings.
         self.settings = settings or Settings(scenario=environment.scenario_path or "")
+        self.scenario_options = discover_options(self.settings.scenario_actions)
         # Replaced by a runner of the other model when a test of the other model is started.
         self.runner = runner
         self.security = security

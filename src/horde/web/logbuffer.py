@@ -25,13 +25,14 @@ class LogBuffer(logging.Handler):
         super().__init__(logging.INFO)
         self.records: deque[dict[str, Any]] = deque(maxlen=capacity)
         self.warnings = 0  # WARNING and above since the start, including lines pushed out
-        self.setFormatter(logging.Formatter(LINE_FORMAT))
+        self._line_format = logging.Formatter(LINE_FORMAT)
+        self.setFormatter(self._line_format)
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
             message = record.getMessage()
             if record.exc_info:
-                message += "\n" + self.formatter.formatException(record.exc_info)  # type: ignore[union-attr]
+                message += "\n" + self._line_format.formatException(record.exc_info)
             self.records.append(
                 {
                     "time": record.created,

@@ -5,16 +5,16 @@ A scenario adds options through ``events.init_command_line_parser`` (the demo's
 the forms show them with their current values and ``/swarm`` takes new values under the option's
 ``dest`` name (``shared_account=true``), converted as the command line would convert them.
 
-Which options are the scenario's is found by building a parser, letting the scenario's
-listeners add to it, and keeping what horde's own parser lacks: the listeners only call
-``add_argument``, so running them once more has no other effect.
+Which options are the scenario's is known from parsing the command line: the settings keep
+the parser's actions that horde's own parser lacks (``Settings.scenario_actions``), so the web
+UI needs no parser of its own.
 """
 
 from __future__ import annotations
 
 import argparse
 import html
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,18 +71,12 @@ def _kind(action: argparse.Action) -> str:
     return "text"
 
 
-def discover_options(events: Any) -> list[ScenarioOption]:
-    """The options ``events.init_command_line_parser``'s listeners add (none without any)."""
-    from horde.options import build_parser
-
-    if not events.init_command_line_parser:
-        return []
-    standard = {a.dest for a in build_parser(capacity=True)._actions}
-    parser = build_parser()
-    events.init_command_line_parser.fire(parser=parser)
+def discover_options(actions: Sequence[argparse.Action]) -> list[ScenarioOption]:
+    """Form fields for the options ``events.init_command_line_parser``'s listeners added, as the
+    command line's parser defined them (``Settings.scenario_actions``)."""
     found = []
-    for action in parser._actions:
-        if action.dest in standard or action.dest in SWARM_FIELDS or not action.option_strings:
+    for action in actions:
+        if action.dest in SWARM_FIELDS or not action.option_strings:
             continue
         if action.help == argparse.SUPPRESS or action.nargs not in (None, 0, "?"):
             continue  # hidden, or a list: not a form field

@@ -128,6 +128,10 @@ class Runner(Protocol):
         """Cut a graceful stop short (a second Ctrl-C): users stop at their next request."""
         ...
 
+    def close_second(self, now: float) -> None:
+        """Close the second of stats that ends at ``now`` (the stop does it last)."""
+        ...
+
     @property
     def user_count(self) -> int:
         """Users running now (iterations in flight, in the open model)."""

@@ -57,7 +57,7 @@ def install_interrupt_handlers(
         record.last_at = now
         if record.first_at is None:
             record.first_at = now
-        name = dict(_SIGNALS).get(signum, str(signum))
+        name = {int(sig): name for sig, name in _SIGNALS}.get(signum, str(signum))
         record.first_name = record.first_name or name
         try:
             if record.count == 1:

@@ -135,6 +135,11 @@ class RunLifecycle:
         self.state = RunnerState.STOPPED
         self.environment.events.test_stop.fire(environment=self.environment)
 
+    def close_second(self, now: float) -> None:
+        """Close the second that ends at ``now``, as the stop does last (the stop guard does it
+        when user code holding the loop keeps the stop from running)."""
+        self._tick(now)
+
     def hurry(self) -> None:
         """End a graceful stop's wait now (a second Ctrl-C): what is in flight gets only the
         short drain grace, then is cancelled."""

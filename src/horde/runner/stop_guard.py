@@ -30,7 +30,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from horde.exceptions import UserCodeAbandoned
 from horde.runner.blockwatch import blocking_task_name
@@ -119,8 +119,9 @@ class StopGuard:
         """When the current stop was due (monotonic), or None while none is."""
         env = self.environment
         runner = env.runner
-        state = getattr(runner, "state", None)
-        overdue = self.run_deadline is not None and now >= self.run_deadline
+        state = runner.state if runner is not None else None
+        deadline = self.run_deadline
+        overdue = deadline is not None and now >= deadline
         asked = INTERRUPTS.count > 0 or env.stop_reason is not None or overdue
         if asked and state is RunnerState.STOPPED:
             self._standing_down = True  # the run's stop is over: the session concludes
@@ -128,8 +129,8 @@ class StopGuard:
         if self._stop_seen_at is None:
             if asked or state is RunnerState.STOPPING:
                 seen = [now]
-                if overdue:
-                    seen.append(self.run_deadline)  # type: ignore[arg-type]
+                if deadline is not None and overdue:
+                    seen.append(deadline)
                 if INTERRUPTS.first_at is not None:
                     seen.append(INTERRUPTS.first_at)
                 self._stop_seen_at = min(seen)
@@ -223,7 +224,7 @@ def claim_conclusion() -> None:
             time.sleep(60)
 
 
-def exit_now(code: int) -> None:
+def exit_now(code: int) -> NoReturn:
     """End the process at once with ``code``, output flushed (no loop shutdown, no atexit)."""
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -242,6 +243,6 @@ def conclude_abandoned(environment: Environment, console: Any, finish: Callable[
     runner = environment.runner
     if runner is not None and runner.state is not RunnerState.STOPPED:
         runner.state = RunnerState.STOPPED
-        runner._tick(now)
+        runner.close_second(now)
         environment.stats.end_time = now
     return finish()

@@ -78,7 +78,8 @@ def await_(awaitable: Awaitable[T]) -> T:
         )
     # A bridged greenlet's parent is the loop's greenlet (run_blocking started it there); no
     # check for None on this path of every blocking-style request.
-    return current.parent.switch(None, awaitable)  # type: ignore[union-attr]
+    result: T = current.parent.switch(None, awaitable)  # type: ignore[union-attr]
+    return result
 
 
 async def run_blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -104,4 +105,5 @@ async def run_blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
             _pool.append(child)
     if state is _FAILED:
         raise value
-    return value
+    returned: T = value
+    return returned

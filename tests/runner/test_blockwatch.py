@@ -11,6 +11,7 @@ from horde import User, constant, task
 from horde.runner.arrival_rate import ArrivalRateRunner
 from horde.runner.blockwatch import BlockWatch
 from horde.runner.environment import Environment
+from horde.runner.load import ArrivalRate, Users
 from horde.runner.local import LocalRunner
 from horde.stats import RequestStats
 
@@ -49,13 +50,13 @@ def warnings_of(caplog, make_runner, start):
 
 
 def test_hooks_and_async_tasks_are_named_in_the_closed_model(caplog):
-    found = warnings_of(caplog, LocalRunner, lambda runner: runner.start(1, 10))
+    found = warnings_of(caplog, LocalRunner, lambda runner: runner.start(Users(1, 10)))
     for name in ("Hooks.on_start", "Hooks.fetch", "Hooks.on_stop"):
         assert any(w.startswith(f"task {name} blocked the event loop") for w in found), found
     assert not any("?" in w.split("blocked")[0] for w in found)
 
 
 def test_tasks_are_named_in_the_open_model(caplog):
-    found = warnings_of(caplog, ArrivalRateRunner, lambda runner: runner.start(5))
+    found = warnings_of(caplog, ArrivalRateRunner, lambda runner: runner.start(ArrivalRate(5)))
     for name in ("Hooks.on_start", "Hooks.fetch", "Hooks.on_stop"):
         assert any(w.startswith(f"task {name} blocked the event loop") for w in found), found

@@ -194,7 +194,8 @@ class Heartbeat(Message):
 def encode(message: Message) -> bytes:
     """The message as msgpack: ``[type, {field: value}]``."""
     fields = {f.name: getattr(message, f.name) for f in dataclasses.fields(message)}
-    return msgpack.packb([message.TYPE, fields], use_bin_type=True)
+    packed: bytes = msgpack.packb([message.TYPE, fields], use_bin_type=True)
+    return packed
 
 
 def decode(data: bytes) -> Message:

@@ -211,7 +211,7 @@ class ArrivalRateRunner(RunLifecycle):
         weights = {c: max(0, int(getattr(c, "weight", 1))) for c in environment.user_classes}
         if not any(weights.values()):
             weights = dict.fromkeys(environment.user_classes, 1)
-        self._order = interleave(weights)
+        self._order: list[type[User]] = interleave(weights)
         self._next_class = 0
         self._segment = RateSegment(time.perf_counter(), 0.0, 0.0, math.inf)
         self._free: dict[type[User], list[_Slot]] = {c: [] for c in environment.user_classes}

@@ -111,7 +111,7 @@ def _user_of(task: asyncio.Task[object]) -> object | None:
             return None
         local = frame.f_locals
         for key in ("self", "user", "slot"):
-            candidate = local.get(key)
+            candidate: object = local.get(key)
             if key == "slot":
                 candidate = getattr(candidate, "user", None)
             if hasattr(candidate, "current_task_name"):

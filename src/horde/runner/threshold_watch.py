@@ -44,7 +44,7 @@ def clearly_broken(
     threshold: Threshold, verdict: dict[str, Any], requests: int, seconds: float
 ) -> bool:
     """Whether a failed ``verdict`` of ``threshold`` is beyond recovery or beyond doubt."""
-    measured = verdict.get("measured")
+    measured: float | None = verdict.get("measured")
     if verdict["passed"] or measured is None:
         return False
     below = threshold.op in ("<", "<=")  # the rule wants the value small

@@ -44,7 +44,7 @@ def constant_pacing(period: float) -> WaitTime:
 
     def wait_time(user: Any) -> float:
         now = time.monotonic()
-        last = getattr(user, "_horde_pacing_last", None)
+        last: float | None = getattr(user, "_horde_pacing_last", None)
         if last is None:
             user._horde_pacing_last = now
             return period

@@ -224,7 +224,9 @@ class WebSecurity:
     # Middleware --------------------------------------------------------------------------------
     def middleware(self) -> Callable[..., Awaitable[web.StreamResponse]]:
         @web.middleware
-        async def guard(request: web.Request, handler: Callable) -> web.StreamResponse:
+        async def guard(
+            request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+        ) -> web.StreamResponse:
             refusal = self.host_refusal(request)
             if refusal is not None:
                 return _secured(web.Response(status=403, text=refusal))
@@ -263,7 +265,9 @@ def _secured(response: web.StreamResponse) -> web.StreamResponse:
     return response
 
 
-def control(handler: Callable[..., Awaitable[web.StreamResponse]]) -> Callable:
+def control(
+    handler: Callable[..., Awaitable[web.StreamResponse]],
+) -> Callable[..., Awaitable[web.StreamResponse]]:
     """Mark a handler as changing state (see ``control_refusal``); register it for POST only."""
     handler.horde_control = True  # type: ignore[attr-defined]  # a mark the middleware reads
     return handler

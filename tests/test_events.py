@@ -59,3 +59,42 @@ def test_the_global_event_keeps_no_run_alive():
     assert stats() is None
     fire(events, "after")  # no error, nothing left to count into
     assert Environment(user_classes=[Idle], stats=RequestStats()).stats.total.num_requests == 0
+
+
+def test_listeners_of_the_runs_own_events_hear_its_http_requests(queue_target):
+    """An environment made with its own Events (as a library user or a test may) hears its
+    users' HTTP requests there, not on the global events."""
+    import asyncio
+
+    import uvloop
+
+    from horde import HttpUser, constant
+    from horde.runner.load import Users
+    from horde.runner.local import LocalRunner
+
+    server = queue_target()
+
+    class Visitor(HttpUser):
+        wait_time = constant(0.01)
+
+        @task
+        async def index(self):
+            await self.client.get("/heard")
+
+    hooks = Events()
+    heard: list[str] = []
+    hooks.request.add_listener(lambda **kw: heard.append(kw["name"]))
+
+    async def scenario() -> Environment:
+        env = Environment(
+            user_classes=[Visitor], host=server.url, stats=RequestStats(), events=hooks
+        )
+        runner = LocalRunner(env)
+        runner.start(Users(2, 100))
+        await asyncio.sleep(0.5)
+        await runner.stop()
+        return env
+
+    env = uvloop.run(scenario())
+    assert env.stats.total.num_requests > 10
+    assert heard == ["/heard"] * env.stats.total.num_requests

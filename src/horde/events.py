@@ -68,6 +68,12 @@ class RequestEvent(_Listeners):
         super().__init__()
         self._recorders: list[weakref.WeakMethod[RecordRequest]] = []
 
+    @property
+    def listeners(self) -> list[Callable[..., Any]]:
+        """The listeners themselves (live), for a client that calls them after recording a
+        request itself, without building this event's keywords when nobody listens."""
+        return self._listeners
+
     def add_recorder(self, record: RecordRequest) -> None:
         """Count every request fired from now on with ``record``, a bound method."""
         self._recorders.append(weakref.WeakMethod(record, self._recorders.remove))

@@ -399,12 +399,8 @@ class ArrivalRateRunner(RunLifecycle):
         user = create_user(cls, self.environment)
         if user is None:
             return None
-        recorder = None
-        client = getattr(user, "client", None)
-        if client is not None and hasattr(client, "stats"):
-            recorder = _Recorder(self.environment.stats, self.service_stats)
-            client.stats = recorder
-        slot = _Slot(user, recorder)
+        recorder = _Recorder(self.environment.stats, self.service_stats)
+        slot = _Slot(user, recorder if user.record_through(recorder) else None)
         self._slots.append(slot)
         return slot
 

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from horde.bridge import run_blocking
-from horde.events import events
 from horde.exceptions import (
     InterruptTaskSet,
     RescheduleTask,
@@ -33,6 +32,7 @@ from horde.stats.errors import describe_error
 
 if TYPE_CHECKING:
     from horde.runner.environment import Environment
+    from horde.stats.recorder import Recorder
 
 log = logging.getLogger("horde.user")
 
@@ -94,6 +94,13 @@ class User(TaskHolder):
         """
         self.stop_requested = True
 
+    def record_through(self, recorder: Recorder) -> bool:
+        """Have this user's own requests recorded by ``recorder`` instead of the run's stats
+        (the open model charges each iteration's start delay this way); False when the user has
+        no client of horde's to redirect (a custom client fires ``events.request``, which the
+        run counts as it is)."""
+        return False
+
     async def run(self) -> None:
         """The user's whole life: on_start, the task loop, on_stop. Returns when it stops."""
         record = self.environment.stats.record_exception
@@ -153,7 +160,7 @@ class HttpUser(User):
         session = HttpSession(
             host,
             recorder=environment.stats,
-            listeners=events.request._listeners,
+            listeners=environment.events.request.listeners,
             verify=not environment.insecure,
             connect_timeout=self.connect_timeout,
             read_timeout=self.network_timeout,
@@ -168,6 +175,10 @@ class HttpUser(User):
         super().request_stop(hard)
         if hard:
             self.client.stopping = True
+
+    def record_through(self, recorder: Recorder) -> bool:
+        self.client.stats = recorder
+        return True
 
     async def close(self) -> None:
         self.client.close()

@@ -66,6 +66,7 @@ def server_count(url: str) -> int:
 def run_phase(kind: str, url: str, seconds: float, users: int) -> dict:
     from horde import HttpUser, constant, task
     from horde.runner.environment import Environment
+    from horde.runner.load import Users
     from horde.runner.local import LocalRunner
     from horde.stats import RequestStats
 
@@ -94,7 +95,7 @@ def run_phase(kind: str, url: str, seconds: float, users: int) -> dict:
         env = Environment(user_classes=[SoakUser], host=url, insecure=True, stats=RequestStats())
         runner = LocalRunner(env)
         started = time.monotonic()
-        runner.start(users, 100)
+        runner.start(Users(users, 100))
         samples: list[tuple[float, float]] = []
         while (elapsed := time.monotonic() - started) < seconds:
             await asyncio.sleep(min(SAMPLE_EVERY, seconds - elapsed))

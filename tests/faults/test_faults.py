@@ -23,6 +23,7 @@ from horde import HttpUser, constant, task
 from horde.http.body import DEFAULT_MAX_BODY_SIZE
 from horde.runner.environment import Environment
 from horde.runner.lifecycle import DRAIN_GRACE
+from horde.runner.load import Users
 from horde.runner.local import LocalRunner
 from horde.stats import RequestStats
 
@@ -124,7 +125,7 @@ def run_in_process(cls: type[HttpUser], host: str, insecure: bool) -> tuple[Requ
     async def go() -> tuple[RequestStats, float]:
         env = Environment(user_classes=[cls], host=host, insecure=insecure, stats=RequestStats())
         runner = LocalRunner(env)
-        runner.start(USERS, 100)
+        runner.start(Users(USERS, 100))
         began = time.monotonic()
         await asyncio.sleep(RUN_SECONDS)
         await runner.stop()

@@ -12,6 +12,7 @@ from horde's gevent shim for gevent. A submodule Locust has but horde does not p
 from __future__ import annotations
 
 import importlib
+import importlib.abc
 import importlib.machinery
 import sys
 import types
@@ -73,7 +74,7 @@ class AliasModule(types.ModuleType):
         return sorted(set(super().__dir__()) | set(self.__dict__.get("_horde_table", {})))
 
 
-class _AliasLoader:
+class _AliasLoader(importlib.abc.Loader):
     """The loader of an alias module (importlib's protocol: create_module, exec_module)."""
 
     def __init__(self, table: dict[str, Any], forward: str | None, all_names: Sequence[str]):

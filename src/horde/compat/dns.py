@@ -12,12 +12,14 @@ import _socket
 import asyncio
 import socket
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from greenlet import getcurrent
 
 from horde.bridge import BridgedGreenlet
 from horde.compat.waiting import cooperative_wait
+
+T = TypeVar("T")
 
 __all__ = [
     "getaddrinfo",
@@ -59,7 +61,7 @@ def is_numeric(host: Any) -> bool:
     return False
 
 
-def _off_the_loop(function: Callable[..., Any], *args: Any) -> Any:
+def _off_the_loop(function: Callable[..., T], *args: Any) -> T:
     """Run a blocking resolver call on the loop's thread pool; wait for it cooperatively."""
     loop = asyncio.get_running_loop()
     return cooperative_wait(loop.run_in_executor(None, function, *args))

@@ -38,7 +38,7 @@ def _replacements() -> list[tuple[Any, str, Any]]:
         (select, "poll", selecting.CooperativePoll),
     ]
     for cls in selecting.patched_selector_classes():
-        patches.append((cls, "select", selecting.cooperative_selector_select(cls.select)))
+        patches.append((cls, "select", selecting.cooperative_selector_select(cls.select)))  # type: ignore[attr-defined]  # a selector class
     return patches
 
 

@@ -21,13 +21,15 @@ import os
 import socket
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from greenlet import getcurrent
 
 from horde.bridge import BridgedGreenlet
 from horde.compat import dns
 from horde.compat.waiting import wait_fd
+
+T = TypeVar("T")
 
 __all__ = ["CooperativeSocket", "OriginalSocket"]
 
@@ -99,18 +101,18 @@ class CooperativeSocket(OriginalSocket, metaclass=_SocketType):
         return _C.getblocking(self) if timeout is _UNMANAGED else timeout != 0.0
 
     @property
-    def timeout(self) -> float | None:  # type: ignore[override]
+    def timeout(self) -> float | None:
         return self.gettimeout()
 
     # The one loop every blocking call goes through --------------------------------------------
     def _horde_call(
         self,
-        op: Callable[..., Any],
+        op: Callable[..., T],
         writing: bool,
         args: tuple[Any, ...],
         deadline: float | None = None,
         message: str = "timed out",
-    ) -> Any:
+    ) -> T:
         """``op(self, *args)``, waiting for the descriptor whenever it would block."""
         timeout = self._horde_timeout
         if timeout is _UNMANAGED:
@@ -136,7 +138,8 @@ class CooperativeSocket(OriginalSocket, metaclass=_SocketType):
             timeout = self._horde_manage()
         if timeout is _UNMANAGED or timeout is None:
             return None
-        return _monotonic() + timeout
+        deadline: float = _monotonic() + timeout
+        return deadline
 
     # Receiving ------------------------------------------------------------------------------
     def recv(self, bufsize: int, flags: int = 0) -> bytes:
@@ -237,7 +240,7 @@ class CooperativeSocket(OriginalSocket, metaclass=_SocketType):
         return infos[0][4] if infos else address
 
     def accept(self) -> tuple[CooperativeSocket, Any]:
-        fd, address = self._horde_call(_C._accept, READ, ())
+        fd, address = self._horde_call(_C._accept, READ, ())  # type: ignore[attr-defined]  # CPython's, not in typeshed
         sock = CooperativeSocket(self.family, self.type, self.proto, fileno=fd)
         # As CPython: an accepted socket is blocking if the listener has a timeout and there is
         # no default timeout.

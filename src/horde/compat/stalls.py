@@ -50,9 +50,9 @@ def _line(frame: FrameType) -> str:
 def describe_frame(frame: FrameType) -> str:
     """``'time.sleep(1)' (locustfile.py:12, in view_item)``, plus the library function it
     waits in when that is deeper than the user's own line."""
-    user = frame
+    user: FrameType | None = frame
     while user is not None and _is_library(user.f_code.co_filename):
-        user = user.f_back  # type: ignore[assignment]
+        user = user.f_back
     if user is None:
         return f"{_line(frame)!r} ({_where(frame)})"
     text = f"{_line(user)!r} ({_where(user)})"

@@ -13,13 +13,15 @@ from __future__ import annotations
 import ssl
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from greenlet import getcurrent
 
 from horde.bridge import BridgedGreenlet
 from horde.compat.sockets import _UNMANAGED, READ, WRITE, CooperativeSocket
 from horde.compat.waiting import wait_fd
+
+T = TypeVar("T")
 
 __all__ = ["CooperativeSSLSocket", "OriginalSSLSocket"]
 
@@ -28,12 +30,12 @@ _fileno = ssl.SSLSocket.fileno
 _monotonic = time.monotonic
 
 
-class CooperativeSSLSocket(ssl.SSLSocket, CooperativeSocket):
+class CooperativeSSLSocket(ssl.SSLSocket, CooperativeSocket):  # type: ignore[misc]  # accept: the cooperative one wins, as at run time
     """An ``ssl.SSLSocket`` whose handshake, reads and writes wait on horde's loop."""
 
     def _horde_tls(
-        self, op: Callable[..., Any], message: str, args: tuple[Any, ...], block: bool = False
-    ) -> Any:
+        self, op: Callable[..., T], message: str, args: tuple[Any, ...], block: bool = False
+    ) -> T:
         """``op(self, *args)`` (an OpenSSL call), waiting whenever OpenSSL wants the socket."""
         timeout = self._horde_timeout
         if timeout is _UNMANAGED:
@@ -70,14 +72,14 @@ class CooperativeSSLSocket(ssl.SSLSocket, CooperativeSocket):
         )
 
     def do_handshake(self, block: bool = False) -> None:
-        self._check_connected()
+        self._check_connected()  # type: ignore[attr-defined]  # SSLSocket's own, not in typeshed
         if self._horde_timeout is _UNMANAGED and type(getcurrent()) is not BridgedGreenlet:
             OriginalSSLSocket.do_handshake(self, block)
             return
         self._horde_tls(_handshake, "The handshake operation timed out", (), block)
 
     def unwrap(self) -> Any:
-        if not self._sslobj:
+        if not self._sslobj:  # type: ignore[has-type]  # SSLSocket's own, not in typeshed
             raise ValueError("No SSL wrapper around " + str(self))
         plain = self._horde_tls(_shutdown, "The read operation timed out", ())
         self._sslobj = None
@@ -85,8 +87,8 @@ class CooperativeSSLSocket(ssl.SSLSocket, CooperativeSocket):
 
 
 def _handshake(sock: CooperativeSSLSocket) -> None:
-    sock._sslobj.do_handshake()  # type: ignore[union-attr]
+    sock._sslobj.do_handshake()  # type: ignore[attr-defined]  # SSLSocket's own, not in typeshed
 
 
 def _shutdown(sock: CooperativeSSLSocket) -> Any:
-    return sock._sslobj.shutdown()  # type: ignore[union-attr]
+    return sock._sslobj.shutdown()  # type: ignore[attr-defined]  # as above

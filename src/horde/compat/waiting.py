@@ -75,7 +75,7 @@ def wait_on_loop(watches: Iterable[tuple[int, bool]], timeout: float | None) -> 
     """Wait in a user greenlet until one of ``(fd, writing)`` is ready (True) or ``timeout``
     seconds pass (False)."""
     loop = asyncio.get_running_loop()
-    ready = loop.create_future()
+    ready: asyncio.Future[bool] = loop.create_future()
 
     def wake(result: bool = True) -> None:
         if not ready.done():

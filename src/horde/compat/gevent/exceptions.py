@@ -36,5 +36,5 @@ class InvalidThreadUseError(RuntimeError):
     pass
 
 
-class HubDestroyed(GreenletExit):
+class HubDestroyed(GreenletExit):  # type: ignore[misc]  # greenlet ships no types
     pass

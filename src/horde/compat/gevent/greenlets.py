@@ -72,7 +72,7 @@ class Greenlet:
 
     def __init__(self, run: Callable[..., Any] | None = None, *args: Any, **kwargs: Any) -> None:
         if run is not None:
-            self._run = run
+            self._run = run  # type: ignore[method-assign]  # gevent's API: a run, or a _run
         self.args = args
         self.kwargs = kwargs
         self.name = f"Greenlet-{next(_ids)}"

@@ -80,9 +80,10 @@ class Timeout(BaseException):
     def _raised(self) -> BaseException:
         if self.exception is None or self.exception is False:
             return self
-        if isinstance(self.exception, type):
-            return self.exception()
-        return self.exception
+        exception: BaseException | type[BaseException] = self.exception
+        if isinstance(exception, type):
+            return exception()
+        return exception
 
     def cancel(self) -> None:
         if self._handle is not None:

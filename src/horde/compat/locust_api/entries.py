@@ -102,7 +102,7 @@ class _MissingClass(type):
 
 
 def missing_class(name: str, qualified_name: str, message: str) -> Any:
-    def refuse_subclass(cls: type, **kwargs: Any) -> None:
+    def refuse_subclass(cls: type, /, **kwargs: Any) -> None:
         raise UnsupportedLocustFeature(message)
 
     return _MissingClass(

@@ -8,12 +8,12 @@ workers, so the master then listens on loopback only.
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
+from horde.distributed.cores import available_cores
 from horde.exceptions import ScenarioError
 from horde.hosts import is_loopback
 from horde.settings import Settings
@@ -38,10 +38,11 @@ T = TypeVar("T")
 
 
 def parse_processes(value: object) -> int:
-    """``auto`` (or -1) is one per core; otherwise a whole number >= 0 (0: no extra process)."""
+    """``auto`` (or -1) is one per core this process may use (its affinity and cgroup CPU quota:
+    a container's share, not the node's); otherwise a whole number >= 0 (0: no extra process)."""
     text = str(value).strip().lower()
     if text in ("auto", "-1"):
-        return os.cpu_count() or 1
+        return available_cores()
     try:
         number = int(text)
     except ValueError:

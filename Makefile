@@ -41,6 +41,7 @@ lint: setup
 	$(VENV)/bin/ruff format --check src tests bench examples
 	$(VENV)/bin/lint-imports --no-logo
 	$(VENV)/bin/mypy
+	$(VENV)/bin/hadolint Dockerfile
 
 format: setup
 	$(VENV)/bin/ruff format src tests bench examples

@@ -1,9 +1,8 @@
-"""Hosts for tests: network namespaces joined by a bridge, each with its own /etc/hosts.
+"""Hosts for tests: network namespaces joined by a bridge.
 
 The addresses exist only on veth pairs inside namespaces a test creates, and the bridge lives in
 a namespace of its own, so no traffic leaves them. Needs root (CI runs as root); a test is
-skipped with the reason otherwise. Namespaces and their files are removed afterwards, even on
-failure.
+skipped with the reason otherwise. Namespaces are deleted afterwards, even on failure.
 """
 
 from __future__ import annotations
@@ -17,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-# `ip netns exec NS` bind-mounts every file of /etc/netns/NS/ over its namesake in /etc.
-NETNS_ETC = Path("/etc/netns")
+# Where `ip netns add NAME` keeps the namespace (a file to open for setns(2)).
+NETNS_DIR = Path("/run/netns")
 
 
 def _ip(*args: str) -> None:
@@ -34,19 +33,15 @@ def require_namespaces() -> None:
 
 
 @contextlib.contextmanager
-def namespaces(
-    hosts: Mapping[str, str], hosts_files: Mapping[str, str] | None = None
-) -> Iterator[dict[str, str]]:
+def namespaces(hosts: Mapping[str, str]) -> Iterator[dict[str, str]]:
     """One namespace per ``{host: address}`` (a /24 on one bridge); yields ``{host: namespace}``.
 
-    ``hosts_files`` gives a host the content of its /etc/hosts inside ``ip netns exec``: names
-    resolve there as a cluster's DNS would resolve them. Everything is removed on exit.
+    Everything is removed on exit.
     """
     require_namespaces()
     prefix = f"hd{os.getpid() % 100000}"
     names = {h: f"{prefix}{h}" for h in [*hosts, "s"]}
     created: list[str] = []
-    etc_dirs: list[Path] = []
     try:
         for ns in names.values():
             try:
@@ -78,19 +73,12 @@ def namespaces(
             _ip("-n", ns, "addr", "add", f"{address}/24", "dev", inner)
             _ip("-n", ns, "link", "set", inner, "up")
             _ip("-n", ns, "link", "set", "lo", "up")
-        for host, text in (hosts_files or {}).items():
-            directory = NETNS_ETC / names[host]
-            directory.mkdir(parents=True, exist_ok=True)
-            etc_dirs.append(directory)
-            (directory / "hosts").write_text(text)
         yield {h: names[h] for h in hosts}
     finally:
-        for directory in etc_dirs:
-            shutil.rmtree(directory, ignore_errors=True)
         for ns in reversed(created):
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
 
 def netns_exec(namespace: str) -> list[str]:
-    """The command prefix that runs a program in ``namespace`` (with its /etc/hosts)."""
+    """The command prefix that runs a program in ``namespace``."""
     return ["ip", "netns", "exec", namespace]

@@ -39,6 +39,7 @@ setup: $(VENV)/.synced web-assets
 lint: setup
 	$(VENV)/bin/ruff check src tests bench examples
 	$(VENV)/bin/ruff format --check src tests bench examples
+	$(VENV)/bin/ruff check deploy && $(VENV)/bin/ruff format --check deploy
 	$(VENV)/bin/lint-imports --no-logo
 	$(VENV)/bin/mypy
 	$(VENV)/bin/hadolint Dockerfile

@@ -105,7 +105,22 @@ def test_the_default_is_a_small_run(tmp_path):
     assert find(objects, "Job", "horde-workers")["spec"]["parallelism"] == 3
 
 
+# Volume types the "restricted" Pod Security Standard allows.
+RESTRICTED_VOLUMES = {
+    "configMap",
+    "csi",
+    "downwardAPI",
+    "emptyDir",
+    "ephemeral",
+    "persistentVolumeClaim",
+    "projected",
+    "secret",
+}
+
+
 def test_pods_run_locked_down(tmp_path):
+    """Non-root, read-only root filesystem, no capabilities: the "restricted" Pod Security
+    Standard, and a little more."""
     objects = render(kustomize_dir(tmp_path, components=("components/web-ui",)))
     for owner in pod_templates(objects):
         spec = owner["spec"]["template"]["spec"]
@@ -115,6 +130,10 @@ def test_pods_run_locked_down(tmp_path):
         assert spec["automountServiceAccountToken"] is False, what
         assert spec["securityContext"]["runAsNonRoot"] is True, what
         assert spec["securityContext"]["runAsUser"] != 0, what
+        assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}, what
+        for volume in spec.get("volumes", []):
+            assert set(volume) - {"name"} <= RESTRICTED_VOLUMES, (what, volume)
+        assert not any(spec.get(k) for k in ("hostNetwork", "hostPID", "hostIPC")), what
         for c in spec["containers"]:
             sc = c["securityContext"]
             assert sc["readOnlyRootFilesystem"] is True, what

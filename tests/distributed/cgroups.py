@@ -46,14 +46,22 @@ def _writable_parent() -> tuple[Path, str] | None:
             continue
         parent = mount_point / own.lstrip("/")
         if kind == "v2":
-            try:
-                if "cpu" not in (parent / "cgroup.subtree_control").read_text().split():
-                    continue
-            except OSError:
+            # A v2 cgroup holding processes enables no controller for its children: take the
+            # nearest ancestor that does (as root, a sibling cgroup is as good as a child).
+            while not _enables_cpu(parent) and parent != mount_point:
+                parent = parent.parent
+            if not _enables_cpu(parent):
                 continue
         if os.access(parent, os.W_OK):
             return parent, kind
     return None
+
+
+def _enables_cpu(directory: Path) -> bool:
+    try:
+        return "cpu" in (directory / "cgroup.subtree_control").read_text().split()
+    except OSError:
+        return False
 
 
 @contextlib.contextmanager

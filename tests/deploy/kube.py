@@ -27,6 +27,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -169,7 +170,13 @@ class Cluster:
         self.image = Image.from_dockerfile()
         self.claims: dict[str, Path] = {}
 
-    def pod(self, owner: Object, name: str, index: int | None = None, rewrite=None) -> Pod:
+    def pod(
+        self,
+        owner: Object,
+        name: str,
+        index: int | None = None,
+        rewrite: Callable[[Object], None] | None = None,
+    ) -> Pod:
         """The pod ``name`` of ``owner`` (a Job or a Deployment); ``index`` for Indexed Jobs.
 
         ``rewrite`` may change a copy of the pod spec first (to show what a field is for).

@@ -26,7 +26,8 @@ def test_processes_make_a_private_master_on_a_free_loopback_port():
 
 
 def test_processes_auto_is_one_per_core(monkeypatch):
-    monkeypatch.setattr("os.cpu_count", lambda: 6)
+    # The cores this process may use (tests/distributed/test_cores.py), not os.cpu_count().
+    monkeypatch.setattr("horde.distributed.config.available_cores", lambda: 6)
     assert parse_processes("auto") == 6
     assert parse_processes("-1") == 6
     with pytest.raises(ValueError, match="process count"):

@@ -51,6 +51,7 @@ def cgroup_cpu_quota(root: Path = Path("/")) -> float | None:
         parts = line.split(":", 2)
         if len(parts) == 3:
             paths[parts[1]] = parts[2]
+    v1_cpu = next((p for k, p in paths.items() if "cpu" in k.split(",")), None)
     quotas: list[float] = []
     for line in mounts.splitlines():
         fields = line.split()
@@ -60,11 +61,8 @@ def cgroup_cpu_quota(root: Path = Path("/")) -> float | None:
         fs_type, _, options = line.split(" - ", 1)[1].split(" ", 2)
         if fs_type == "cgroup2" and "" in paths:
             cgroup, read = paths[""], _v2_quota
-        elif fs_type == "cgroup" and "cpu" in options.split(","):
-            cgroup = next((p for k, p in paths.items() if "cpu" in k.split(",")), None)
-            if cgroup is None:
-                continue
-            read = _v1_quota
+        elif fs_type == "cgroup" and "cpu" in options.split(",") and v1_cpu is not None:
+            cgroup, read = v1_cpu, _v1_quota
         else:
             continue
         directory = root / mount_point.lstrip("/") / _inside(cgroup, mount_root)

@@ -8,6 +8,7 @@ summary and files; the exit code then follows ``--exit-code-on-error`` (Locust's
 
 from __future__ import annotations
 
+import difflib
 import logging
 import sys
 from collections.abc import Sequence
@@ -28,22 +29,47 @@ Locust-style invocations without 'run' work too: horde -f locustfile.py -H http:
 """
 
 
+COMMANDS = ("run", "capacity", "help", "version")
+# Usage errors exit with 2, as argparse, getopt-style tools and Locust's own argument errors do:
+# a script can tell "you called me wrong" (2) from "the run found failures" (1).
+USAGE_ERROR = 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] in ("-h", "--help", "help"):
+    if not args:  # no command: a usage error, so that a script that forgot one does not pass
+        print(USAGE, file=sys.stderr)
+        return USAGE_ERROR
+    if args[0] in ("-h", "--help", "help"):
         print(USAGE)
         return 0
     if args[0] in ("-V", "--version", "version"):
         print(f"horde {__version__}")
         return 0
     capacity = args[0] == "capacity"
-    if args[0] in ("run", "capacity"):
-        args = args[1:]
     try:
+        if args[0] in ("run", "capacity"):
+            args = args[1:]
+        else:
+            check_command(args)
         return _run(args, capacity)
     except ScenarioError as exc:
         print(f"horde: error: {exc}", file=sys.stderr)
-        return 2
+        return USAGE_ERROR
+
+
+def check_command(args: Sequence[str]) -> None:
+    """Without a command, the arguments must read as Locust's (``horde -f file.py ...``,
+    ``horde file.py``): a first word that is neither an option nor a scenario is a command
+    misspelt, named rather than taken for a user class (``horde rnu file.py``)."""
+    first = args[0]
+    if first.startswith("-") or first.endswith(".py") or Path(first).exists():
+        return
+    if any(a.split("=")[0] in ("-f", "--scenario", "--locustfile") for a in args):
+        return  # Locust's `locust UserClass -f file.py`: a user class before the options
+    close = difflib.get_close_matches(first, COMMANDS, n=1, cutoff=0.5)
+    hint = f": did you mean '{close[0]}'?" if close else f" (commands: {', '.join(COMMANDS)})"
+    raise ScenarioError(f"unknown command '{first}'{hint}")
 
 
 def _run(args: list[str], capacity: bool = False) -> int:

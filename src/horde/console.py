@@ -1,13 +1,16 @@
-"""The console view of a run: a live table while it runs, and the final summary.
+"""The console view of a run: live progress while it runs, and the final summary.
 
-On a terminal the table refreshes in place every 2 s under a progress bar for the run time; when
-output goes to a file or CI log, a plain table is printed every 2 s instead (unless
-``--only-summary``). Reads the stats only; never touches the runner.
+On a terminal the live table refreshes in place every 2 s, under a progress bar when the run has
+a run time. When output goes to a file or a CI log, a table every 2 s would bury the log (270
+lines for a 30-second run), so one short progress line is printed at a steady pace instead
+(``progress_interval``) and the full tables once, at the end. ``--only-summary`` prints only
+the summary. Reads the stats only; never touches the runner.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -24,10 +27,50 @@ if TYPE_CHECKING:  # imported when a live view starts: headless summaries do wit
     from rich.live import Live
     from rich.progress import Progress
 
-__all__ = ["Console", "plain", "stats_table"]
+__all__ = ["Console", "plain", "progress_interval", "progress_line", "stats_table"]
 
 REFRESH_SECONDS = 2.0
+# In a log: a progress line every 5 s, or, for runs longer than 5 minutes, about 60 lines a run
+# (in whole multiples of 5 s), so that an hour's run is not 720 lines.
+PROGRESS_SECONDS = 5.0
+PROGRESS_LINES_PER_RUN = 60
 SUMMARY_PERCENTILES = (0.5, 0.66, 0.75, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999, 0.9999, 1.0)
+
+
+def progress_interval(run_time: float | None) -> float:
+    """Seconds between two progress lines in a log."""
+    if not run_time or run_time <= PROGRESS_SECONDS * PROGRESS_LINES_PER_RUN:
+        return PROGRESS_SECONDS
+    steps = math.ceil(run_time / PROGRESS_LINES_PER_RUN / PROGRESS_SECONDS)
+    return PROGRESS_SECONDS * steps
+
+
+def _clock(seconds: float) -> str:
+    """``45s``, ``2m05s``, ``1h02m``: short enough for a log line, exact enough to read."""
+    whole = int(seconds + 0.5)
+    if whole < 60:
+        return f"{whole}s"
+    if whole < 3600:
+        return f"{whole // 60}m{whole % 60:02d}s"
+    return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
+
+
+def progress_line(environment: Environment, elapsed: float, run_time: float | None) -> str:
+    """One line for a log: elapsed (of the run time), users, requests, failures, the current
+    rate and p95 (both over the last ~10 s)."""
+    stats = environment.stats
+    total = stats.total
+    runner = environment.runner
+    users = runner.user_count if runner is not None else 0
+    clock = _clock(elapsed) + (f"/{_clock(run_time)}" if run_time else "")
+    fail_pct = 100.0 * total.num_failures / total.num_requests if total.num_requests else 0.0
+    window = stats.current_histogram()
+    p95 = f"{_ms(window.percentile(95) / 1000)} ms" if window.count else "-"
+    return (
+        f"[{clock}] {users} users, {total.num_requests} requests, "
+        f"{total.num_failures} failures ({fail_pct:.2f}%), {total.current_rps:.1f} req/s, "
+        f"p95 {p95}"
+    )
 
 
 def _ms(value: float | None) -> str:
@@ -147,7 +190,9 @@ class Console:
         if self._progress is not None and self.options.run_time:
             elapsed = time.monotonic() - self._started
             self._progress.update(
-                self._progress_task, completed=min(elapsed, self.options.run_time)
+                self._progress_task,
+                completed=min(elapsed, self.options.run_time),
+                clock=f"{_clock(elapsed)} of {_clock(self.options.run_time)}",
             )
             parts.append(self._progress)
         parts.append(stats_table(self.environment, self._header()))
@@ -156,27 +201,21 @@ class Console:
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         if self.options.only_summary:
             return
-        from rich.live import Live
-        from rich.progress import (
-            BarColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
         self._started = time.monotonic()
-        if self.options.run_time:
-            self._progress = Progress(
-                TextColumn("run time"),
-                BarColumn(),
-                TimeElapsedColumn(),
-                TextColumn("of"),
-                TimeRemainingColumn(),
-                console=self.console,
-            )
-            self._progress_task = self._progress.add_task("run", total=self.options.run_time)
         if self.console.is_terminal:
+            from rich.live import Live
+            from rich.progress import BarColumn, Progress, TextColumn
+
+            if self.options.run_time:
+                self._progress = Progress(
+                    TextColumn("run time"),
+                    BarColumn(),
+                    TextColumn("{task.fields[clock]}"),
+                    console=self.console,
+                )
+                self._progress_task = self._progress.add_task(
+                    "run", total=self.options.run_time, clock=""
+                )
             self._live = Live(
                 self._renderable(), console=self.console, refresh_per_second=1, transient=True
             )
@@ -184,12 +223,18 @@ class Console:
         self._task = loop.create_task(self._refresh())
 
     async def _refresh(self) -> None:
+        if self._live is None:  # a log: a line at a steady pace, on the run's clock
+            interval = progress_interval(self.options.run_time)
+            beats = 0
+            while True:
+                beats += 1
+                await asyncio.sleep(max(0.0, self._started + beats * interval - time.monotonic()))
+                elapsed = time.monotonic() - self._started
+                line = progress_line(self.environment, elapsed, self.options.run_time)
+                self.console.print(line, markup=False, highlight=False, soft_wrap=True)
         while True:
             await asyncio.sleep(REFRESH_SECONDS)
-            if self._live is not None:
-                self._live.update(self._renderable())
-            else:
-                self.console.print(stats_table(self.environment, self._header()))
+            self._live.update(self._renderable())
 
     def stop(self) -> None:
         if self._task is not None:

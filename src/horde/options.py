@@ -10,14 +10,15 @@ where Locust has them. This module sits just below the CLI: nothing else parses 
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NoReturn
 
-from horde.distributed.config import parse_processes
+from horde.distributed.config import LOCAL_WORKER_ENV, parse_processes
 from horde.exceptions import ScenarioError
 from horde.scenario.shape import Stage, parse_stages
 from horde.settings import Settings
@@ -121,7 +122,7 @@ def _add_distributed_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--processes",
         type=_typed(CONVERTERS["processes"]),
-        metavar="N",
+        metavar="N|auto",
         help="run N worker processes on this machine under one master ('auto': one per core)",
     )
     group.add_argument(
@@ -130,35 +131,44 @@ def _add_distributed_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--worker", action="store_true", default=None, help="be a worker of a master"
     )
-    group.add_argument("--master-host", help="worker: address of the master (default 127.0.0.1)")
+    group.add_argument(
+        "--master-host",
+        metavar="ADDRESS",
+        help="worker: host name or IP address of the master (default 127.0.0.1)",
+    )
     group.add_argument(
         "--master-port",
         type=_typed(CONVERTERS["master_port"]),
-        help="worker: port of the master (default 5557)",
+        metavar="PORT",
+        help="worker: TCP port of the master (default 5557)",
     )
     group.add_argument(
         "--master-bind-host",
+        metavar="ADDRESS",
         help="master: address to listen on (default: all with --secret, else 127.0.0.1)",
     )
     group.add_argument(
         "--master-bind-port",
         type=_typed(CONVERTERS["master_bind_port"]),
-        help="master: port to listen on (default 5557)",
+        metavar="PORT",
+        help="master: TCP port to listen on (default 5557)",
     )
     group.add_argument(
         "--expect-workers",
         type=_typed(CONVERTERS["expect_workers"]),
-        metavar="K",
-        help="master: wait for K workers before starting (default 1)",
+        metavar="WORKERS",
+        help="master: wait for this many workers before starting (default 1)",
     )
     group.add_argument(
         "--expect-workers-max-wait",
         type=_typed(parse_duration),
         metavar="SECONDS",
-        help="master: give up waiting for workers after this long (default: wait forever)",
+        help="master: give up waiting for workers after this long, e.g. 30s, 2m "
+        "(default: wait forever)",
     )
     group.add_argument(
         "--secret",
+        metavar="SECRET",
         help="secret shared by master and workers (better: HORDE_SECRET in the environment)",
     )
     group.add_argument(
@@ -171,7 +181,7 @@ def _add_distributed_arguments(parser: argparse.ArgumentParser) -> None:
         "--master-timeout",
         type=_typed(CONVERTERS["master_timeout"]),
         metavar="SECONDS",
-        help="worker: stop and exit after this long without the master (default 10)",
+        help="worker: stop and exit after this many seconds without the master (default 10)",
     )
 
 
@@ -199,12 +209,18 @@ def build_parser(capacity: bool = False) -> argparse.ArgumentParser:
         help="the scenario file (.py), then optionally user class names to run",
     )
     parser.add_argument(
-        "-f", "--scenario", "--locustfile", dest="scenario", help="scenario file (Locust's -f)"
+        "-f",
+        "--scenario",
+        "--locustfile",
+        dest="scenario",
+        metavar="FILE",
+        help="scenario file, instead of the first positional (Locust's -f)",
     )
     parser.add_argument(
         "-H",
         "--host",
         type=_typed(parse_host),
+        metavar="URL",
         help="base URL of the target, e.g. http://127.0.0.1:8000",
     )
     parser.add_argument(
@@ -214,6 +230,7 @@ def build_parser(capacity: bool = False) -> argparse.ArgumentParser:
         "--clients",
         dest="users",
         type=_typed(CONVERTERS["users"]),
+        metavar="USERS",
         help="peak number of simulated users (default 1; -c/--clients: Locust 0.x's name)",
     )
     parser.add_argument(
@@ -222,13 +239,16 @@ def build_parser(capacity: bool = False) -> argparse.ArgumentParser:
         "--hatch-rate",
         dest="spawn_rate",
         type=_typed(CONVERTERS["spawn_rate"]),
+        metavar="USERS_PER_SECOND",
         help="users started per second while ramping (default 1; --hatch-rate: Locust 0.x's)",
     )
     parser.add_argument(
         "-t",
         "--run-time",
         type=_typed(parse_duration),
-        help="stop after this long, e.g. 30s, 5m, 1h (default: until Ctrl-C)",
+        metavar="DURATION",
+        help="stop after this long, e.g. 30s, 5m, 1h30m; a bare number is seconds "
+        "(default: until Ctrl-C)",
     )
     parser.add_argument(
         "--headless",
@@ -272,12 +292,14 @@ def build_parser(capacity: bool = False) -> argparse.ArgumentParser:
     parser.add_argument(
         "--stop-timeout",
         type=_typed(CONVERTERS["stop_timeout"]),
-        help="time users get to finish their current task when stopping "
+        metavar="SECONDS",
+        help="time users get to finish their current task when stopping, e.g. 10 or 30s "
         "(default 0: stop at their next request)",
     )
     parser.add_argument(
         "--exit-code-on-error",
         type=_typed(CONVERTERS["exit_code_on_error"]),
+        metavar="CODE",
         help="exit code when the run had failures or exceptions (default 1)",
     )
     parser.add_argument(
@@ -291,7 +313,7 @@ def build_parser(capacity: bool = False) -> argparse.ArgumentParser:
         dest="thresholds",
         action="append",
         type=_typed(parse_threshold),
-        metavar="EXPR",
+        metavar="RULE",
         help="pass/fail rule checked at the end, e.g. 'p95<300ms', 'fail_ratio<1%%', "
         "'GET /pages/:p99<800ms' (repeatable; exit code 1 when one fails)",
     )
@@ -308,9 +330,16 @@ def build_parser(capacity: bool = False) -> argparse.ArgumentParser:
         metavar="PATH",
         help="write a self-contained HTML report (opens offline)",
     )
-    parser.add_argument("--web-host", help="address of the web UI (default 127.0.0.1)")
     parser.add_argument(
-        "--web-port", type=_typed(CONVERTERS["web_port"]), help="port of the web UI (default 8089)"
+        "--web-host",
+        metavar="ADDRESS",
+        help="address the web UI listens on (default 127.0.0.1)",
+    )
+    parser.add_argument(
+        "--web-port",
+        type=_typed(CONVERTERS["web_port"]),
+        metavar="PORT",
+        help="TCP port of the web UI (default 8089; 0: a free one)",
     )
     parser.add_argument(
         "--web-auth",
@@ -337,8 +366,14 @@ def build_parser(capacity: bool = False) -> argparse.ArgumentParser:
         help="let scripts control the web UI with this token ('Authorization: Bearer TOKEN'); "
         "without it, only token-less scripts on loopback can (better: HORDE_WEB_TOKEN)",
     )
-    parser.add_argument("-L", "--loglevel", help="DEBUG, INFO, WARNING (default) or ERROR")
-    parser.add_argument("--config", help="config file (default: horde.toml or pyproject.toml)")
+    parser.add_argument(
+        "-L", "--loglevel", metavar="LEVEL", help="DEBUG, INFO, WARNING (default) or ERROR"
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="config file (default: horde.toml, else [tool.horde] in pyproject.toml)",
+    )
     _add_load_model_arguments(parser)
     if capacity:
         _add_capacity_arguments(parser)
@@ -361,14 +396,14 @@ def _add_capacity_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--step-time",
         type=_typed(CONVERTERS["step_time"]),
-        metavar="SECONDS",
-        help="how long each step is measured (default 20s)",
+        metavar="DURATION",
+        help="how long each step is measured, e.g. 20s (default 20s)",
     )
     group.add_argument(
         "--settle-time",
         type=_typed(CONVERTERS["settle_time"]),
-        metavar="SECONDS",
-        help="how long each step runs before it is measured (default 5s)",
+        metavar="DURATION",
+        help="how long each step runs before it is measured, e.g. 5s (default 5s)",
     )
     group.add_argument(
         "--growth",
@@ -380,19 +415,20 @@ def _add_capacity_arguments(parser: argparse.ArgumentParser) -> None:
         "--precision",
         type=_typed(CONVERTERS["precision"]),
         metavar="PERCENT",
-        help="stop refining when the passing and failing loads are this close (default 5%%)",
+        help="stop refining when the passing and failing loads are this close, e.g. 5%% "
+        "(default 5%%)",
     )
     group.add_argument(
         "--max-load",
         type=_typed(CONVERTERS["max_load"]),
         metavar="LOAD",
-        help="never go above this load (iterations/s, or users)",
+        help="never go above this load (iterations per second, or users with -u)",
     )
     group.add_argument(
         "--max-steps",
         type=_typed(CONVERTERS["max_steps"]),
-        metavar="N",
-        help="stop after N steps (default 20)",
+        metavar="STEPS",
+        help="stop after this many steps (default 20)",
     )
 
 
@@ -409,9 +445,9 @@ def _add_load_model_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--max-concurrency",
         type=_typed(CONVERTERS["max_concurrency"]),
-        metavar="N",
-        help="open model: at most N iterations in flight; later ones wait and count as late "
-        "(default: 10 s of arrivals, at least 100)",
+        metavar="ITERATIONS",
+        help="open model: at most this many iterations in flight; later ones wait and count "
+        "as late (default: 10 s of arrivals, at least 100)",
     )
     group.add_argument(
         "--stages",
@@ -422,7 +458,8 @@ def _add_load_model_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _config_file_settings(explicit: str | None) -> dict[str, Any]:
+def _config_file(explicit: str | None) -> tuple[str, dict[str, Any]]:
+    """The config file's name and its settings as written (keys not yet resolved)."""
     if explicit:
         path = Path(explicit)
         if not path.exists():
@@ -432,38 +469,90 @@ def _config_file_settings(explicit: str | None) -> dict[str, Any]:
         if not path.exists():
             path = Path("pyproject.toml")
             if not path.exists():
-                return {}
+                return "", {}
     try:
         data = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"cannot read config file {path}: {exc}") from None
     if path.name == "pyproject.toml":
-        data = data.get("tool", {}).get("horde", {})
-    return {k.replace("-", "_"): v for k, v in data.items()}
+        return f"[tool.horde] in {path}", data.get("tool", {}).get("horde", {})
+    return str(path), data
 
 
-def _env_settings(environ: dict[str, str]) -> dict[str, Any]:
-    return {
-        k[len("HORDE_") :].lower(): v
-        for k, v in environ.items()
-        if k.startswith("HORDE_") and k != "HORDE_SECRET"
-    }
+ENV_PREFIX = "HORDE_"
+# HORDE_* variables that horde reads although they are not settings, so that they are not taken
+# for misspelt ones. HORDE_SECRET is the setting --secret, read by horde.distributed.config (it is
+# kept out of the Settings so that it is not echoed with them).
+ENVIRONMENT_ONLY = {LOCAL_WORKER_ENV: "set by horde in the worker processes of --processes"}
+_TRUE = ("1", "true", "yes", "on")
 
 
-_RENAMES = {
-    "csv": "csv_prefix",
-    "json": "json_path",
-    "html": "html_path",
-    "locustfile": "scenario",
-    "f": "scenario",
-}
+def setting_names(parser: argparse.ArgumentParser) -> dict[str, str]:
+    """Every name a setting may have in a config file or after ``HORDE_``: its ``dest`` and each
+    long flag without its dashes (``spawn_rate``, ``hatch_rate``; ``csv`` for ``csv_prefix``),
+    mapped to the ``dest``. Keys are written with ``_``; ``-`` is read as ``_``."""
+    spellings: dict[str, str] = {}
+    for action in parser._actions:
+        if not action.option_strings or action.dest == "help":
+            continue
+        spellings[action.dest] = action.dest
+        for flag in action.option_strings:
+            if flag.startswith("--"):
+                spellings[flag[2:].replace("-", "_")] = action.dest
+    spellings["f"] = "scenario"  # Locust's short flag, as some config files spell it
+    return spellings
 
 
-def _normalise(settings: dict[str, Any], source: str, known: set[str]) -> dict[str, Any]:
+def _closest(word: str, candidates: Iterable[str]) -> str | None:
+    close = difflib.get_close_matches(word, sorted(candidates), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _config_settings(raw: dict[str, Any], where: str, spellings: dict[str, str]) -> dict[str, Any]:
+    """The config file's settings by ``dest``; an unknown key is a mistake, named (exit 2)."""
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = str(key).replace("-", "_")
+        if name not in spellings:
+            guess = _closest(name, spellings)
+            if guess is not None:
+                spelt = guess.replace("_", "-") if "-" in str(key) else guess
+                hint = f": did you mean '{spelt}'?"
+            else:
+                hint = " (settings are named as the long flags of 'horde run --help')"
+            raise ScenarioError(f"unknown setting '{key}' in {where}{hint}")
+        out[spellings[name]] = value
+    return out
+
+
+def _env_settings(environ: Mapping[str, str], spellings: dict[str, str]) -> dict[str, Any]:
+    """``HORDE_*`` variables by ``dest``; a misspelt one is a mistake, named (exit 2)."""
+    out: dict[str, Any] = {}
+    for variable, value in environ.items():
+        if not variable.startswith(ENV_PREFIX) or variable in ENVIRONMENT_ONLY:
+            continue
+        name = variable[len(ENV_PREFIX) :].lower()
+        if name not in spellings:
+            known = [n for n in spellings if n != "f"]
+            known += [v[len(ENV_PREFIX) :].lower() for v in ENVIRONMENT_ONLY]
+            guess = _closest(name, known)  # without the prefix, which every candidate shares
+            hint = (
+                f": did you mean {ENV_PREFIX}{guess.upper()}?"
+                if guess is not None
+                else " (HORDE_ variables are named after the long flags of 'horde run --help')"
+            )
+            raise ScenarioError(f"unknown variable {variable} in the environment{hint}")
+        if variable != "HORDE_SECRET":  # read where it is used, by horde.distributed.config
+            out[spellings[name]] = value
+    return out
+
+
+def _convert(settings: dict[str, Any], source: str) -> dict[str, Any]:
+    """horde's own settings from a config file or the environment, through the flags' converters
+    (so a bad value is the same sentence from every source)."""
     out: dict[str, Any] = {}
     for key, value in settings.items():
-        key = _RENAMES.get(key, key)
-        if key not in known or key in ("help", "targets", "config"):
+        if key == "config":
             continue
         if key in CONVERTERS:
             try:
@@ -471,11 +560,34 @@ def _normalise(settings: dict[str, Any], source: str, known: set[str]) -> dict[s
             except ValueError as exc:
                 raise ScenarioError(f"{exc} (from {source})") from None
         elif key in FLAGS and isinstance(value, str):
-            value = value.strip().lower() in ("1", "true", "yes", "on")
+            value = value.strip().lower() in _TRUE
         elif key in ("tags", "exclude_tags") and isinstance(value, str):
             value = value.split()
         out[key] = value
     return out
+
+
+def _scenario_default(action: argparse.Action, value: Any, source: str) -> Any:
+    """A scenario option's value from a config file or the environment, as its flag would give
+    it: through the option's own ``type``, booleans for flags without a value."""
+    if action.nargs == 0:
+        return value.strip().lower() in _TRUE if isinstance(value, str) else bool(value)
+    if isinstance(value, str) and action.nargs in ("*", "+"):
+        value = value.split()
+    convert = action.type if callable(action.type) else None
+    try:
+        if convert is not None and isinstance(value, str):
+            value = convert(value)
+        elif convert is not None and isinstance(value, list):
+            value = [convert(v) if isinstance(v, str) else v for v in value]
+    except (ValueError, TypeError, argparse.ArgumentTypeError) as exc:
+        flag = action.option_strings[-1]
+        raise ScenarioError(f"invalid value {value!r} for {flag} (from {source}): {exc}") from None
+    if action.choices is not None and value not in action.choices:
+        flag = action.option_strings[-1]
+        choices = ", ".join(map(str, action.choices))
+        raise ScenarioError(f"invalid value {value!r} for {flag} (from {source}): use {choices}")
+    return value
 
 
 def find_scenario_argument(argv: Sequence[str]) -> str | None:
@@ -515,8 +627,23 @@ def parse_run_options(
     if extend_parser is not None:
         extend_parser(parser=parser)
     options = parser.parse_args(list(argv))
-    from_config = _normalise(_config_file_settings(options.config), "config file", own)
-    from_env = _normalise(_env_settings(environ), "environment", own)
+    # A config file may hold the settings of both commands (horde run ignores --slo's), and the
+    # scenario's own options; anything else in it, or in a HORDE_ variable, is a mistake.
+    spellings = setting_names(build_parser(capacity=True)) | setting_names(parser)
+    where, raw = _config_file(options.config or environ.get("HORDE_CONFIG"))
+    config = _config_settings(raw, where, spellings)
+    env = _env_settings(environ, spellings)
+    from_config = _convert({k: v for k, v in config.items() if k in own}, f"config file {where}")
+    from_env = _convert({k: v for k, v in env.items() if k in own}, "environment")
+    scenario_defaults = {
+        action.dest: _scenario_default(action, values[action.dest], source)
+        for values, source in ((config, f"config file {where}"), (env, "environment"))
+        for action in parser._actions
+        if action.dest in values and action.dest not in own
+    }
+    if scenario_defaults:  # below the command line, as the scenario's own defaults are
+        parser.set_defaults(**scenario_defaults)
+        options = parser.parse_args(list(argv))
     explicit = set(from_config) | set(from_env)
     merged: dict[str, Any] = {}
     merged.update(from_config)

@@ -10,6 +10,8 @@ import sys
 
 import pytest
 
+from tests.cli.terminal import run_in_terminal
+
 pytestmark = pytest.mark.timeout(90)
 
 SCENARIO = """
@@ -33,21 +35,21 @@ def test_brackets_in_names_errors_and_exceptions_are_shown_verbatim(tmp_path, li
     (tmp_path / "s.py").write_text(SCENARIO)
     args = ["s.py", "-u", "2", "-r", "10", "-t", "2.5s", "--headless", "--json", "r.json"]
     args += ["--csv", "r"] + ([] if live else ["--only-summary"])
-    proc = subprocess.run(
-        [sys.executable, "-m", "horde", "run", *args],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert "MarkupError" not in proc.stderr
-    assert "Traceback" not in proc.stderr
-    assert proc.returncode == 1, proc.stderr  # failures and exceptions: --exit-code-on-error
-    summary = proc.stdout[proc.stdout.index("Summary") :]
+    command = [sys.executable, "-m", "horde", "run", *args]
+    if live:  # the live table is shown on a terminal (a log gets progress lines instead)
+        returncode, stdout = run_in_terminal(command, cwd=tmp_path, timeout=60)
+        stderr = stdout
+    else:
+        proc = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        returncode, stdout, stderr = proc.returncode, proc.stdout, proc.stderr
+    assert "MarkupError" not in stderr
+    assert "Traceback" not in stderr
+    assert returncode == 1, stderr  # failures and exceptions: --exit-code-on-error
+    summary = stdout[stdout.index("Summary") :]
     for text in ("/items/[id]", "/close[/x]", "bad [/b] tag [red]", "[/oops] and [keep]"):
         assert text in summary, text
     if live:
-        assert proc.stdout.index("/items/[id]") < proc.stdout.index("Summary")
+        assert stdout.index("/items/[id]") < stdout.index("Summary")
     document = json.loads((tmp_path / "r.json").read_text())
     assert {"/items/[id]", "/close[/x]"} <= {e["name"] for e in document["stats"]}
     assert (tmp_path / "r_stats.csv").exists()

@@ -24,7 +24,7 @@ from horde.scenario.tasks import all_tags, apply_tag_filter
 from horde.settings import Settings
 from horde.units import parse_host
 
-__all__ = ["MODES", "Mode", "choose_mode", "compose", "prepare_environment"]
+__all__ = ["MODES", "Mode", "check_some_load", "choose_mode", "compose", "prepare_environment"]
 
 MODES = ("headless", "web", "master", "worker", "capacity")
 
@@ -91,7 +91,22 @@ def compose(
     environment = prepare_environment(settings, scenario)
     file_limit.warn(settings)
     role = resolve(settings, os.environ if environ is None else environ)
-    return Mode(choose_mode(settings, role, capacity), environment, settings, role)
+    mode = choose_mode(settings, role, capacity)
+    if mode in ("headless", "master") and settings.headless:
+        check_some_load(settings, environment)
+    return Mode(mode, environment, settings, role)
+
+
+def check_some_load(settings: Settings, environment: Environment) -> None:
+    """A headless run of no users would only wait out its run time and report nothing: refuse
+    ``-u 0`` unless something else sets the load (stages, an arrival rate, a load shape). The
+    web UI may start at 0, since its form sets the users."""
+    if settings.users or settings.stages or settings.arrival_rate or environment.shape_class:
+        return
+    raise ScenarioError(
+        "-u 0 starts no user, so the run would test nothing: give at least 1 user, "
+        "e.g. -u 10 (or set the load with --arrival-rate or --stages)"
+    )
 
 
 def prepare_environment(options: Settings, scenario: Scenario | None = None) -> Environment:

@@ -13,7 +13,7 @@ export UV_COMPILE_BYTECODE := 1
 
 STATIC := src/horde/web/static/vendor
 
-.PHONY: setup web-assets test lint format demo bench bench-engine bench-compare clean
+.PHONY: setup web-assets test lint format docs docs-serve demo bench bench-engine bench-compare clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -37,19 +37,27 @@ setup: $(VENV)/.synced web-assets
 
 # ruff, the layers (import contracts in pyproject.toml) and the types (mypy over src/).
 lint: setup
-	$(VENV)/bin/ruff check src tests bench examples
-	$(VENV)/bin/ruff format --check src tests bench examples
+	$(VENV)/bin/ruff check src tests bench examples docs/hooks
+	$(VENV)/bin/ruff format --check src tests bench examples docs/hooks
 	$(VENV)/bin/ruff check deploy && $(VENV)/bin/ruff format --check deploy
 	$(VENV)/bin/lint-imports --no-logo
 	$(VENV)/bin/mypy
 	$(VENV)/bin/hadolint Dockerfile
 
 format: setup
-	$(VENV)/bin/ruff format src tests bench examples
-	$(VENV)/bin/ruff check --fix src tests bench examples
+	$(VENV)/bin/ruff format src tests bench examples docs/hooks
+	$(VENV)/bin/ruff check --fix src tests bench examples docs/hooks
 
 test: lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The documentation site, into site/ (open site/index.html). Strict: a broken link or reference,
+# or any other warning, fails the build; make test builds it the same way (tests/docs).
+docs: setup
+	$(VENV)/bin/properdocs build --strict --config-file mkdocs.yml
+
+docs-serve: setup
+	$(VENV)/bin/properdocs serve --config-file mkdocs.yml
 
 demo: setup
 	$(VENV)/bin/python examples/demo.py $(ARGS)
@@ -77,4 +85,4 @@ bench-compare: setup
 	$(VENV)/bin/python bench/memory_compare.py
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache .mypy_cache .import_linter_cache web/node_modules src/horde/web/static
+	rm -rf $(VENV) $(TOOLS) site .pytest_cache .ruff_cache .mypy_cache .import_linter_cache web/node_modules src/horde/web/static

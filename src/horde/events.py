@@ -114,7 +114,21 @@ class RequestEvent(_Listeners):
 
 
 class Events:
-    """The hooks of a run; listeners get ``environment=`` (and ``runner=`` for ``init``)."""
+    """The hooks of a run (``horde.events``, Locust's names), called with keyword arguments.
+
+    Add a listener with ``@events.test_start.add_listener`` (or ``.add_listener(fn)``).
+
+    Attributes:
+        request: Every request, from any client: ``request_type``, ``name``,
+            ``response_time`` (ms), ``response_length``, ``exception``.
+        init_command_line_parser: ``parser=``, before the command line is parsed: add the
+            scenario's own options.
+        init: Once the environment and runner exist (``runner=`` too).
+        test_start: When a test starts (each start from the web UI too).
+        test_stop: When a test has stopped.
+        spawning_complete: When the users of a ramp have all started (``user_count=``).
+        quitting: When horde is about to exit, after the results are written.
+    """
 
     def __init__(self) -> None:
         self.request = RequestEvent()

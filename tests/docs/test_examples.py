@@ -3,7 +3,8 @@
 Each page gets a folder of its own, where its blocks run in order: a scenario block saved as
 ``file=NAME`` is there for the page's later commands. ``scenario.py`` and ``locustfile.py`` are
 there from the start (examples/basic.py, in horde's and Locust's imports), for the pages whose
-commands name them without showing them; ``examples`` and ``bench`` link to the repository's.
+commands name them without showing them; ``examples``, ``bench`` and ``.venv`` link to the
+repository's.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def folder(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         (path / "locustfile.py").write_text(
             basic.replace("from horde import", "from locust import")
         )
-        for name in ("examples", "bench"):
+        for name in ("examples", "bench", ".venv"):
             (path / name).symlink_to(ROOT / name)
         _folders[block.page] = path
     path = _folders[block.page]

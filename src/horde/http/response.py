@@ -77,7 +77,17 @@ class Headers:
 
 
 class Response:
-    """One HTTP response (status 0 and ``error`` set when the request failed on the network)."""
+    """One HTTP response (status 0 and ``error`` set when the request failed on the network).
+
+    Attributes:
+        status_code: The HTTP status, or 0 when the request failed on the network.
+        url: The URL that answered (after redirects).
+        content: The body as bytes, decoded from gzip, deflate or brotli.
+        elapsed: Seconds from sending the request to the last byte of the answer.
+        error: The network error (refused, reset, timeout, TLS...), or None.
+        history: The redirect responses that led here, oldest first.
+        request_method: The method of the request (``GET``, ``POST``...).
+    """
 
     __slots__ = (
         "_cookies",
@@ -138,12 +148,14 @@ class Response:
 
     @property
     def headers(self) -> Headers:
+        """The headers, case-insensitive: ``response.headers["Content-Type"]``."""
         if self._headers is None:
             self._headers = Headers(self.raw_headers)
         return self._headers
 
     @property
     def reason(self) -> str:
+        """The status's phrase (``Not Found``)."""
         from http import HTTPStatus
 
         try:
@@ -153,6 +165,7 @@ class Response:
 
     @property
     def encoding(self) -> str:
+        """The charset of ``Content-Type``, else UTF-8: how ``text`` decodes the body."""
         content_type = self.headers.get("content-type", "") or ""
         for part in content_type.split(";")[1:]:
             key, _, value = part.strip().partition("=")
@@ -162,12 +175,14 @@ class Response:
 
     @property
     def text(self) -> str:
+        """The body as text (undecodable bytes replaced)."""
         try:
             return self.content.decode(self.encoding, errors="replace")
         except LookupError:
             return self.content.decode("utf-8", errors="replace")
 
     def json(self) -> Any:
+        """The body parsed as JSON (raises ``ValueError`` when it is not JSON)."""
         return jsonlib.loads(self.content)
 
     @property
@@ -188,9 +203,11 @@ class Response:
 
     @property
     def ok(self) -> bool:
+        """True for an answer with a status below 400."""
         return self.error is None and 0 < self.status_code < 400
 
     def raise_for_status(self) -> None:
+        """Raise the network error, or ``HTTPError`` for a status of 400 or more."""
         if self.error is not None:
             raise self.error
         if self.status_code >= 400:

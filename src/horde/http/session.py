@@ -64,7 +64,20 @@ _origins: dict[tuple[str, str, int, str, bool], Origin] = {}
 class RequestOptions(TypedDict, total=False):
     """The keyword arguments of a request (Locust's, plus ``stream`` and ``keep_body``), but
     for the body's: ``JsonOption`` adds ``json``, ``BodyOptions`` adds ``data`` too (methods
-    that take them by position type the rest with the smaller ones)."""
+    that take them by position type the rest with the smaller ones).
+
+    Attributes:
+        name: The row the request is counted under (default: the URL's path).
+        params: The query string, as a dict or pairs.
+        headers: Headers of this request, over the client's.
+        cookies: Cookies of this request, over the user's.
+        allow_redirects: Follow redirects (default True; each hop is a request of its own).
+        timeout: Seconds to wait for the answer (default: the user's ``network_timeout``).
+        catch_response: Decide success or failure yourself, in ``with ... as response``.
+        auth: ``(user, password)`` for HTTP basic authentication.
+        stream: Read the body in chunks (``iter_content``, ``aiter_content``).
+        keep_body: False: read the body to its end and count it, but do not keep it.
+    """
 
     name: str | None
     params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None

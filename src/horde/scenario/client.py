@@ -54,9 +54,15 @@ class HttpClient:
 
     # Requests --------------------------------------------------------------------------------
     def request(self, method: str, url: str, **kwargs: Unpack[BodyOptions]) -> Reply:
+        """Send a request: the response in a plain task, an awaitable in an ``async`` one.
+
+        ``url`` is a path on the host (``-H``) or a full URL; the keyword arguments are
+        ``RequestOptions``, plus ``data=`` (a form, or bytes) and ``json=``.
+        """
         return self._resolve(self.session.request(method.upper(), url, **kwargs))
 
     def get(self, url: str, **kwargs: Unpack[BodyOptions]) -> Reply:
+        """``request("GET", url, ...)``."""
         # The most frequent call of all, so it does _resolve()'s work inline.
         coro = self.session.request("GET", url, **kwargs)
         current = getcurrent()
@@ -70,22 +76,28 @@ class HttpClient:
     def post(
         self, url: str, data: Any = None, json: Any = None, **kwargs: Unpack[RequestOptions]
     ) -> Reply:
+        """``request("POST", url, ...)``: ``data=`` a form (a dict) or bytes, ``json=`` JSON."""
         return self._resolve(self.session.request("POST", url, data=data, json=json, **kwargs))
 
     def put(self, url: str, data: Any = None, **kwargs: Unpack[JsonOption]) -> Reply:
+        """``request("PUT", url, ...)``."""
         return self._resolve(self.session.request("PUT", url, data=data, **kwargs))
 
     def patch(self, url: str, data: Any = None, **kwargs: Unpack[JsonOption]) -> Reply:
+        """``request("PATCH", url, ...)``."""
         return self._resolve(self.session.request("PATCH", url, data=data, **kwargs))
 
     def delete(self, url: str, **kwargs: Unpack[BodyOptions]) -> Reply:
+        """``request("DELETE", url, ...)``."""
         return self._resolve(self.session.request("DELETE", url, **kwargs))
 
     def head(self, url: str, **kwargs: Unpack[BodyOptions]) -> Reply:
+        """``request("HEAD", url, ...)``, without following redirects unless asked."""
         kwargs.setdefault("allow_redirects", False)
         return self._resolve(self.session.request("HEAD", url, **kwargs))
 
     def options(self, url: str, **kwargs: Unpack[BodyOptions]) -> Reply:
+        """``request("OPTIONS", url, ...)``."""
         return self._resolve(self.session.request("OPTIONS", url, **kwargs))
 
     def _resolve(self, coro: Coroutine[Any, Any, Response]) -> Reply:
@@ -113,10 +125,12 @@ class HttpClient:
 
     @property
     def cookies(self) -> CookieJar:
+        """The user's cookies: ``cookies.get("csrftoken")``, ``cookies.set(name, value)``."""
         return self.session.cookies
 
     @property
     def base_url(self) -> str | None:
+        """The host requests go to (``-H``, or the class's ``host``)."""
         return self.session.base_url
 
     @property

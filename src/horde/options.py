@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import os
+import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -485,6 +486,11 @@ ENV_PREFIX = "HORDE_"
 # kept out of the Settings so that it is not echoed with them).
 ENVIRONMENT_ONLY = {LOCAL_WORKER_ENV: "set by horde in the worker processes of --processes"}
 _TRUE = ("1", "true", "yes", "on")
+# What the kubelet sets in every pod for each Service of its namespace (service links): for a
+# Service named horde-master, HORDE_MASTER_SERVICE_HOST, HORDE_MASTER_PORT_5557_TCP and the like.
+_SERVICE_LINK = re.compile(
+    r"^[A-Z0-9_]+_(SERVICE_HOST|SERVICE_PORT(_[A-Z0-9_]+)?|PORT_\d+_(TCP|UDP|SCTP)(_[A-Z]+)?)$"
+)
 
 
 def setting_names(parser: argparse.ArgumentParser) -> dict[str, str]:
@@ -532,6 +538,13 @@ def _env_settings(environ: Mapping[str, str], spellings: dict[str, str]) -> dict
         if not variable.startswith(ENV_PREFIX) or variable in ENVIRONMENT_ONLY:
             continue
         name = variable[len(ENV_PREFIX) :].lower()
+        if name not in spellings and _SERVICE_LINK.match(variable):
+            service = variable.split("_SERVICE_")[0].split("_PORT_")[0].lower().replace("_", "-")
+            raise ScenarioError(
+                f"unknown variable {variable} in the environment: Kubernetes sets it for the "
+                f"Service {service}, and horde reads HORDE_ variables as its settings; set "
+                "enableServiceLinks: false in the pod's spec"
+            )
         if name not in spellings:
             known = [n for n in spellings if n != "f"]
             known += [v[len(ENV_PREFIX) :].lower() for v in ENVIRONMENT_ONLY]

@@ -97,6 +97,16 @@ def test_a_misspelt_horde_variable_is_named_with_what_it_might_be(project, varia
     assert one_sentence(result) == f"horde: error: {sentence}"
 
 
+def test_kubernetes_service_links_are_named_for_what_they_are(project):
+    with pytest.raises(ScenarioError) as raised:
+        parse_run_options(["s.py"], environ={"HORDE_MASTER_SERVICE_HOST": "10.96.0.10"})
+    assert str(raised.value) == (
+        "unknown variable HORDE_MASTER_SERVICE_HOST in the environment: Kubernetes sets it for "
+        "the Service horde-master, and horde reads HORDE_ variables as its settings; set "
+        "enableServiceLinks: false in the pod's spec"
+    )
+
+
 def test_variables_horde_reads_that_are_not_flags_are_not_taken_for_mistakes(project):
     environ = {
         "HORDE_SECRET": "s3cret",  # read by horde.distributed.config, kept out of the Settings

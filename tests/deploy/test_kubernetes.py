@@ -179,7 +179,9 @@ def test_service_and_commands_agree_on_the_masters_port(tmp_path):
 
 def test_service_links_would_turn_into_horde_settings(tmp_path):
     """Why every pod has ``enableServiceLinks: false``: the kubelet's variables for the Service
-    horde-master include HORDE_MASTER_PORT=tcp://..., which horde reads as --master-port."""
+    horde-master include HORDE_MASTER_PORT=tcp://..., which horde would read as --master-port,
+    and HORDE_MASTER_SERVICE_HOST and the like, which horde refuses as unknown settings, saying
+    what set them."""
     objects = render(kustomize_dir(tmp_path))
     cluster = Cluster(objects, tmp_path / "cluster", {"horde-master": "10.96.0.10"})
     workers = find(objects, "Job", "horde-workers")
@@ -195,7 +197,8 @@ def test_service_links_would_turn_into_horde_settings(tmp_path):
         linked.command(), env=linked.env, cwd=linked.cwd, capture_output=True, text=True
     )
     assert result.returncode == 2, result.stderr
-    assert "invalid master port 'tcp://10.96.0.10:5557'" in result.stderr
+    assert "Kubernetes sets it for the Service horde-master" in result.stderr
+    assert "enableServiceLinks: false" in result.stderr
 
 
 # Run in network namespaces ----------------------------------------------------------------------

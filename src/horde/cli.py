@@ -23,13 +23,15 @@ usage:
   horde run SCENARIO.py [UserClass ...] [options]   run a load test (see 'horde run --help')
   horde capacity SCENARIO.py --slo 'p95<300ms'      find the most load the target takes
                                                     within its SLO (see 'horde capacity --help')
+  horde history                                     list saved runs; --tag, --show, --delete
+  horde compare [BASELINE] [CANDIDATE]              did a run regress? (exit code 1 if so)
   horde --version
 
 Locust-style invocations without 'run' work too: horde -f locustfile.py -H http://... --headless
 """
 
 
-COMMANDS = ("run", "capacity", "help", "version")
+COMMANDS = ("run", "capacity", "history", "compare", "help", "version")
 # Usage errors exit with 2, as argparse, getopt-style tools and Locust's own argument errors do:
 # a script can tell "you called me wrong" (2) from "the run found failures" (1).
 USAGE_ERROR = 2
@@ -46,9 +48,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args[0] in ("-V", "--version", "version"):
         print(f"horde {__version__}")
         return 0
-    capacity = args[0] == "capacity"
+    command = args[0]
+    capacity = command == "capacity"
     try:
-        if args[0] in ("run", "capacity"):
+        if command in ("history", "compare"):
+            return _command(command, args[1:])
+        if command in ("run", "capacity"):
             args = args[1:]
         else:
             check_command(args)
@@ -70,6 +75,17 @@ def check_command(args: Sequence[str]) -> None:
     close = difflib.get_close_matches(first, COMMANDS, n=1, cutoff=0.5)
     hint = f": did you mean '{close[0]}'?" if close else f" (commands: {', '.join(COMMANDS)})"
     raise ScenarioError(f"unknown command '{first}'{hint}")
+
+
+def _command(name: str, args: list[str]) -> int:
+    """``horde history`` and ``horde compare``: read the history, run no test."""
+    if name == "history":
+        from horde.commands.history import run_history
+
+        return run_history(args)
+    from horde.commands.compare import run_compare
+
+    return run_compare(args)
 
 
 def _run(args: list[str], capacity: bool = False) -> int:

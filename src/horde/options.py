@@ -37,7 +37,12 @@ from horde.units import (
     positive_int,
 )
 
-__all__ = ["build_parser", "parse_run_options"]
+__all__ = [
+    "add_tolerance_arguments",
+    "build_parser",
+    "configured",
+    "parse_run_options",
+]
 
 
 def _typed(convert: Callable[[Any], Any]) -> Callable[[str], Any]:
@@ -111,10 +116,52 @@ CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "expect_workers": non_negative_int("worker count"),
     "expect_workers_max_wait": parse_duration,
     "master_timeout": positive_float("master timeout"),
+    # The run history and comparisons (docs/comparing-runs.md).
+    "tolerance": percent("tolerance"),
+    "fail_tolerance": percent("failure tolerance"),
 }
 FLAGS = {"headless", "csv_full_history", "only_summary", "insecure", "web_no_auth"}
 FLAGS |= {"abort_on_threshold"}
 FLAGS |= {"master", "worker", "no_redistribute"}
+FLAGS |= {"no_history"}
+
+
+def add_history_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where runs are saved, and the comparison with a saved run (docs/comparing-runs.md)."""
+    group = parser.add_argument_group("run history and comparison (see 'horde history')")
+    group.add_argument(
+        "--history",
+        metavar="PATH|URL",
+        help="where runs are saved: an SQLite file (default .horde/history.db here) or a "
+        "postgresql:// URL (needs horde[postgres])",
+    )
+    group.add_argument(
+        "--no-history", action="store_true", default=None, help="do not save this run"
+    )
+    group.add_argument(
+        "--baseline",
+        metavar="REF",
+        help="compare this run with a saved one at the end (a run id, a tag, 'last' or "
+        "'last~N' of this scenario and host); exit code 1 when it regressed",
+    )
+    add_tolerance_arguments(group)
+
+
+def add_tolerance_arguments(group: Any) -> None:
+    """--tolerance and --fail-tolerance (horde run --baseline, and horde compare)."""
+    group.add_argument(
+        "--tolerance",
+        type=_typed(CONVERTERS["tolerance"]),
+        metavar="PERCENT",
+        help="the smallest change in latency or throughput that matters (default 5%%): a "
+        "smaller one is 'unchanged' even when measurable",
+    )
+    group.add_argument(
+        "--fail-tolerance",
+        type=_typed(CONVERTERS["fail_tolerance"]),
+        metavar="PERCENT",
+        help="the same for the failure ratio, in percentage points (default 0.1%%)",
+    )
 
 
 def _add_distributed_arguments(parser: argparse.ArgumentParser) -> None:
@@ -379,6 +426,7 @@ def build_parser(capacity: bool = False) -> argparse.ArgumentParser:
     if capacity:
         _add_capacity_arguments(parser)
     _add_distributed_arguments(parser)
+    add_history_arguments(parser)
     return parser
 
 
@@ -601,6 +649,37 @@ def _scenario_default(action: argparse.Action, value: Any, source: str) -> Any:
         choices = ", ".join(map(str, action.choices))
         raise ScenarioError(f"invalid value {value!r} for {flag} (from {source}): use {choices}")
     return value
+
+
+def configured(
+    names: set[str], config: str | None = None, environ: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """These settings' values from the config file and ``HORDE_*`` (converted, environment
+    over file), for commands other than ``run`` (``horde history``, ``horde compare``), whose
+    own flags then win over them. Other keys are left alone here: such a command does not load
+    the scenario, whose own options may be in the same file, so ``horde run`` is the one that
+    names a misspelt key."""
+    environ = dict(os.environ if environ is None else environ)
+    spellings = setting_names(build_parser(capacity=True))
+    where, raw = _config_file(config or environ.get("HORDE_CONFIG"))
+    from_config: dict[str, Any] = {}
+    for key, value in raw.items():
+        dest = spellings.get(str(key).replace("-", "_"))
+        if dest in names:
+            from_config[dest] = value
+    from_env: dict[str, Any] = {}
+    for variable, value in environ.items():
+        if not variable.startswith(ENV_PREFIX) or variable == "HORDE_SECRET":
+            continue
+        dest = spellings.get(variable[len(ENV_PREFIX) :].lower())
+        if dest in names:
+            from_env[dest] = value
+    return {
+        **_convert(from_config, f"config file {where}"),
+        **_convert(from_env, "environment"),
+    }
+
+
 
 
 def find_scenario_argument(argv: Sequence[str]) -> str | None:

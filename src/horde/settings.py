@@ -78,6 +78,12 @@ class Settings:
     secret: str | None = None
     no_redistribute: bool = False
     master_timeout: float | None = None
+    # The run history and comparisons (horde.history, horde.comparison).
+    history: str | None = None  # an SQLite path or a postgresql:// URL; None: .horde/history.db
+    no_history: bool = False
+    baseline: str | None = None  # compare the run with this saved run at its end
+    tolerance: float = 0.05  # the smallest relative change in latency or throughput that matters
+    fail_tolerance: float = 0.001  # the same for the failure ratio, as a difference
     # Where the settings came from.
     explicit: frozenset[str] = frozenset()  # names given anywhere, rather than left as defaults
     scenario_options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))

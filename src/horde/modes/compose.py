@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from horde.distributed.config import DistributedConfig, resolve
 from horde.exceptions import ScenarioError
+from horde.modes.recording import check_baseline, wants_record
 from horde.output import check_output_paths
 from horde.runner import file_limit
 from horde.runner.environment import Environment
@@ -94,6 +95,10 @@ def compose(
     mode = choose_mode(settings, role, capacity)
     if mode in ("headless", "master") and settings.headless:
         check_some_load(settings, environment)
+    if role.mode != "worker":  # a master keeps the run's history; its workers do not
+        check_baseline(settings, environment)
+        if wants_record(settings):
+            environment.stats.track_windows()  # each second's histograms, for comparisons
     return Mode(mode, environment, settings, role)
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
+from horde.history import DEFAULT_PATH, describe_location
+from horde.modes.recording import compare_with_baseline, record_run, save_record, wants_record
 from horde.output import write_results
 from horde.runner.environment import Environment
 from horde.settings import Settings
@@ -79,10 +81,14 @@ def conclude(
     meta: dict[str, Any],
     console: Console,
     extra: Any = None,
+    *,
+    record: bool = True,
 ) -> int:
-    """Summary (and ``extra``, a table to print after it), thresholds, files, ``quitting``;
-    the exit code (1 when a threshold failed, if nothing else set one; 2 when a file asked for
-    could not be written)."""
+    """Summary (and ``extra``, a table to print after it), thresholds, the comparison with
+    ``--baseline``, files, ``quitting``, the run saved to the history (unless ``record`` is
+    false: the web UI saved it already); the exit code (1 when a threshold failed or the run
+    regressed, if nothing else set one; 2 when a file asked for could not be written or the
+    baseline could not be read)."""
     from horde.runner.stop_guard import claim_conclusion
 
     claim_conclusion()  # one thread writes the results (the stop guard may be at it)
@@ -93,6 +99,18 @@ def conclude(
     open_model = _open_model_results(environment)
     if open_model is not None:
         meta["open_model"] = open_model
+    warnings: list[str] = []
+    run_record, comparison, baseline_problem = None, None, None
+    if (record and wants_record(options)) or options.baseline is not None:
+        run_record, problem = record_run(environment, options, meta)
+        warnings += [problem] if problem else []
+    if options.baseline is not None:
+        if run_record is None:
+            baseline_problem = f"--baseline {options.baseline}: this run has no record to compare"
+        else:
+            comparison, baseline_problem = compare_with_baseline(options, run_record)
+        if comparison is not None:
+            meta["comparison"] = comparison.to_dict()
     try:
         console.print_summary()
         if open_model is not None:
@@ -101,6 +119,10 @@ def conclude(
             console.console.print(extra)
         if verdicts:
             console.console.print(thresholds_table(verdicts))
+        if comparison is not None:
+            from horde.comparison.table import comparison_renderable
+
+            console.console.print(comparison_renderable(comparison, headline=False))
     except Exception as exc:  # e.g. stdout piped to a closed `head`: the files come first
         print(f"horde: error: cannot print the summary: {exc}", file=sys.stderr)
     written, problems = write_results(environment, options, meta)
@@ -111,12 +133,28 @@ def conclude(
     why = no_user_could_start(environment)
     if why is not None:
         print(f"horde: error: no user could start: {why}", file=sys.stderr)
+    if baseline_problem is not None:
+        print(f"horde: error: {baseline_problem}", file=sys.stderr)
+    elif comparison is not None:
+        print(f"horde: {comparison.headline()}", file=sys.stderr)
     environment.events.quitting.fire(environment=environment)
     code = exit_code(environment, options)
-    if problems:
-        return FILES_NOT_WRITTEN  # a file asked for is missing: say so, whatever the run did
-    if any(not v["passed"] for v in verdicts):
-        return code or 1
+    if problems or baseline_problem is not None:
+        # A file asked for is missing, or the comparison asked for could not run: say so,
+        # whatever the run did.
+        code = FILES_NOT_WRITTEN
+    elif any(not v["passed"] for v in verdicts) or (
+        comparison is not None and comparison.regressed
+    ):
+        code = code or 1
+    if record and run_record is not None:
+        saved, problem = save_record(options, run_record, comparison, code)
+        warnings += [problem] if problem else []
+        if saved is not None:
+            where = describe_location(options.history or str(DEFAULT_PATH))
+            print(f"saved run #{saved} to {where}", file=sys.stderr)
+    for warning in warnings:
+        print(f"horde: warning: {warning}", file=sys.stderr)
     return code
 
 

@@ -212,6 +212,8 @@ def render_report(environment: Environment, meta: dict[str, Any]) -> str:
         {"openModel": bool(meta.get("open_model")), "markers": list(stats.markers)}
     ).replace("</", "<\\/")
     capacity = meta.get("capacity")
+    from horde.report.comparison import comparison_section
+
     page = string.Template(_read(Path(__file__).with_name("template.html")))
     return page.substitute(
         title_host=html.escape(str(meta.get("host") or "")),
@@ -220,6 +222,8 @@ def render_report(environment: Environment, meta: dict[str, Any]) -> str:
         version=__version__,
         facts=facts_html,
         thresholds=_thresholds_html(meta.get("thresholds") or []),
+        comparison=comparison_section(meta.get("comparison")),
+        history_css=_read(ASSETS / "history.css"),
         capacity=_capacity_html(capacity),
         capacity_data=json.dumps(capacity).replace("</", "<\\/") if capacity else "null",
         open_model=_open_model_html(meta.get("open_model")),

@@ -16,6 +16,7 @@ from horde.stats.entries import CURRENT_WINDOW, StatsEntry
 from horde.stats.errors import ExceptionEntry, StatsError, describe_error
 from horde.stats.histogram import Histogram
 from horde.stats.history import PERCENTILES, StatsHistory
+from horde.stats.windows import WindowSeries
 
 __all__ = ["AGGREGATED_NAME", "RequestStats"]
 
@@ -39,6 +40,13 @@ class RequestStats:
         # charts (load changes, resets) as {"timestamp", "kind", "label"}.
         self.peak_user_count = 0
         self.markers: deque[dict[str, Any]] = deque(maxlen=MAX_MARKERS)
+        # Each second's histogram per name, for comparing runs (off unless asked for).
+        self.windows: WindowSeries | None = None
+
+    def track_windows(self, windows: WindowSeries | None = None) -> None:
+        """Keep each second's histogram of every name from the next tick on (see
+        ``horde.stats.windows``): what the run history stores to compare runs."""
+        self.windows = windows or WindowSeries()
 
     # Recording ---------------------------------------------------------------------------------
     def entry(self, method: str, name: str) -> StatsEntry:
@@ -123,6 +131,8 @@ class RequestStats:
         )
         self._window.append((now, snapshot))
         self._last_tick = (now, snapshot, total.num_failures)
+        if self.windows is not None:
+            self.windows.close(self.entries, total, since, now)
 
     def current_histogram(self) -> Histogram:
         """Aggregated latencies of the last ~10 s of ticks (the whole run before the first)."""
@@ -157,6 +167,8 @@ class RequestStats:
         self.exceptions.clear()
         self._window.clear()
         self._last_tick = None
+        if self.windows is not None:
+            self.windows.clear()
         self.start_time = time.time()
         self.end_time = None
 

@@ -16,8 +16,10 @@ HEADER = (
 )
 
 
-def write_block(name: str, title: str, body: str, command: str) -> None:
-    doc = ROOT / "docs" / "performance.md"
+def write_block(
+    name: str, title: str, body: str, command: str, page: str = "performance.md"
+) -> None:
+    doc = ROOT / "docs" / page
     text = doc.read_text() if doc.exists() else HEADER
     begin, end = f"<!-- {name} begin -->", f"<!-- {name} end -->"
     stamp = dt.datetime.now(dt.UTC)

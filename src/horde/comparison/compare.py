@@ -266,12 +266,20 @@ def compare_runs(
     *,
     alpha: float = ALPHA,
     candidate_label: str | None = None,
+    estimates: tuple[dict[Key, dict[str, Estimate]], dict[Key, dict[str, Estimate]]] | None = None,
 ) -> Comparison:
-    """Compare ``candidate`` with ``baseline`` (see the module's docstring for the method)."""
+    """Compare ``candidate`` with ``baseline`` (see the module's docstring for the method).
+
+    ``estimates`` (each run's, from ``estimate_run``) skips the bootstrap: a benchmark that
+    compares the same run with many others estimates it once."""
     series_a = RunSeries.from_dict(baseline.samples.get("windows"))
     series_b = RunSeries.from_dict(candidate.samples.get("windows"))
-    estimates_a = estimate_run(series_a, _seed(baseline))
-    estimates_b = estimate_run(series_b, _seed(candidate))
+    if estimates is None:
+        estimates = (
+            estimate_run(series_a, _seed(baseline)),
+            estimate_run(series_b, _seed(candidate)),
+        )
+    estimates_a, estimates_b = estimates
     names = sorted((set(estimates_a) | set(estimates_b)) - {AGGREGATE_KEY})
     only_name = names[0] if len(names) == 1 else None
     rows: list[RowComparison] = []

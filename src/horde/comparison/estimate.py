@@ -112,16 +112,17 @@ class RunSeries:
         """Windows per block, from the correlation of ``key``'s per-window mean latency."""
         n = len(self.seconds)
         series = self.names.get(key)
-        if series is None or n < 2 * MIN_BLOCKS:
+        if series is None or n < 4:
             return 1
         window = sorted(self.seconds)[n // 2] or 1.0
-        shortest = max(1, math.ceil(MIN_BLOCK_SECONDS / window))
+        # At least MIN_BLOCK_SECONDS per block, unless that leaves fewer than 4 blocks (a short
+        # run: its few blocks then give few degrees of freedom, and wide intervals, honestly).
+        length = min(max(1, math.ceil(MIN_BLOCK_SECONDS / window)), max(1, n // 4))
         longest = max(1, n // MIN_BLOCKS)
-        if shortest >= longest:
-            return longest
+        if length >= longest:
+            return length
         latency = _log_means(series.buckets)
         volume = [float(sum(b.values())) for b in series.buckets]
-        length = shortest
         while length < longest:
             if not (_correlated(latency, length) or _correlated(volume, length)):
                 return length
@@ -159,13 +160,14 @@ def _correlated(values: Sequence[float], length: int) -> bool:
     return r1 > 2.0 / math.sqrt(k)
 
 
-def estimate_run(run: RunSeries, seed: int = 0, replicates: int = REPLICATES) -> dict[
-    Key, dict[str, Estimate]
-]:  # fmt: skip
-    """Every figure of every name of a run, each with its standard error."""
+def estimate_run(
+    run: RunSeries, seed: int = 0, replicates: int = REPLICATES, block_length: int | None = None
+) -> dict[Key, dict[str, Estimate]]:
+    """Every figure of every name of a run, each with its standard error (``block_length``
+    forces the windows per block: the benchmark uses it to show what shorter blocks miss)."""
     from horde.stats.windows import AGGREGATE_KEY
 
-    length = run.block_length(AGGREGATE_KEY)
+    length = block_length or run.block_length(AGGREGATE_KEY)
     out: dict[Key, dict[str, Estimate]] = {}
     for number, (key, series) in enumerate(sorted(run.names.items())):
         rng = random.Random(seed * 1_000_003 + number)

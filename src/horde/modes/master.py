@@ -97,13 +97,15 @@ async def _master_web(
             await master.stop()
             await app_runner.cleanup()
             master_cpu = 100.0 * (time.process_time() - cpu_started) / (time.time() - started)
+            unsaved = ui.saver.needs_saving(ui.meta)  # a test still running, or none at all
             meta = ui.run_meta()
             meta.setdefault("start_time", started)
             meta["stop_reason"] = environment.stop_reason
             meta["workers"] = master.workers_info()
             meta["master_cpu_percent"] = round(master_cpu, 1)
             table = workers_table(meta["workers"], master_cpu)
-            return conclude(environment, options, meta, Console(environment, options), table)
+            console = Console(environment, options)
+            return conclude(environment, options, meta, console, table, record=unsaved)
     except OSError as exc:
         print(f"horde: error: {exc}", file=sys.stderr)
         return 2

@@ -32,10 +32,12 @@ async def run_web(environment: Environment, options: Settings) -> int:
     started = time.time()
 
     def finish() -> int:
+        unsaved = ui.saver.needs_saving(ui.meta)  # a test still running, or none at all
         meta = ui.run_meta()
         meta.setdefault("start_time", started)
         meta["stop_reason"] = environment.stop_reason
-        return conclude(environment, options, meta, Console(environment, options))
+        console = Console(environment, options)
+        return conclude(environment, options, meta, console, record=unsaved)
 
     watch = BlockWatch()
     watch.start(loop)

@@ -31,6 +31,7 @@ from horde.stats.csv_export import exceptions_csv, failures_csv, stats_csv, stat
 from horde.stats.json_export import stats_requests_payload, stats_to_json
 from horde.version import __version__
 from horde.web.forms import FormError, SwarmRequest, parse_swarm
+from horde.web.history import HistoryViews, TestSaver
 from horde.web.logbuffer import LogBuffer
 from horde.web.openapi import openapi_document
 from horde.web.ratio import task_ratios
@@ -68,6 +69,9 @@ class WebUI:
         self.search: CapacitySearch | None = None
         self._search_task: asyncio.Task[None] | None = None
         self.meta: dict[str, Any] = {}
+        # Past runs (the History tab), and this UI's tests saved there when they end.
+        self.history = HistoryViews(self.settings)
+        self.saver = TestSaver(environment, self.settings)
 
     @property
     def model(self) -> str:
@@ -247,6 +251,7 @@ class WebUI:
         elif form.load_model == ARRIVAL_RATE:
             self._start_or_change(ArrivalRate(form.arrival_rate), starting)
             self.meta["load_model"] = f"arrival rate {form.arrival_rate:g}/s"
+            self.meta["arrival_rate"] = form.arrival_rate
         else:
             self._start_or_change(Users(form.user_count, form.spawn_rate), starting)
             self.meta["users"] = max(self.meta.get("users", 0), form.user_count)
@@ -356,6 +361,13 @@ class WebUI:
         await self.shutdown()
         self.meta["end_time"] = time.time()
         self.meta["stop_reason"] = reason
+        await self.saver.save(self.run_meta(), self.mode_name())
+
+    def mode_name(self) -> str:
+        """How the history names the mode of this UI's tests."""
+        if self.meta.get("capacity"):
+            return "capacity"
+        return "master" if self.runner.workers_view is not None else "web"
 
     def run_meta(self) -> dict[str, Any]:
         env = self.environment
@@ -430,6 +442,7 @@ def build_app(ui: WebUI) -> web.Application:
             web.post("/swarm", ui.swarm),
             web.post("/stop", ui.stop),
             web.post("/stats/reset", ui.reset),
+            *ui.history.routes(),
             web.static("/assets", ASSETS),
             web.static("/vendor", VENDOR, append_version=False)
             if VENDOR.exists()

@@ -68,6 +68,20 @@ def queue_target() -> Iterator[Callable[..., CountingTarget]]:
             target.stop()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _history_out_of_the_tree(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Runs save themselves to the history (.horde/history.db where they run, by default);
+    the suite's runs go to one file of its own, never into the source tree. Tests of the
+    history itself choose their own location."""
+    previous = os.environ.get("HORDE_HISTORY")
+    os.environ["HORDE_HISTORY"] = str(tmp_path_factory.mktemp("history") / "history.db")
+    yield
+    if previous is None:
+        os.environ.pop("HORDE_HISTORY", None)
+    else:
+        os.environ["HORDE_HISTORY"] = previous
+
+
 @pytest.fixture(autouse=True)
 def _cooperative_layer_undone() -> Iterator[None]:
     """Loading a scenario in-process installs horde.compat (patched standard library, locust and

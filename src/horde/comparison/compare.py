@@ -288,14 +288,19 @@ def compare_runs(
         rows.append(_row(key, a, b, series_a, series_b))
     # The family of tests: every (name, figure) with an estimate in both runs. With one name,
     # the aggregate is that name again: it is tested once.
+    # A figure the same in both runs with no noise in either (no failures on either side)
+    # can never be called changed: it is left out rather than made to cost the others power.
     family = [
         change
         for row in rows
         if not (only_name is not None and row.aggregate)
         for change in row.metrics.values()
-        if change.reason is None
+        if change.reason is None and not (change._se == 0 and change._delta == 0)
     ]
     _holm(family, alpha)
+    for change in (c for row in rows for c in row.metrics.values()):
+        if change.reason is None and change.level is None:  # certain, and the same: no change
+            _interval(change, alpha)
     for row in rows:
         if only_name is not None and row.aggregate:
             twin = next(r for r in rows if (r.method, r.name) == only_name)

@@ -15,8 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CountingTarget
-
 from .conftest import Horde, LatencyTarget
 
 pytestmark = pytest.mark.timeout(180)
@@ -37,11 +35,11 @@ def runs_at_once(horde: Horde, *urls: str, seconds: int = 8, history: str | None
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
-            )  # fmt: skip
+            )
         )
     done = []
     for process in started:
-        out, err = process.communicate(timeout=60)
+        _, err = process.communicate(timeout=60)
         assert process.returncode == 0, err
         done.append(err)
     return done
@@ -177,7 +175,7 @@ def test_an_unwritable_history_is_one_warning_and_changes_nothing_else(horde, co
     warnings = [x for x in done.stderr.splitlines() if x.startswith("horde: warning")]
     assert warnings == [
         "horde: warning: the run was not saved: cannot create the history at blocker/h.db: "
-        "Not a directory"
+        "blocker is not a folder"
     ]
     assert json.loads((horde.folder / "r.json").read_text())["total"]["num_requests"] > 0
 
@@ -283,7 +281,7 @@ def test_the_web_ui_saves_each_test_when_it_ends(horde, counting_target):
             listed = json.loads(response.read())
         assert [r["mode"] for r in listed["runs"]] == ["web", "web"]
     finally:
-        out, err = run.stop()
+        _, err = run.stop()
     assert "saved run" not in err  # both tests were saved when they ended: not again at exit
     assert len(horde.json("history")) == 2
 

@@ -138,6 +138,8 @@ def _print_list(runs: list[RunRecord], where: str) -> None:
     from rich.table import Table
 
     table = Table(title=f"Runs in {where}", title_justify="left", header_style="bold")
+    # Piped or in a CI log, rows stay whole rather than wrap at 80 columns.
+    console = Console() if sys.stdout.isatty() else Console(width=200)
     for column in ("ID", "When", "Scenario", "Host", "Load", "Requests", "Failed", "p95 ms"):
         table.add_column(column, justify="right" if column in ("ID", "Requests", "Failed",
                                                                 "p95 ms") else "left")  # fmt: skip
@@ -156,7 +158,7 @@ def _print_list(runs: list[RunRecord], where: str) -> None:
             plain(r.verdict or "-"),
             plain(", ".join(r.tags)),
         )
-    Console().print(table)
+    console.print(table)
 
 
 def _print_run(record: RunRecord) -> None:

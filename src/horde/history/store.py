@@ -363,6 +363,9 @@ def _open_sqlite(path: Path, create: bool) -> SQLStore:
     if not path.exists():
         if not create:
             raise HistoryError(f"no runs saved yet: {path} does not exist")
+        blocked = next((p for p in path.parents if p.exists()), None)
+        if blocked is not None and not blocked.is_dir():
+            raise HistoryError(f"cannot create the history at {path}: {blocked} is not a folder")
         try:
             made = not path.parent.exists()
             path.parent.mkdir(parents=True, exist_ok=True)

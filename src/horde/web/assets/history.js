@@ -246,10 +246,22 @@
   for (const back of document.querySelectorAll(".history-back")) {
     back.addEventListener("click", () => { showView("#history-list-view"); loadList(); });
   }
-  document.querySelector('.tabs button[data-tab="history"]').addEventListener("click", () => {
-    showView("#history-list-view");
-    loadList();
-  });
+  // The start form stays out of the way while the History tab is open, and comes back after.
+  let startWasShown = null;
+  for (const tab of document.querySelectorAll(".tabs button")) {
+    tab.addEventListener("click", () => {
+      const start = $("#start-panel");
+      if (tab.dataset.tab === "history") {
+        if (startWasShown === null) startWasShown = !start.classList.contains("hidden");
+        start.classList.add("hidden");
+        showView("#history-list-view");
+        loadList();
+      } else if (startWasShown !== null) {
+        if (startWasShown && $("#status-state").textContent === "ready") start.classList.remove("hidden");
+        startWasShown = null;
+      }
+    });
+  }
   window.addEventListener("resize", () => {
     if (runCharts) runCharts.resize($("#run-charts").clientWidth - 20);
     if (compareCharts) compareCharts.resize($("#history-compare-charts").clientWidth - 20);

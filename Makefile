@@ -13,7 +13,7 @@ export UV_COMPILE_BYTECODE := 1
 
 STATIC := src/horde/web/static/vendor
 
-.PHONY: setup web-assets test lint format docs docs-serve demo bench bench-engine bench-compare clean
+.PHONY: setup web-assets test lint format docs docs-serve demo bench bench-engine bench-compare bench-verdicts clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -64,7 +64,7 @@ demo: setup
 
 # The whole harness behind docs/performance.md (about 25 minutes on 2 cores; run it on a quiet
 # machine): horde alone, then against Locust and wrk. Each half also runs by itself.
-bench: bench-engine bench-compare
+bench: bench-engine bench-compare bench-verdicts
 
 bench-engine: setup
 	$(VENV)/bin/python bench/simple.py
@@ -83,6 +83,11 @@ bench-compare: setup
 	$(VENV)/bin/python bench/compare.py --realistic $(ARGS)
 	$(VENV)/bin/python bench/blocking_libraries.py $(ARGS)
 	$(VENV)/bin/python bench/memory_compare.py
+
+# How often horde compare calls noise a regression, and catches a real one (about 45 minutes:
+# real runs against bench/latency_server.py); writes docs/comparing-runs.md.
+bench-verdicts: setup
+	$(VENV)/bin/python bench/comparison_errors.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) site .pytest_cache .ruff_cache .mypy_cache .import_linter_cache web/node_modules src/horde/web/static

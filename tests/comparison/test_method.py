@@ -183,3 +183,17 @@ def test_detectable_change_shrinks_with_longer_runs():
     assert d_short is not None and d_long is not None
     assert d_long < d_short
     assert math.isfinite(d_long)
+
+
+def test_short_runs_of_a_steady_target_are_unchanged():
+    """Ten seconds against a target that holds its delay (1% jitter): enough to say unchanged,
+    with one name or two."""
+    for names in ((("GET", "/"),), (("GET", "/"), ("GET", "/item"))):
+        a = make_record(seconds=10, rate=400, jitter=0.01, seed=1, names=names)
+        b = make_record(seconds=10, rate=400, jitter=0.01, seed=2, names=names)
+        comparison = compare_runs(a, b)
+        assert comparison.verdict == UNCHANGED, [
+            (row.label, m, c.verdict, c.low, c.high)
+            for row in comparison.rows
+            for m, c in row.metrics.items()
+        ]

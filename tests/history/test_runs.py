@@ -50,17 +50,53 @@ def saved_id(stderr: str) -> int:
     return int(line.split("#")[1].split()[0])
 
 
+ONE_NAME = """
+from horde import HttpUser, constant, task
+
+class Visitor(HttpUser):
+    wait_time = constant(0.01)
+
+    @task
+    def home(self):
+        self.client.get("/")
+"""
+
+
+def per_second_p95_spread(horde: Horde, run_id: int) -> float:
+    """Largest over smallest p95 of the run's whole seconds: about 1 against a fixed delay on
+    a machine with time to spare."""
+    rows = horde.json("history", "--show", str(run_id))["document"]["history"]
+    values = [r["p95"] for r in rows if r["seconds"] > 0.9 and r["requests"]]
+    return max(values) / min(values)
+
+
 def test_two_runs_of_the_same_build_are_unchanged(horde, latency_target):
-    first, second = (saved_id(e) for e in runs_at_once(horde, latency_target.url,
-                                                        latency_target.url))  # fmt: skip
-    result = horde("compare", str(first), str(second), "--json")
-    assert result.returncode == 0, result.stderr
-    comparison = json.loads(result.stdout)
-    assert comparison["verdict"] == "unchanged", json.dumps(comparison["rows"][-1], indent=1)
-    aggregate = comparison["rows"][-1]
-    assert aggregate["name"] == "Aggregated" and aggregate["verdict"] == "unchanged"
-    median = aggregate["metrics"]["p50"]
-    assert median["low"] <= 0 <= median["high"]
+    """Two runs at the same moment against one fixed-delay server: "unchanged". Never a false
+    "regressed" or "improved". A machine busy with other work makes even a fixed delay vary
+    from second to second; the comparison then rightly says "not enough data" for runs this
+    short, so a busy machine gets up to three tries, and a skip that says why."""
+    (horde.folder / "shop.py").write_text(ONE_NAME)
+    spreads = []
+    for _ in range(3):
+        errs = runs_at_once(horde, latency_target.url, latency_target.url, seconds=10)
+        first, second = (saved_id(e) for e in errs)
+        result = horde("compare", str(first), str(second), "--json")
+        assert result.returncode == 0, result.stderr
+        comparison = json.loads(result.stdout)
+        aggregate = comparison["rows"][-1]
+        assert comparison["verdict"] in ("unchanged", "not enough data"), json.dumps(aggregate)
+        if comparison["verdict"] == "unchanged":
+            median = aggregate["metrics"]["p50"]
+            assert median["verdict"] == "unchanged" and median["low"] <= 0 <= median["high"]
+            return
+        spreads.append(max(per_second_p95_spread(horde, i) for i in (first, second)))
+    if min(spreads) > 1.3:
+        pytest.skip(
+            "the machine is too busy to hold a fixed 20 ms delay: the p95 of single seconds "
+            f"varied up to {min(spreads):.1f}x within each run, and 'not enough data' was the "
+            "right answer for 10-second runs"
+        )
+    pytest.fail(f"A/A runs were 'not enough data' on a steady machine: {json.dumps(aggregate)}")
 
 
 def test_a_server_made_30_percent_slower_is_regressed_and_named(horde, latency_target, tmp_path):

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -187,3 +190,55 @@ def test_passwords_are_not_shown():
     assert describe_location("postgresql://u:p4ss@db:5432/x") == "postgresql://u:***@db:5432/x"
     assert describe_location("postgresql://db/x") == "postgresql://db/x"
     assert describe_location(str(Path("a/b.db"))) == "a/b.db"
+
+
+ROUNDS = 8
+SAVE_WHEN_TOLD = f"""
+import sys, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[3])
+from tests.history.records import make_record
+from horde.history.saving import save_run
+folder, go = Path(sys.argv[1]), Path(sys.argv[2])
+record = make_record(seconds=2)
+(go.parent / f"ready-{{sys.argv[4]}}").touch()
+deadline = time.monotonic() + 60
+while not go.exists() and time.monotonic() < deadline:
+    time.sleep(0.001)
+first = float(go.read_text())
+for round in range({ROUNDS}):
+    while time.time() < first + 0.25 * round:
+        pass  # spin: every saver starts the round within a few microseconds
+    run_id, warning = save_run(str(folder / f"history-{{round}}.db"), record)
+    print(warning or run_id)
+"""
+
+
+def test_runs_ending_together_all_land_in_a_new_history(tmp_path):
+    """Several runs saving at the same moment into a history that does not exist yet (runs
+    started together, a CI matrix): one creates the tables, the others wait, all are saved.
+    The race is won or lost by microseconds, so it is run in several new histories."""
+    root = str(Path(__file__).resolve().parents[2])
+    folder, go = tmp_path / "new", tmp_path / "go"
+    savers = [
+        subprocess.Popen(
+            [sys.executable, "-c", SAVE_WHEN_TOLD, str(folder), str(go), root, str(number)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for number in range(4)
+    ]
+    deadline = time.monotonic() + 60
+    while len(list(tmp_path.glob("ready-*"))) < len(savers) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    go.write_text(str(time.time() + 0.3))
+    answers = [saver.communicate(timeout=90) for saver in savers]
+    warnings = [line for out, _ in answers for line in out.splitlines() if not line.isdigit()]
+    assert not warnings, answers
+    for round in range(ROUNDS):
+        store = open_store(str(folder / f"history-{round}.db"), create=False)
+        try:
+            assert len(store.runs(RunQuery())) == len(savers)
+        finally:
+            store.close()

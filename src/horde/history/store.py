@@ -161,9 +161,12 @@ class SQLStore:
     def migrate(self) -> None:
         """Apply the migrations this store lacks; refuse a schema newer than this horde's."""
         with self._transaction() as cursor:
+            # Several horde processes may open a new history at once (runs ending together):
+            # one migrates, the others wait for it, then find nothing left to do.
             if self.dialect is POSTGRES:
-                # Two horde processes opening a new database at once: one migrates.
                 cursor.execute("SELECT pg_advisory_xact_lock(7273748)")
+            else:
+                cursor.execute("BEGIN IMMEDIATE")
             cursor.execute(self.dialect.sql(CREATE_SCHEMA_TABLE))
             cursor.execute("SELECT version FROM horde_schema")
             applied = {row[0] for row in cursor.fetchall()}

@@ -9,8 +9,10 @@ for seconds at a time), they run at the same moment, each against its own server
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import pytest
@@ -327,3 +329,29 @@ def test_the_default_location_is_beside_where_horde_runs(horde, counting_target)
     assert (horde.folder / ".horde" / "history.db").exists()
     assert "*" in (horde.folder / ".horde" / ".gitignore").read_text()
     assert Path(horde.folder / "shop.py").exists()
+
+
+def test_a_baseline_whose_data_is_broken_still_leaves_the_summary_and_the_files(
+    horde, counting_target
+):
+    """A comparison that fails (here: the baseline's stored seconds were damaged) is one error
+    line and a non-zero exit; the summary, the files and this run's record are all kept."""
+    assert horde.run(counting_target.url, seconds=1, users=1).returncode == 0
+    history = horde.folder / ".horde" / "history.db"
+    connection = sqlite3.connect(history)
+    (packed,) = connection.execute("SELECT samples FROM horde_run_data WHERE run_id = 1").fetchone()
+    samples = json.loads(zlib.decompress(packed))
+    for window in samples["windows"]["windows"]:
+        for row in window["rows"]:
+            row[1] = row[1][:1]  # bucket indices that no longer match their counts
+    damaged = zlib.compress(json.dumps(samples).encode())
+    connection.execute("UPDATE horde_run_data SET samples = ? WHERE run_id = 1", (damaged,))
+    connection.commit()
+    connection.close()
+    done = horde.run(counting_target.url, "--baseline", "1", "--json", "r.json", seconds=1, users=1)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    errors = [x for x in done.stderr.splitlines() if x.startswith("horde: error")]
+    assert len(errors) == 1 and errors[0].startswith("horde: error: --baseline 1: the comparison")
+    assert json.loads((horde.folder / "r.json").read_text())["total"]["num_requests"] > 0
+    assert saved_id(done.stderr) == 2

@@ -94,9 +94,12 @@ def compare_with_baseline(
             store.close()
     except HistoryError as exc:
         return None, f"--baseline {options.baseline}: the comparison could not run: {exc}"
-    comparison = compare_runs(
-        baseline, record, options.tolerance, options.fail_tolerance, candidate_label="this run"
-    )
+    try:
+        comparison = compare_runs(
+            baseline, record, options.tolerance, options.fail_tolerance, candidate_label="this run"
+        )
+    except Exception as exc:  # the summary and the files come first, whatever happens here
+        return None, f"--baseline {options.baseline}: the comparison failed: {exc!r}"
     return comparison, None
 
 

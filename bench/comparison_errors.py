@@ -1,42 +1,46 @@
 """How often does `horde compare` cry wolf, and how often does it catch a real slowdown?
 
-    .venv/bin/python bench/comparison_errors.py              # record (about 40 min), analyse
-    .venv/bin/python bench/comparison_errors.py --reuse      # analyse the last recordings again
+    nice .venv/bin/python bench/comparison_errors.py   # about 15 minutes; writes the docs page
+    .venv/bin/python bench/comparison_errors.py --sessions 0 --pairs 100   # simulation only
+    .venv/bin/python bench/comparison_errors.py --reuse --pairs 0   # the last real runs again
 
-The two promises of docs/comparing-runs.md, measured:
+The two promises of docs/comparing-runs.md, measured at the default run length of 3 minutes:
 
-- A/A: two runs of the same build against the same server are called "regressed" at most 5% of
-  the time;
-- power: a true 10% slowdown is called "regressed" at least 90% of the time,
+- A/A: two runs of the same build against the same server are called "regressed" at most 5%
+  of the time;
+- power: a true 10% slowdown is called "regressed" at least 90% of the time.
 
-at the default run length of 3 minutes, against bench/latency_server.py with realistic noise:
+The target is bench/latency_server.py's model, in two noise profiles ("steady", "noisy"):
 each request's own lognormal jitter, a slow wander of the server's speed shared by consecutive
-requests (so requests within a run are autocorrelated, the trap of a naive test), and short
-stop-the-world stalls. Two noise profiles: "steady", and "noisy" (twice the wander, over longer
-spells, and longer stalls).
+requests (an Ornstein-Uhlenbeck process: requests within a run are autocorrelated, the trap of
+a naive test), and short stop-the-world stalls; 10 closed-loop users, 20 ms base delay, 20 ms
+wait, two request names.
 
-Recording: several real `horde run`s of 5 minutes each per profile, each with its own server
-process (its own random state) and its own horde process, saved to a history; for the steady
-profile, two more runs against the server made 10% slower (`/__scale?factor=1.1`).
+Two measurements, because this machine is shared with other work:
 
-Replay, and why it stays honest: each recording is cut into 3-minute segments (every 20 s;
-1-minute and 5-minute ones too), each segment treated as a run of its own: exactly the windows
-a 3-minute run would have stored. An A/A pair is two segments from *different* recordings, so
-it carries everything that differs between two real runs (processes, server state, the
-machine's other load at the time); a pair never shares data. Power is measured twice: against
-the real 10%-slower recordings, and by replaying A segments with every latency multiplied by
-1.10 (a true 10% slowdown of every percentile; throughput left unchanged, which can only make
-detection harder). Segments of one recording overlap, so pairs are not independent: the rates
-are exact for these recordings, and their uncertainty is wider than a binomial interval.
+1. Simulation, for the rates: many independent pairs of runs drawn from exactly that model (a
+   discrete-event closed loop of the same users against the same server logic, each second's
+   requests bucketed as horde stores them). The target's noise is the only noise, so the
+   rates measure the method and nothing else, with enough pairs to be precise. A/A pairs are
+   two runs with different seeds; A/B pairs make every delay of the candidate 10% longer.
+2. Real runs, as a check: in each session, three `horde run`s at the same moment against three
+   server processes of the profile (each with its own random state): A, A' (the same build)
+   and B (made 10% slower with `/__scale?factor=1.1`). Running them together holds the
+   machine's own changes (other processes, here) equal for the runs compared, as a quiet
+   machine would; the target's noise stays independent. A/A is (A, A'); power is (A, B) and
+   (A', B). Replays add power pairs from the same recordings: A against A' with every latency
+   of A' made 10% longer (re-bucketed as horde stores it), and the other way round. Their
+   counts are small: they check the simulation, they do not replace it. The sessions record
+   in a thread while the main thread simulates at a lower priority.
 
-For contrast, the same pairs are judged with two naive error models: requests as independent
-samples, and seconds as independent blocks (one-second blocks). They show why the block
-bootstrap is needed.
+For contrast, the simulated A/A pairs are also judged with two naive error models: requests as
+independent samples, and seconds as independent blocks (one-second blocks).
 """
 
 from __future__ import annotations
 
 import argparse
+import bisect
 import copy
 import json
 import math
@@ -45,15 +49,15 @@ import random
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 import zlib
-from itertools import combinations
 from pathlib import Path
 from typing import Any
 
 from doc import results_path, write_block
-from serving import pin_to, start_server
+from serving import start_server
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
@@ -88,85 +92,120 @@ PROFILES: dict[str, dict[str, float]] = {
     "steady": {"jitter": 0.3, "drift": 0.05, "drift_time": 5, "stalls": 1, "stall_ms": 150},
     "noisy": {"jitter": 0.3, "drift": 0.10, "drift_time": 10, "stalls": 2, "stall_ms": 300},
 }
-DELAY_MS = 20
+DELAY_MS = 20.0
+WAIT_MS = 20.0
+OVERHEAD_MS = 0.4  # what the loopback and the two event loops add to each request, measured
 USERS = 10
-RECORD_SECONDS = 300
 DEFAULT_LENGTH = 180
-LENGTHS = (60, 180, 300)
-STEP = 20
+LENGTHS = (60, 180, 300, 600)
 SLOWDOWN = 1.10
+NAMES = (("GET", "/"), ("GET", "/item"))
+DRIFT_STEP = 0.1
 
 
-# Recording ------------------------------------------------------------------------------------
-def boost(cpu: int) -> None:
-    """Pin to ``cpu`` and raise the priority (when allowed): what is measured is the server's
-    noise and the comparison's, not the scheduler's on a machine busy with other work."""
-    pin_to(cpu)
+# Simulation -------------------------------------------------------------------------------------
+def simulate_run(profile: str, seconds: int, scale: float, seed: int) -> RunRecord:
+    """A run of the scenario against the profile's server, as horde would store it."""
+    p = PROFILES[profile]
+    rng = random.Random(seed)
+    steps = int(seconds / DRIFT_STEP) + 2
+    rho = math.exp(-DRIFT_STEP / p["drift_time"])
+    x = rng.gauss(0, p["drift"])
+    speed = []
+    for _ in range(steps):
+        x = rho * x + math.sqrt(1 - rho * rho) * rng.gauss(0, p["drift"])
+        speed.append(math.exp(x))
+    # Stalls: the server answers nothing from a stall's start to its end.
+    starts, ends = [], []
+    t = rng.expovariate(p["stalls"] / 60) if p["stalls"] else seconds + 1
+    while t < seconds:
+        starts.append(t)
+        ends.append(t + p["stall_ms"] / 1000)
+        t += rng.expovariate(p["stalls"] / 60)
+    base = DELAY_MS / 1000 * scale
+    per_second: list[dict[int, dict[int, int]]] = [{} for _ in range(seconds)]
+    for _user in range(USERS):
+        t = rng.random() * 0.01
+        while True:
+            delay = base * speed[int(t / DRIFT_STEP)] * math.exp(rng.gauss(0, p["jitter"]))
+            answer = t + delay
+            k = bisect.bisect_right(starts, t) - 1  # a stall under way when the request came
+            if k >= 0 and ends[k] > answer:
+                answer = ends[k]
+            done = answer + OVERHEAD_MS / 1000
+            if done >= seconds:
+                break
+            name = 1 if rng.random() < 0.25 else 0
+            index = bucket_index(int((done - t) * 1_000_000))
+            counts = per_second[int(done)].setdefault(name, {})
+            counts[index] = counts.get(index, 0) + 1
+            t = done + WAIT_MS / 1000
+    return _record(per_second, seconds, f"sim-{profile}-{seed}-{scale:g}")
+
+
+def _record(per_second: list[dict[int, dict[int, int]]], seconds: int, name: str) -> RunRecord:
+    windows = []
+    for second, names in enumerate(per_second):
+        rows, total = [], {}
+        for number, counts in sorted(names.items()):
+            order = sorted(counts)
+            rows.append([number + 1, order, [counts[i] for i in order], 0])
+            for i, c in counts.items():
+                total[i] = total.get(i, 0) + c
+        order = sorted(total)
+        rows.append([0, order, [total[i] for i in order], 0])
+        windows.append({"start": float(second), "seconds": 1.0, "rows": rows})
+    requests = sum(sum(r[2]) for w in windows for r in w["rows"] if r[0] == 0)
+    return RunRecord(
+        uuid=name, started_at=0.0, ended_at=float(seconds), scenario="shop.py",
+        scenario_path=None, scenario_hash=None, host="sim", machine="sim", git_commit=None,
+        git_dirty=None, mode="headless", load=f"{USERS} users", users=USERS, rate=None,
+        requests=requests, failures=0, rps=requests / seconds, p50=0.0, p95=0.0, p99=0.0,
+        document={"meta": {}},
+        samples={"windows": {"names": [["", "Aggregated"], *map(list, NAMES)],
+                             "windows": windows, "untracked_names": 0}},
+    )  # fmt: skip
+
+
+# Real sessions ----------------------------------------------------------------------------------
+def session(profile: str, number: int, seconds: int, history: Path, workdir: Path) -> None:
+    """A, A' and B (10% slower) at the same moment, each against its own server process."""
+    servers, procs = [], []
+    scenario = workdir / "shop.py"
+    scenario.write_text(SCENARIO)
+    horde = str(Path(sys.executable).parent / "horde")
     try:
-        os.nice(-10)
-    except OSError:
-        pass  # not root: the recordings then also carry the machine's other work
-
-
-def record(
-    profile: str,
-    kind: str,
-    number: int,
-    history: Path,
-    workdir: Path,
-    seconds: int,
-    cpus: tuple[int, int],
-) -> None:
-    noise = PROFILES[profile]
-    args = [
-        "--delay",
-        str(DELAY_MS),
-        "--seed",
-        str(zlib.crc32(f"{profile}{kind}{number}".encode())),
-    ]
-    for key, value in noise.items():
-        args += [f"--{key.replace('_', '-')}", str(value)]
-    server, url = start_server("latency_server.py", *args, cpu=cpus[0])
-    try:
-        try:
-            os.setpriority(os.PRIO_PROCESS, server.pid, -10)
-        except OSError:
-            pass
-        if kind == "B":
-            urllib.request.urlopen(f"{url}/__scale?factor={SLOWDOWN}", timeout=5).read()
-        scenario = workdir / "shop.py"
-        scenario.write_text(SCENARIO)
-        horde = str(Path(sys.executable).parent / "horde")
-        subprocess.run(
-            [horde, "run", str(scenario), "-H", url, "-u", str(USERS), "-r", "100",
-             "-t", f"{seconds}s", "--headless", "--only-summary", "--history", str(history)],
-            check=True, capture_output=True, preexec_fn=lambda: boost(cpus[1]), cwd=workdir,
-        )  # fmt: skip
-        subprocess.run(
-            [horde, "history", "--history", str(history), "--tag", f"{profile}-{kind}{number}",
-             "last"],
-            check=True, capture_output=True, cwd=workdir,
-        )  # fmt: skip
+        for kind in ("A", "A2", "B"):
+            seed = zlib.crc32(f"{profile}{number}{kind}".encode())
+            args = ["--delay", f"{DELAY_MS:g}", "--seed", str(seed)]
+            for key, value in PROFILES[profile].items():
+                args += [f"--{key.replace('_', '-')}", str(value)]
+            server, url = start_server("latency_server.py", *args)
+            servers.append(server)
+            if kind == "B":
+                urllib.request.urlopen(f"{url}/__scale?factor={SLOWDOWN}", timeout=5).read()
+            command = [horde, "run", str(scenario), "-H", url, "-u", str(USERS), "-r", "100",
+                       "-t", f"{seconds}s", "--headless", "--only-summary",
+                       "--history", str(history)]  # fmt: skip
+            procs.append((kind, subprocess.Popen(
+                command, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                text=True,
+            )))  # fmt: skip
+        # Every run ends before any server stops (or the others would count refusals).
+        ended = [(kind, proc, proc.communicate(timeout=seconds + 120)[1]) for kind, proc in procs]
+        for kind, proc, err in ended:
+            if proc.returncode != 0 or "saved run #" not in err:
+                raise RuntimeError(f"horde run {profile}-{number}-{kind} failed: {err}")
+            run_id = int(err.split("saved run #")[1].split()[0])
+            subprocess.run(
+                [horde, "history", "--history", str(history), "--tag",
+                 f"{profile}-{number}-{kind}", str(run_id)],
+                check=True, capture_output=True, cwd=workdir,
+            )  # fmt: skip
     finally:
-        server.terminate()
-        server.wait(10)
-
-
-# Segments -------------------------------------------------------------------------------------
-def segment(run: RunRecord, start: int, length: int) -> RunRecord | None:
-    """Windows start..start+length of a recording, as the run of that length would be."""
-    windows = run.samples["windows"]
-    chosen = windows["windows"][start : start + length]
-    if len(chosen) < length:
-        return None
-    piece = copy.copy(run)
-    piece.uuid = f"{run.uuid}-{start}-{length}"
-    piece.id = None
-    piece.samples = {"windows": {**windows, "windows": chosen}}
-    piece.started_at = chosen[0]["start"]
-    piece.ended_at = chosen[-1]["start"] + chosen[-1]["seconds"]
-    piece.document = {"meta": {}}
-    return piece
+        for server in servers:
+            server.terminate()
+            server.wait(10)
 
 
 def slowed(run: RunRecord, factor: float) -> RunRecord:
@@ -300,46 +339,72 @@ def judge(pairs: list[tuple[RunRecord, RunRecord]], method: str, cache: dict) ->
     }
 
 
-def analyse(
-    history: Path, profiles: list[str], lengths: list[int], recorded: int, default: int
-) -> dict[str, Any]:
+def simulated(profiles: list[str], lengths: list[int], pairs: int) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    cache: dict = {}
+    for profile in profiles:
+        for length in lengths:
+            n = pairs if length == DEFAULT_LENGTH else max(1, pairs // 2)
+            started = time.time()
+            seed = zlib.crc32(f"{profile}{length}".encode())
+            aa, ab = [], []
+            for i in range(n):
+                a = simulate_run(profile, length, 1.0, seed + 3 * i)
+                aa.append((a, simulate_run(profile, length, 1.0, seed + 3 * i + 1)))
+                ab.append((a, simulate_run(profile, length, SLOWDOWN, seed + 3 * i + 2)))
+            entry: dict[str, Any] = {"horde": {"aa": judge(aa, "horde", cache),
+                                               "ab": judge(ab, "horde", cache)}}  # fmt: skip
+            if length == DEFAULT_LENGTH:
+                for method in METHODS[1:]:
+                    entry[method] = {"aa": judge(aa, method, cache)}
+            cache.clear()
+            results[f"{profile}/{length}"] = entry
+            print(f"simulated {profile} {length} s: {n} pairs in {time.time() - started:.0f} s "
+                  f"{json.dumps(entry['horde'], default=str)[:300]}", flush=True)  # fmt: skip
+    return results
+
+
+def real(history: Path, profiles: list[str]) -> dict[str, Any]:
     store = open_store(str(history), create=False)
     try:
-        runs = {tag: store.load(store.tagged(tag)) for tag in _tags(store)}
+        tags = [row[0] for row in store._query("SELECT name FROM horde_tags ORDER BY name")]
+        runs = {tag: store.load(store.tagged(tag)) for tag in tags}
     finally:
         store.close()
     results: dict[str, Any] = {}
     cache: dict = {}
     for profile in profiles:
-        a_runs = [r for t, r in sorted(runs.items()) if t.startswith(f"{profile}-A")]
-        b_runs = [r for t, r in sorted(runs.items()) if t.startswith(f"{profile}-B")]
-        for length in lengths:
-            starts = range(0, recorded - length + 1, STEP)
-            a_segments = [[s for s in (segment(r, k, length) for k in starts) if s] for r in a_runs]
-            b_segments = [[s for s in (segment(r, k, length) for k in starts) if s] for r in b_runs]
-            aa = [(x, y) for i, j in combinations(range(len(a_segments)), 2)
-                  for x in a_segments[i] for y in a_segments[j]]  # fmt: skip
-            slow = {s.uuid: slowed(s, SLOWDOWN) for group in a_segments for s in group}
-            synthetic = [(x, slow[y.uuid]) for x, y in aa]
-            real = [(x, y) for group in a_segments for x in group
-                    for other in b_segments for y in other]  # fmt: skip
-            entry: dict[str, Any] = {"recordings": {"A": len(a_runs), "B": len(b_runs)}}
-            for method in METHODS:
-                if method != "horde" and length != default:
-                    continue
-                entry[method] = {"aa": judge(aa, method, cache)}
-                if method == "horde":
-                    entry[method]["synthetic"] = judge(synthetic, method, cache)
-                    if real:
-                        entry[method]["real"] = judge(real, method, cache)
-            results[f"{profile}/{length}"] = entry
-            print(profile, length, json.dumps(entry, default=str)[:400], flush=True)
+        numbers = sorted({t.split("-")[1] for t in runs if t.startswith(profile + "-")})
+        complete = [
+            k for k in numbers if all(f"{profile}-{k}-{x}" in runs for x in ("A", "A2", "B"))
+        ]
+        aa = [(runs[f"{profile}-{k}-A"], runs[f"{profile}-{k}-A2"]) for k in complete]
+        ab = [(runs[f"{profile}-{k}-{x}"], runs[f"{profile}-{k}-B"])
+              for k in complete for x in ("A", "A2")]  # fmt: skip
+        # Replays: each A run against the other A run with every latency made 10% longer.
+        replayed = [(a, slowed(b, SLOWDOWN)) for a, b in aa] + [
+            (b, slowed(a, SLOWDOWN)) for a, b in aa
+        ]
+        if aa:
+            own = [run for pair in aa for run in pair] + [b for _, b in ab[::2]]
+            results[profile] = {
+                "sessions": len(complete),
+                "aa": judge(aa, "horde", cache),
+                "ab": judge(ab, "horde", cache),
+                "replayed": judge(replayed, "horde", cache),
+                "generator_saturated": saturated_runs(own),
+                "p95_ms": sorted(round(run.p95, 1) for run in own),
+            }
     return results
 
 
-def _tags(store: Any) -> list[str]:
-    rows = store._query("SELECT name FROM horde_tags ORDER BY name")
-    return [row[0] for row in rows]
+def saturated_runs(runs: list[RunRecord]) -> int | None:
+    """How many runs said their generator was saturated (None: this horde does not say)."""
+    said = [
+        run.document.get("meta", {}).get("generator_health", {}).get("saturated") for run in runs
+    ]
+    known = [value for value in said if value is not None]
+    return sum(bool(value) for value in known) if known else None
 
 
 def percent(part: dict[str, Any] | None) -> str:
@@ -349,92 +414,126 @@ def percent(part: dict[str, Any] | None) -> str:
     return f"{part['rate']:.1%} ({part['regressed']}/{part['pairs']}; {low:.1%}-{high:.1%})"
 
 
-def table(results: dict[str, Any], profiles: list[str], lengths: list[int], default: int) -> str:
+def table(sim: dict[str, Any], measured: dict[str, Any], profiles: list[str],
+          lengths: list[int], seconds: int) -> str:  # fmt: skip
     lines = [
-        "| profile | run length | A/A called regressed | 10% slower (replayed) called regressed "
-        "| 10% slower (real runs) called regressed | median detectable p95 change |",
-        "|---|---|---|---|---|---|",
+        "| profile | run length | A/A called regressed | 10% slower called regressed | median "
+        "detectable p95 change |",
+        "|---|---|---|---|---|",
     ]
     for profile in profiles:
         for length in lengths:
-            entry = results.get(f"{profile}/{length}")
+            entry = sim.get(f"{profile}/{length}")
             if not entry:
                 continue
             horde = entry["horde"]
             detect = horde["aa"]["median_detectable_p95"]
             lines.append(
-                f"| {profile} | {length} s | {percent(horde['aa'])} | "
-                f"{percent(horde['synthetic'])} | {percent(horde.get('real'))} | "
+                f"| {profile} | {length} s | {percent(horde['aa'])} | {percent(horde['ab'])} | "
                 f"{'-' if detect is None else f'{detect:.1%}'} |"
             )
+    if measured:
+        lines += [
+            "",
+            f"Real runs of {seconds} s (A, A' and B at the same moment, each against its own "
+            "server process); \"replayed\" judges A against A' with every latency of A' made "
+            "10% longer, and the other way round:",
+            "",
+            "| profile | sessions | A/A called regressed | 10% slower called regressed | "
+            "replayed 10% slower called regressed | runs whose generator was saturated |",
+            "|---|---|---|---|---|---|",
+        ]
+        for profile in profiles:
+            entry = measured.get(profile)
+            if entry:
+                saturated = entry["generator_saturated"]
+                lines.append(
+                    f"| {profile} | {entry['sessions']} | {percent(entry['aa'])} | "
+                    f"{percent(entry['ab'])} | {percent(entry['replayed'])} | "
+                    f"{'not reported' if saturated is None else saturated} |"
+                )
     lines += [
         "",
-        f"A/A runs of {default} s judged with other error models (same pairs):",
+        f"The same simulated A/A pairs of {DEFAULT_LENGTH} s judged with other error models:",
         "",
         "| profile | error model | A/A called regressed |",
         "|---|---|---|",
     ]
     for profile in profiles:
-        entry = results.get(f"{profile}/{default}")
-        if not entry:
-            continue
-        for method in METHODS:
-            lines.append(f"| {profile} | {method} | {percent(entry[method]['aa'])} |")
+        entry = sim.get(f"{profile}/{DEFAULT_LENGTH}")
+        if entry:
+            for method in METHODS:
+                lines.append(f"| {profile} | {method} | {percent(entry[method]['aa'])} |")
     return "\n".join(lines)
+
+
+def record_sessions(count: int, seconds: int, profiles: list[str], history: Path) -> None:
+    """``count`` sessions one after the other; in each, every profile's three runs together."""
+    with tempfile.TemporaryDirectory() as tmp:
+        for number in range(count):
+            started = time.time()
+            threads = []
+            for profile in profiles:
+                work = Path(tmp) / profile
+                work.mkdir(exist_ok=True)
+                thread = threading.Thread(
+                    target=session, args=(profile, number, seconds, history, work)
+                )
+                thread.start()
+                threads.append(thread)
+            for thread in threads:
+                thread.join()
+            print(f"session {number} in {time.time() - started:.0f} s", flush=True)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--history", default=str(Path(tempfile.gettempdir()) / "horde-ab.db"))
-    parser.add_argument("--reuse", action="store_true", help="analyse earlier recordings")
     parser.add_argument("--profiles", nargs="*", default=list(PROFILES))
-    parser.add_argument("--a-runs", type=int, default=4, help="A recordings per profile")
-    parser.add_argument("--b-runs", type=int, default=2, help="B recordings (steady profile)")
-    parser.add_argument("--no-doc", action="store_true", help="do not write the docs page")
-    parser.add_argument("--record-seconds", type=int, default=RECORD_SECONDS)
+    parser.add_argument("--pairs", type=int, default=200, help="simulated pairs at 3 minutes")
+    parser.add_argument("--sessions", type=int, default=4, help="real sessions")
+    parser.add_argument("--seconds", type=int, default=DEFAULT_LENGTH, help="real runs' length")
+    parser.add_argument("--reuse", action="store_true", help="analyse earlier real sessions")
     parser.add_argument("--lengths", type=int, nargs="*", default=list(LENGTHS))
-    parser.add_argument("--default-length", type=int, default=DEFAULT_LENGTH)
-    parser.add_argument("--cpus", default="0,1", help="the server's CPU and horde's (default 0,1)")
+    parser.add_argument("--no-doc", action="store_true", help="do not write the docs page")
     args = parser.parse_args()
     history = Path(args.history)
-    if not args.reuse:  # a tag moves to the newest run: earlier recordings are left untagged
-        with tempfile.TemporaryDirectory() as tmp:
-            for profile in args.profiles:
-                plan = [("A", i) for i in range(args.a_runs)]
-                if profile == "steady":
-                    plan += [("B", i) for i in range(args.b_runs)]
-                for kind, number in plan:
-                    started = time.time()
-                    cpus = tuple(int(c) for c in args.cpus.split(","))
-                    record(
-                        profile, kind, number, history, Path(tmp), args.record_seconds,
-                        (cpus[0], cpus[1]),
-                    )  # fmt: skip
-                    print(f"recorded {profile}-{kind}{number} in {time.time() - started:.0f} s",
-                          flush=True)  # fmt: skip
-    results = analyse(
-        history, args.profiles, args.lengths, args.record_seconds, args.default_length
-    )
-    text = table(results, args.profiles, args.lengths, args.default_length)
+    recorder = None
+    if args.sessions and not args.reuse:
+        history.unlink(missing_ok=True)
+        # The real sessions only wait on their processes: they record in a thread while this
+        # one simulates, with a lower priority (on Linux a thread's nice value is its own, and
+        # the runs are started by the recording thread), so the simulation yields to the runs.
+        recorder = threading.Thread(
+            target=record_sessions, args=(args.sessions, args.seconds, args.profiles, history)
+        )
+        recorder.start()
+        os.nice(5)
+    sim = simulated(args.profiles, args.lengths, args.pairs) if args.pairs else {}
+    if recorder is not None:
+        recorder.join()
+    measured = real(history, args.profiles) if args.sessions else {}
+    print(json.dumps(measured, default=str)[:600], flush=True)
+    text = table(sim, measured, args.profiles, args.lengths, args.seconds)
     print(text)
     command = " ".join(["bench/comparison_errors.py", *sys.argv[1:]])
     results_path("comparison-errors").write_text(
-        json.dumps({"results": results, "command": command, "profiles": PROFILES}, indent=2,
-                   default=str)
+        json.dumps({"simulated": sim, "real": measured, "command": command,
+                    "profiles": PROFILES}, indent=2, default=str)
     )  # fmt: skip
     if not args.no_doc:
-        profiles = ", ".join(
+        profiles = "; ".join(
             f"{name}: jitter {p['jitter']}, wander {p['drift']} over {p['drift_time']:g} s, "
-            f"{p['stalls']:g} stalls/min of {p['stall_ms']:g} ms"
+            f"{p['stalls']:g} stalls a minute of {p['stall_ms']:g} ms"
             for name, p in PROFILES.items()
         )
         write_block(
             "comparison-errors",
             "Measured error rates (bench/comparison_errors.py)",
-            f"{USERS} users, 2 request names, {DELAY_MS} ms base delay ({profiles}); "
-            f"{args.record_seconds // 60}-minute recordings cut into segments every {STEP} s, "
-            "pairs always from different recordings. Each rate: share of pairs (count/pairs; 95% "
-            "binomial interval, narrower than the true one since segments overlap).\n\n" + text,
+            f"{USERS} users, two request names, {DELAY_MS:g} ms base delay ({profiles}). "
+            "Each rate: the share of pairs called regressed (count/pairs; 95% interval). "
+            f"Simulated: independent pairs, {args.pairs} at {DEFAULT_LENGTH} s and half as many "
+            f"at the other lengths. Real: {args.sessions} sessions.\n\n" + text,
             command,
             page="comparing-runs.md",
         )

@@ -680,8 +680,6 @@ def configured(
     }
 
 
-
-
 def find_scenario_argument(argv: Sequence[str]) -> str | None:
     """The scenario path named on the command line, before a full parse.
 

@@ -177,7 +177,7 @@ def test_zero_users_is_fine_when_something_else_sets_the_load(project, counting_
     [
         ("rnu", "unknown command 'rnu': did you mean 'run'?"),
         ("capcity", "unknown command 'capcity': did you mean 'capacity'?"),
-        ("start", "unknown command 'start' (commands: run, capacity, help, version)"),
+        ("start", "unknown command 'start' (commands: run, capacity, history, compare, help, version)"),
     ],
 )
 def test_a_misspelt_command_is_named(project, command, sentence):

@@ -72,7 +72,7 @@ def check_command(args: Sequence[str]) -> None:
         return
     if any(a.split("=")[0] in ("-f", "--scenario", "--locustfile") for a in args):
         return  # Locust's `locust UserClass -f file.py`: a user class before the options
-    close = difflib.get_close_matches(first, COMMANDS, n=1, cutoff=0.5)
+    close = difflib.get_close_matches(first, COMMANDS, n=1, cutoff=0.6)
     hint = f": did you mean '{close[0]}'?" if close else f" (commands: {', '.join(COMMANDS)})"
     raise ScenarioError(f"unknown command '{first}'{hint}")
 

@@ -177,7 +177,11 @@ def test_zero_users_is_fine_when_something_else_sets_the_load(project, counting_
     [
         ("rnu", "unknown command 'rnu': did you mean 'run'?"),
         ("capcity", "unknown command 'capcity': did you mean 'capacity'?"),
-        ("start", "unknown command 'start' (commands: run, capacity, history, compare, help, version)"),
+        ("hsitory", "unknown command 'hsitory': did you mean 'history'?"),
+        (
+            "start",  # shares letters with 'history' but is no misspelling of it
+            "unknown command 'start' (commands: run, capacity, history, compare, help, version)",
+        ),
     ],
 )
 def test_a_misspelt_command_is_named(project, command, sentence):

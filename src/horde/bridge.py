@@ -12,6 +12,7 @@ the caller to await.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -19,7 +20,14 @@ from greenlet import getcurrent, greenlet
 
 T = TypeVar("T")
 
-__all__ = ["BridgeError", "BridgedGreenlet", "await_", "in_bridge", "run_blocking"]
+__all__ = [
+    "BridgeError",
+    "BridgedGreenlet",
+    "await_",
+    "in_bridge",
+    "run_blocking",
+    "start_blocking",
+]
 
 
 class BridgeError(RuntimeError):
@@ -84,9 +92,36 @@ def await_(awaitable: Awaitable[T]) -> T:
 async def run_blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run ``fn(*args, **kwargs)`` in a greenlet; each ``await_`` inside it is awaited here."""
     child = _pool.pop() if _pool else _BridgedGreenlet(_serve_calls)
+    returned: T = await _drive(child, child.switch(fn, args, kwargs))
+    return returned
+
+
+def start_blocking(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> asyncio.Task[Any] | None:
+    """Call ``fn(*args, **kwargs)`` in a greenlet from synchronous code on the loop: if it
+    returns without waiting, that was all (None; its exception is raised here); if it waits
+    (``time.sleep``, a socket, gevent...), the rest runs on the loop and the task returned ends
+    with it. Event listeners run this way, so that one that blocks waits as a user's task does
+    while one that does not runs at once, in order. From a greenlet that may already wait
+    (``in_bridge()``), ``fn`` is simply called."""
+    if type(getcurrent()) is _BridgedGreenlet:
+        fn(*args, **kwargs)
+        return None
+    child = _pool.pop() if _pool else _BridgedGreenlet(_serve_calls)
+    first = child.switch(fn, args, kwargs)
+    if first[0] is not None:
+        if not child.dead:
+            _pool.append(child)
+        if first[0] is _FAILED:
+            raise first[1]
+        return None
+    return asyncio.get_running_loop().create_task(_drive(child, first))
+
+
+async def _drive(child: _BridgedGreenlet, first: tuple[Any, Any]) -> Any:
+    """Serve ``child``'s awaits (from its switch that returned ``first``) until it returns."""
     reusable = True
     try:
-        state, value = child.switch(fn, args, kwargs)
+        state, value = first
         while state is None:
             try:
                 result = await value
@@ -104,5 +139,4 @@ async def run_blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
             _pool.append(child)
     if state is _FAILED:
         raise value
-    returned: T = value
-    return returned
+    return value

@@ -45,7 +45,24 @@ class InterruptTaskSet(Exception):
 
 
 class RescheduleTask(Exception):
+    """Raised in a task to end it here: the user waits its ``wait_time``, then picks the next
+    task (as if the task had returned; Locust's rule)."""
+
+
+class RescheduleTaskImmediately(Exception):
     """Raised in a task to pick the next task at once, without waiting."""
+
+
+FLOW_CONTROL: tuple[type[BaseException], ...] = (
+    StopUser,
+    StopTest,
+    InterruptTaskSet,
+    RescheduleTask,
+    RescheduleTaskImmediately,
+    UserStopped,
+)
+"""Exceptions that steer users rather than report a problem: an event listener may raise them
+(a request listener ending its task), and they pass through where other errors are caught."""
 
 
 class ScenarioError(Exception):

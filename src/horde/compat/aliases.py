@@ -45,6 +45,18 @@ GEVENT_NOT_PROVIDED = (
     "sleep, Timeout, gevent.lock, .event, .pool, .queue, .monkey, .socket, .ssl and .select; "
     "use a thread or an asyncio task for the rest (see docs/migrating-from-locust.md)"
 )
+# Flask and Flask-Login, as far as locustfiles use them to extend Locust's web UI: horde's web
+# UI is aiohttp, and these facades serve the same calls (horde.web.flask_compat).
+FACADES: dict[str, str] = {
+    "flask": "horde.web.flask_compat",
+    "flask_login": "horde.web.flask_login_compat",
+}
+FACADE_MISSING = (
+    "{name} is not provided by horde's Flask facade: horde's web UI is aiohttp, and it serves "
+    "the Flask calls locustfiles use to extend Locust's UI (routes, blueprints, request, "
+    "jsonify, make_response, redirect, url_for, session, templates); see "
+    "docs/migrating-from-locust.md"
+)
 LOCUST_NOT_PROVIDED = (
     "horde provides Locust's API for locustfiles ({modules}), not the rest of the package; "
     "see docs/migrating-from-locust.md"
@@ -56,6 +68,7 @@ class AliasModule(types.ModuleType):
 
     _horde_table: dict[str, Any]
     _horde_forward: str | None
+    _horde_missing: str | None
 
     def __getattr__(self, name: str) -> Any:
         table = self.__dict__.get("_horde_table", {})
@@ -65,6 +78,9 @@ class AliasModule(types.ModuleType):
             forward = self.__dict__.get("_horde_forward")
             if forward is not None and not name.startswith("__"):
                 return getattr(importlib.import_module(forward), name)
+            missing = self.__dict__.get("_horde_missing")
+            if missing is not None and not name.startswith("__"):
+                raise AttributeError(missing.format(name=qualified))
             raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}")
         value = entry.resolve(qualified)
         setattr(self, name, value)
@@ -77,15 +93,23 @@ class AliasModule(types.ModuleType):
 class _AliasLoader(importlib.abc.Loader):
     """The loader of an alias module (importlib's protocol: create_module, exec_module)."""
 
-    def __init__(self, table: dict[str, Any], forward: str | None, all_names: Sequence[str]):
+    def __init__(
+        self,
+        table: dict[str, Any],
+        forward: str | None,
+        all_names: Sequence[str],
+        missing: str | None = None,
+    ):
         self.table = table
         self.forward = forward
         self.all_names = all_names
+        self.missing = missing
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
         module = AliasModule(spec.name)
         module._horde_table = self.table
         module._horde_forward = self.forward
+        module._horde_missing = self.missing
         module.__all__ = list(self.all_names)  # type: ignore[attr-defined]
         return module
 
@@ -105,6 +129,8 @@ class AliasFinder:
             return self._locust_spec(fullname)
         if top == "gevent":
             return self._gevent_spec(fullname)
+        if top in FACADES:
+            return self._facade_spec(fullname, top)
         return None
 
     @staticmethod
@@ -130,6 +156,17 @@ class AliasFinder:
         all_names = LOCUST_ALL.get(fullname) or sorted(table)
         return self._spec(fullname, _AliasLoader(table, None, all_names), package)
 
+    def _facade_spec(self, fullname: str, top: str) -> importlib.machinery.ModuleSpec:
+        from horde.compat.locust_api.entries import Alias
+
+        if fullname != top:
+            raise ModuleNotFoundError(FACADE_MISSING.format(name=fullname), name=fullname)
+        source = FACADES[top]
+        names = importlib.import_module(source).__all__
+        table: dict[str, Any] = {name: Alias(f"{source}:{name}") for name in names}
+        loader = _AliasLoader(table, None, names, FACADE_MISSING)
+        return self._spec(fullname, loader, False)
+
     def _gevent_spec(self, fullname: str) -> importlib.machinery.ModuleSpec:
         from horde.compat.locust_api.entries import Alias, Submodule
 
@@ -153,7 +190,7 @@ class AliasFinder:
 
 
 _finder = AliasFinder()
-_ALIASED = ("locust", "gevent")
+_ALIASED = ("locust", "gevent", *FACADES)
 # Real locust/gevent modules imported before the finder was installed, set aside meanwhile.
 _set_aside: dict[str, types.ModuleType] = {}
 

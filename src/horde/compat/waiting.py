@@ -13,17 +13,21 @@ import asyncio
 import math
 import select
 import time
+import weakref
 from collections.abc import Awaitable, Iterable
 from typing import Any, TypeVar
 
 from greenlet import getcurrent
 
 from horde.bridge import BridgedGreenlet, await_
+from horde.compat import hub
 
 __all__ = [
     "BlockingOutsideTask",
+    "can_wait",
     "cooperative_wait",
     "in_user_greenlet",
+    "user_tasks",
     "wait_fd",
     "wait_future",
     "wait_on_loop",
@@ -56,6 +60,18 @@ class BlockingOutsideTask(RuntimeError):
 def in_user_greenlet() -> bool:
     """True in code that runs as a blocking-style task (or a greenlet from ``gevent.spawn``)."""
     return type(getcurrent()) is BridgedGreenlet
+
+
+def can_wait() -> bool:
+    """True where a gevent-style wait lets the rest run: a user greenlet, or a library
+    script's main code (which runs the library loop while it waits)."""
+    return type(getcurrent()) is BridgedGreenlet or hub.active()
+
+
+user_tasks: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
+"""The tasks that run users (and the greenlets they spawned): a greenlet spawned in one of them
+dies with it. Other tasks that run scenario code (event listeners, message handlers) are not
+users: what they spawn lives with the test, or the process."""
 
 
 def cooperative_wait(awaitable: Awaitable[T]) -> T:
@@ -121,20 +137,22 @@ def wait_fd(fileno: int, writing: bool, deadline: float | None) -> bool:
 
 
 def wait_future(future: asyncio.Future[Any], timeout: float | None, what: str) -> bool:
-    """Wait in a user greenlet until ``future`` is done (True) or ``timeout`` passes (False).
+    """Wait in a user greenlet (or a library script's main code: ``horde.compat.hub``) until
+    ``future`` is done (True) or ``timeout`` passes (False).
 
     ``future`` belongs to this one waiter: a timeout completes it with False, so whoever would
     have woken it later sees it done and moves on to the next waiter.
     """
     if future.done():
         return bool(future.result())
-    if type(getcurrent()) is not BridgedGreenlet:
+    bridged = type(getcurrent()) is BridgedGreenlet
+    if not bridged and not hub.active():
         raise BlockingOutsideTask(what)
     handle = None
     if timeout is not None:
         handle = future.get_loop().call_later(max(0.0, timeout), _expire, future)
     try:
-        return bool(cooperative_wait(future))
+        return bool(cooperative_wait(future) if bridged else hub.run(future))
     finally:
         if handle is not None:
             handle.cancel()
@@ -148,10 +166,13 @@ def _expire(future: asyncio.Future[Any]) -> None:
 
 
 def new_waiter(what: str) -> asyncio.Future[Any]:
-    """A future for one gevent-style waiter, on the loop this user greenlet runs on."""
-    if type(getcurrent()) is not BridgedGreenlet:
-        raise BlockingOutsideTask(what)
-    return asyncio.get_running_loop().create_future()
+    """A future for one gevent-style waiter, on the loop this user greenlet runs on (or the
+    library loop, for a library script's main code)."""
+    if type(getcurrent()) is BridgedGreenlet:
+        return asyncio.get_running_loop().create_future()
+    if hub.active():
+        return hub.loop().create_future()
+    raise BlockingOutsideTask(what)
 
 
 def wake(waiter: asyncio.Future[Any]) -> bool:

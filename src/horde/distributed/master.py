@@ -234,11 +234,22 @@ class MasterRunner(RunLifecycle):
         its ramp; each worker is sent its share."""
         if not self.live_workers:
             log.warning("no worker connected yet: users start as workers join")
+        self._announce(load)
+        self.state = RunnerState.SPAWNING
+        if self._test_starting is not None and not self._test_starting.done():
+            # test_start's listeners wait (runner/hooks.py): workers get users after them.
+            self._tasks.append(asyncio.get_running_loop().create_task(self._rebalance_later()))
+            return
+        self._rebalance(force=True)
+
+    def _announce(self, load: Load) -> None:
         if isinstance(load, ArrivalRate):
             self.target_rate, self.rate_ramp = load.per_second, load.ramp
         else:
             self.target_user_count, self.spawn_rate = load.count, load.spawn_rate
-        self.state = RunnerState.SPAWNING
+
+    async def _rebalance_later(self) -> None:
+        await self._test_started()
         self._rebalance(force=True)
 
     def stop_users_now(self) -> None:
@@ -289,6 +300,8 @@ class MasterRunner(RunLifecycle):
         """Send each live worker its share of the target, if it changed (or ``force``)."""
         if self.state not in (RunnerState.SPAWNING, RunnerState.RUNNING):
             return
+        if self._test_starting is not None and not self._test_starting.done():
+            return  # _rebalance_later sends every worker its share
         live = self.live_workers
         if self.model == ARRIVAL_RATE:
             self._rebalance_rate(live, force)

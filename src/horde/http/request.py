@@ -9,7 +9,7 @@ and the session builds the response from it. A redirect hop is a new one built f
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from horde.http.session import Origin
@@ -27,6 +27,7 @@ class PreparedRequest:
         "auth",
         "body",
         "content_type",
+        "context",
         "cookies",
         "deadline",
         "foreign",
@@ -108,6 +109,7 @@ class PreparedRequest:
         # Set on a redirect hop to another origin: no Authorization or Cookie header but the
         # jar's (see ``follow``).
         self.foreign = False
+        self.context: Mapping[str, Any] | None = None  # the request event's, from the task
 
     def follow(self, method: str, url: str, name: str, same_origin: bool) -> PreparedRequest:
         """The next hop of a redirect to ``url``.
@@ -124,6 +126,7 @@ class PreparedRequest:
             self.body if keep_body else None, self.content_type if keep_body else None,
             self.cookies, self.auth, self.timeout, self.deadline, self.mode, self.limit,
         )  # fmt: skip
+        hop.context = self.context
         if self.foreign or not same_origin:
             hop.foreign = True
             hop.auth = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json as jsonlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING, Any
 
@@ -90,6 +90,7 @@ class Response:
     """
 
     __slots__ = (
+        "_context",
         "_cookies",
         "_headers",
         "_length",
@@ -104,10 +105,15 @@ class Response:
         "error",
         "head",
         "history",
+        "js",
         "request_method",
         "status_code",
         "url",
     )
+    # Set only where they apply (unset slots cost nothing on the hot path): ``js`` by a user's
+    # rest() (the parsed JSON body), ``_context`` when the task gave the request a context.
+    js: Any
+    _context: Mapping[str, Any]
 
     def __init__(
         self,

@@ -22,6 +22,7 @@ from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any, TypedDict, Unpack
 from urllib.parse import urlencode, urljoin, urlsplit
 
+from horde.events import call_listeners
 from horde.http.body import DEFAULT_MAX_BODY_SIZE, BodyMode
 from horde.http.connection import Connection, ConnectionState, open_connection
 from horde.http.cookies import CookieJar
@@ -89,6 +90,7 @@ class RequestOptions(TypedDict, total=False):
     auth: tuple[str, str] | None
     stream: bool
     keep_body: bool
+    context: Mapping[str, Any] | None
 
 
 class JsonOption(RequestOptions, total=False):
@@ -173,12 +175,15 @@ class HttpSession:
         "listeners",
         "max_body_size",
         "max_redirects",
+        "notify",
         "read_timeout",
         "recorder",
+        "request_name",
         "stop_error",
         "stopping",
         "timeout",
         "user_agent",
+        "user_context",
         "verify",
     )
 
@@ -199,8 +204,16 @@ class HttpSession:
         user_agent: str = DEFAULT_USER_AGENT,
         stop_error: Callable[[], BaseException] = _session_stopped,
         flow_exceptions: tuple[type[BaseException], ...] = (),
+        user_context: Callable[[], Mapping[str, Any]] | None = None,
+        notify: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/") if base_url else None
+        # Locust's: the name of requests that give none (client.request_name, rename_request).
+        self.request_name: str | None = None
+        # What the request event's ``context`` starts from (the user's ``context()``), and how
+        # its listeners are called (the event's notify: a listener that raises is logged).
+        self.user_context = user_context
+        self.notify = notify
         self.recorder = recorder
         self.listeners = listeners
         self.verify = verify
@@ -275,6 +288,7 @@ class HttpSession:
         auth: tuple[str, str] | None = None,
         stream: bool = False,
         keep_body: bool = True,
+        context: Mapping[str, Any] | None = None,
     ) -> Coroutine[Any, Any, Response]:
         """Prepare a request; the coroutine returned sends it and gives its response.
 
@@ -283,10 +297,13 @@ class HttpSession:
         ``iter_content()``) and close the response (or use it in a ``with`` block): the
         request is recorded when its body ends. ``keep_body=False`` reads the body to its end
         without keeping it: its size is counted as received, and no cap applies. Otherwise a
-        body over ``max_body_size`` (decoded) is a recorded failure.
+        body over ``max_body_size`` (decoded) is a recorded failure. ``context`` is added to
+        the request event's (for listeners).
         """
         if self.stopping:
             raise self.stop_error()
+        if name is None:
+            name = self.request_name
         if data is None and json is None:
             body = content_type = None
         else:
@@ -319,6 +336,7 @@ class HttpSession:
         request.origin = None
         request.raw = b""
         request.foreign = False
+        request.context = context
         base = self._base
         if (
             target_url[:1] == "/"
@@ -447,6 +465,8 @@ class HttpSession:
             request = self._next_hop(request, response, location, name)
         if history is not None:
             response.history = history
+        if request.context is not None:
+            response._context = request.context
         if catch_response:
             response._session = self
         elif response._stream is None:
@@ -583,16 +603,37 @@ class HttpSession:
             if outcome is not None:
                 entry.record_failure(outcome)
         if self.listeners:
-            for listener in list(self.listeners):
-                listener(
-                    request_type=method,
-                    name=name,
-                    response_time=time_us / 1000,
-                    response_length=length,
-                    exception=outcome,
-                    response=response,
-                    url=response.url if response is not None else None,
-                )
+            self._notify(method, name, time_us, length, outcome, response)
+
+    def _notify(
+        self,
+        method: str,
+        name: str,
+        time_us: int,
+        length: int,
+        outcome: BaseException | str | None,
+        response: Response | None,
+    ) -> None:
+        """Call the request event's listeners with Locust's keywords (only when there are)."""
+        context: dict[str, Any] = dict(self.user_context()) if self.user_context else {}
+        extra = getattr(response, "_context", None)
+        if extra:
+            context.update(extra)
+        kwargs = {
+            "request_type": method,
+            "name": name,
+            "response_time": time_us / 1000,
+            "response_length": length,
+            "exception": outcome,
+            "context": context,
+            "start_time": time.time() - time_us / 1e6,
+            "response": response,
+            "url": response.url if response is not None else None,
+        }
+        if self.notify is not None:
+            self.notify(kwargs)
+        else:
+            call_listeners(self.listeners, None, kwargs)
 
     # Preparing -----------------------------------------------------------------------------------
     def _origin(self, scheme: str, host: str, port: int | None) -> Origin:

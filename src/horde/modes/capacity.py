@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from horde.exceptions import ScenarioError
 from horde.modes.conclusion import conclude, run_meta
+from horde.modes.hooks import fire_init
 from horde.modes.signals import install_stop_signals, remove_stop_signals
 from horde.runner.blockwatch import BlockWatch
 from horde.runner.capacity import CapacityResult, CapacitySearch, CapacitySettings, Step
@@ -153,7 +154,7 @@ async def _search(
     slo = list(options.slo)
     search = CapacitySearch(environment, runner, slo, settings, on_step=on_step)
     started = time.time()
-    environment.events.init.fire(environment=environment, runner=runner)
+    await fire_init(environment, runner)
     print(
         f"capacity search: {unit} from {settings.start:g}, x{settings.growth:g} per step, "
         f"{settings.settle_time:g}s settle + {settings.step_time:g}s measured, SLO "

@@ -20,6 +20,7 @@ from horde.distributed.session import master_session, wait_for_workers
 from horde.distributed.summary import workers_table
 from horde.modes.conclusion import conclude, run_meta
 from horde.modes.headless import drive_until_stopped
+from horde.modes.hooks import fire_init
 from horde.modes.signals import install_stop_signals, remove_stop_signals
 from horde.runner.environment import Environment
 from horde.runner.models import choose_load_plan
@@ -89,7 +90,7 @@ async def _master_web(
                 file=sys.stderr,
                 flush=True,
             )
-            environment.events.init.fire(environment=environment, runner=master)
+            await fire_init(environment, master)
             started, cpu_started = time.time(), time.process_time()
             await environment.test_stop_event.wait()
             if ui.run_time_timer is not None:
@@ -120,7 +121,7 @@ async def _run_headless(master: MasterRunner, environment: Environment, options:
     console = Console(environment, options)
     started = time.time()
     cpu_started = time.process_time()
-    environment.events.init.fire(environment=environment, runner=master)
+    await fire_init(environment, master)
     plan = choose_load_plan(environment, options)
     master.use_model(plan.model, options.max_concurrency)
     await drive_until_stopped(environment, options, master, plan, console)

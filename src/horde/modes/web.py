@@ -12,6 +12,7 @@ import sys
 import time
 
 from horde.modes.conclusion import conclude
+from horde.modes.hooks import fire_init
 from horde.modes.signals import install_stop_signals, remove_stop_signals
 from horde.runner.blockwatch import BlockWatch
 from horde.runner.environment import Environment
@@ -47,7 +48,7 @@ async def run_web(environment: Environment, options: Settings) -> int:
     )
     install_stop_signals(loop, environment, lambda: ui.runner)
     print(f"horde web UI on {url} (Ctrl-C to quit)", file=sys.stderr, flush=True)
-    environment.events.init.fire(environment=environment, runner=runner)
+    await fire_init(environment, runner)
     await environment.test_stop_event.wait()
     await ui.shutdown()
     await app_runner.cleanup()

@@ -13,6 +13,7 @@ from horde.distributed.security import Signer
 from horde.distributed.session import scenario_digest
 from horde.distributed.transport import WorkerTransport
 from horde.distributed.worker import Worker, new_worker_id
+from horde.modes.hooks import fire_init
 from horde.modes.signals import on_interrupts, remove_stop_signals
 from horde.runner.blockwatch import BlockWatch
 from horde.runner.environment import Environment
@@ -51,7 +52,7 @@ async def _worker(environment: Environment, config: DistributedConfig) -> int:
     watch = BlockWatch()
     watch.start(loop)
     watch.guard = StopGuard(environment)
-    environment.events.init.fire(environment=environment, runner=worker.runner)
+    await fire_init(environment, worker.runner)
     try:
         code = await worker.run()
     finally:

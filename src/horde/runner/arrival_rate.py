@@ -38,9 +38,11 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from horde.bridge import run_blocking
+from horde.compat.waiting import user_tasks
 from horde.exceptions import (
     InterruptTaskSet,
     RescheduleTask,
+    RescheduleTaskImmediately,
     StopTest,
     StopUser,
     UserCodeAbandoned,
@@ -348,6 +350,13 @@ class ArrivalRateRunner(RunLifecycle):
 
     # Scheduling ------------------------------------------------------------------------------
     async def _schedule(self, t: float, need: float) -> None:
+        if self._test_starting is not None and not self._test_starting.done():
+            # test_start's listeners wait (hooks.py): the plan starts once they are done.
+            await self._test_started()
+            late = time.perf_counter() - t
+            old = self._segment
+            self._segment = RateSegment(old.t0 + late, old.r0, old.r1, old.change)
+            t += late
         segment = self._segment
         dispatch = self._dispatch
         clock = time.perf_counter
@@ -408,6 +417,7 @@ class ArrivalRateRunner(RunLifecycle):
         task = asyncio.get_running_loop().create_task(
             self._iterations(slot, due), name=f"iteration:{slot.cls.__name__}"
         )
+        user_tasks.add(task)  # greenlets its user code spawns die with it
         self._tasks[task] = slot
         task.add_done_callback(self._forget)
 
@@ -562,7 +572,7 @@ async def _run_task(t: Task, owner: Any, user: User) -> None:
             await _run_task_set_once(t.fn(owner), user)
         else:
             await run_blocking(t.fn, owner)
-    except RescheduleTask:
+    except (RescheduleTask, RescheduleTaskImmediately):
         pass
     except (StopUser, StopTest, InterruptTaskSet, asyncio.CancelledError):
         raise

@@ -13,7 +13,7 @@ some runners have through two typed views instead of probing attributes:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -120,8 +120,9 @@ class Runner(Protocol):
         """Move the test that runs towards ``load``."""
         ...
 
-    async def stop(self) -> None:
-        """End the test: no new load, the load in flight drained, the last second closed."""
+    def stop(self) -> Awaitable[None]:
+        """End the test: no new load, the load in flight drained, the last second closed.
+        Await what it returns for the end (scenario code may call it and carry on)."""
         ...
 
     def stop_users_now(self) -> None:

@@ -14,7 +14,13 @@ import enum
 import math
 import time
 import weakref
+from collections.abc import Awaitable, Generator
 from typing import TYPE_CHECKING, Any
+
+from horde.compat import hub
+from horde.runner.hooks import fire_and_wait, fire_cooperatively
+from horde.runner.load import ArrivalRate, Users
+from horde.runner.surface import LocustRunnerSurface
 
 if TYPE_CHECKING:
     from horde.runner.environment import Environment
@@ -45,6 +51,8 @@ ABANDONED_TASKS: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
 
 
 class RunnerState(enum.StrEnum):
+    """A runner's state; the values are Locust's ``STATE_*`` strings."""
+
     READY = "ready"
     SPAWNING = "spawning"
     RUNNING = "running"
@@ -52,10 +60,22 @@ class RunnerState(enum.StrEnum):
     STOPPED = "stopped"
 
 
+class _Done:
+    """What ``stop()`` returns when there is nothing left to wait for: awaitable, and never
+    "a coroutine that was not awaited" when user code calls it and moves on."""
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return
+        yield  # a generator: the await returns at once
+
+
+_DONE = _Done()
+
+
 IDLE = (RunnerState.READY, RunnerState.STOPPED)  # no test runs: the next start begins one
 
 
-class RunLifecycle:
+class RunLifecycle(LocustRunnerSurface):
     """Base of the runners (``horde.runner.interface.Runner``): begins a test, changes its load,
     stops it, ticks once a second in between.
 
@@ -73,17 +93,50 @@ class RunLifecycle:
     planned: float | None = None
     _ticker: asyncio.Task[None] | None
     _hurry_event: asyncio.Event | None = None  # made on first use, inside the running loop
+    # test_start's listeners, while they still wait (hooks.py): load starts after them.
+    _test_starting: asyncio.Task[Any] | None = None
+    _stop_task: asyncio.Task[None] | None = None
 
-    def start(self, load: Load) -> None:
-        """Begin a test and move towards ``load``; returns at once (ramps run on the loop)."""
+    def start(
+        self,
+        load: Load | int,
+        spawn_rate: float | None = None,
+        wait: bool = False,
+        user_classes: Any = None,
+    ) -> None:
+        """Begin a test and move towards ``load``; returns at once (ramps run on the loop).
+
+        Locust's call, ``start(user_count, spawn_rate)``, is understood too: that many users
+        at that rate, and, as under Locust, on a test that runs it changes its load. From a
+        library script's main code (no loop running) the call is made on the library loop
+        (``horde.compat.hub``), where the test then runs whenever the script waits.
+        """
+        if not isinstance(load, Users | ArrivalRate):
+            load = self._locust_load(load, spawn_rate)
+            if self.state not in IDLE and self.state is not RunnerState.STOPPING:
+                self.change(load)
+                return
+        if hub.active():
+            hub.call(self.start, load)
+            return
         self._check_model(load)
         if self.state not in IDLE:
             raise RuntimeError(f"a test is already {self.state}: change its load instead")
-        self._begin_test()
+        self._begin_test(load)
         self._move_to(load)
+
+    def _locust_load(self, user_count: Any, spawn_rate: float | None) -> Load:
+        """The load of Locust's ``start(user_count, spawn_rate)``: users (the closed model)."""
+        if not isinstance(user_count, int) or isinstance(user_count, bool):
+            raise TypeError(f"start() takes Users(...), ArrivalRate(...) or a user count, not "
+                            f"{user_count!r}")  # fmt: skip
+        return Users(user_count, float(spawn_rate) if spawn_rate else float(max(user_count, 1)))
 
     def change(self, load: Load) -> None:
         """Move the test that runs towards ``load``; returns at once."""
+        if hub.active():
+            hub.call(self.change, load)
+            return
         self._check_model(load)
         if self.state not in (RunnerState.SPAWNING, RunnerState.RUNNING):
             raise RuntimeError(f"no test runs to change (the runner is {self.state})")
@@ -108,21 +161,56 @@ class RunLifecycle:
                 f"it cannot make {load!r}"
             )
 
-    def _begin_test(self) -> None:
+    def _begin_test(self, load: Load) -> None:
         env = self.environment
         self._hurried().clear()
         self.started_at = time.time()
         env.stats.reset()
         env.stats.start_time = self.started_at
         self._reset()
-        env.events.test_start.fire(environment=env)
+        self._announce(load)
+        # Listeners that wait (fetching test data, say) hold the load back, not the loop.
+        self._test_starting = fire_cooperatively(env.events.test_start, environment=env)
         self._ticker = asyncio.get_running_loop().create_task(self._tick_every_second())
 
-    async def stop(self) -> None:
-        """End the test: no new load, the load in flight drained, the last second closed."""
+    async def _test_started(self) -> None:
+        """Wait until ``test_start``'s listeners are done (ramps and schedulers start after
+        them, as Locust's spawning greenlet does). Cancelling the wait leaves them running."""
+        starting = self._test_starting
+        if starting is not None and not starting.done():
+            await asyncio.wait({starting})
+
+    def stop(self) -> Awaitable[None]:
+        """End the test: no new load, the load in flight drained, the last second closed.
+
+        Returns what to await for the end (``await runner.stop()``); scenario code may call
+        it and carry on (the stop runs on the loop; its own user stops at its next request),
+        and a library script's call returns once the test has stopped. A second call while
+        the first is stopping waits for the same stop.
+        """
+        if hub.active():
+            if self.state not in IDLE:
+                hub.run(self._stop())
+            return _DONE
+        task = self._stop_task
+        if task is not None and not task.done():
+            return task
+        if self.state in IDLE:
+            return _DONE
+        task = self._stop_task = asyncio.get_running_loop().create_task(self._stop())
+        return task
+
+    async def _stop(self) -> None:
+        env = self.environment
         if self.state in IDLE:
             return
         self.state = RunnerState.STOPPING
+        await fire_and_wait(env.events.test_stopping, environment=env)
+        starting, self._test_starting = self._test_starting, None
+        if starting is not None and not starting.done():
+            # Locust kills the greenlet that runs test_start's listeners with the test.
+            starting.cancel()
+            await asyncio.wait({starting})
         self._halt()
         await self._drain()
         if self._ticker is not None:
@@ -133,7 +221,7 @@ class RunLifecycle:
         self._tick(stopped_at)
         self.environment.stats.end_time = stopped_at
         self.state = RunnerState.STOPPED
-        self.environment.events.test_stop.fire(environment=self.environment)
+        await fire_and_wait(env.events.test_stop, environment=env)
 
     def close_second(self, now: float) -> None:
         """Close the second that ends at ``now``, as the stop does last (the stop guard does it
@@ -197,6 +285,10 @@ class RunLifecycle:
 
     def _reset(self) -> None:
         """Reset the runner's own figures for a new test."""
+
+    def _announce(self, load: Load) -> None:
+        """Set the targets of ``load`` before ``test_start`` fires (Locust's listeners read
+        ``runner.target_user_count`` there)."""
 
     def _halt(self) -> None:
         """Stop making new load (ramps, schedulers)."""

@@ -12,6 +12,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
+from horde.bridge import run_blocking
 from horde.exceptions import UserCodeAbandoned
 from horde.runner.distribution import distribute, interleave
 from horde.runner.lifecycle import DRAIN_GRACE, RunLifecycle, RunnerState
@@ -67,6 +68,11 @@ class LocalRunner(RunLifecycle):
         return {cls.__name__: len(v) for cls, v in self._running.items()}
 
     # Control ---------------------------------------------------------------------------------
+    def _announce(self, load: Load) -> None:
+        assert isinstance(load, Users)
+        self.target_user_count = load.count
+        self.spawn_rate = load.spawn_rate
+
     def _move_to(self, load: Load) -> None:
         """Move towards ``load.count`` users, starting or stopping ``load.spawn_rate`` per
         second: the ramp runs in the background and may be re-targeted at any time."""
@@ -107,6 +113,10 @@ class LocalRunner(RunLifecycle):
         """Called when a ramp has reached its target (subclasses may report it)."""
 
     async def _ramp_to(self, target: int, rate: float) -> None:
+        try:
+            await self._test_started()
+        except asyncio.CancelledError:
+            return
         classes = list(self.environment.user_classes)
         desired = self._desired_counts(target)
         adds = {c: max(0, desired[c] - len(self._running[c])) for c in classes}
@@ -122,7 +132,7 @@ class LocalRunner(RunLifecycle):
                 while done < due:
                     cls, add = actions[done]
                     if add:
-                        self._spawn(cls)
+                        await self._spawn(cls)
                     else:
                         self._retire(cls)
                     done += 1
@@ -135,8 +145,10 @@ class LocalRunner(RunLifecycle):
         self.environment.events.spawning_complete.fire(user_count=self.user_count)
         self._ramp_complete()
 
-    def _spawn(self, cls: type[User]) -> None:
-        user = create_user(cls, self.environment)
+    async def _spawn(self, cls: type[User]) -> None:
+        # Made in a greenlet, one after the other, as Locust's spawning greenlet makes them: a
+        # constructor that waits (time.sleep, a request) holds up the ramp, not every user.
+        user = await run_blocking(create_user, cls, self.environment)
         if user is None:
             return  # counted as an exception of its constructor
         task = asyncio.get_running_loop().create_task(user.run(), name=f"user:{cls.__name__}")

@@ -19,17 +19,19 @@ At run time ``Reply`` is ``Response``.
 from __future__ import annotations
 
 from collections.abc import Coroutine, Generator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar, Unpack
 
 from greenlet import getcurrent
 
 from horde.bridge import BridgedGreenlet, await_
+from horde.exceptions import FLOW_CONTROL, UserStopped
 from horde.http.cookies import CookieJar
 from horde.http.response import Response
 from horde.http.session import BodyOptions, HttpSession, JsonOption, RequestOptions
 from horde.stats.recorder import Recorder
 
-__all__ = ["HttpClient", "Reply"]
+__all__ = ["HttpClient", "LocustHttpSession", "Reply"]
 
 T = TypeVar("T")
 
@@ -47,10 +49,12 @@ else:
 class HttpClient:
     """The client a user's tasks call: Locust's request methods over one ``HttpSession``."""
 
-    __slots__ = ("session",)
+    __slots__ = ("request_event", "session")
 
-    def __init__(self, session: HttpSession) -> None:
+    def __init__(self, session: HttpSession, request_event: Any = None) -> None:
         self.session = session
+        # Locust's ``client.request_event``: the run's request event (for a second client).
+        self.request_event = request_event
 
     # Requests --------------------------------------------------------------------------------
     def request(self, method: str, url: str, **kwargs: Unpack[BodyOptions]) -> Reply:
@@ -117,6 +121,25 @@ class HttpClient:
             return await_(coro)
         return coro
 
+    # Naming requests (Locust's) ----------------------------------------------------------------
+    @property
+    def request_name(self) -> str | None:
+        """The name of the next requests that give none (``name=`` wins); None: their URL."""
+        return self.session.request_name
+
+    @request_name.setter
+    def request_name(self, name: str | None) -> None:
+        self.session.request_name = name
+
+    @contextmanager
+    def rename_request(self, name: str) -> Generator[None, None, None]:
+        """Requests in the ``with`` block are recorded under ``name``."""
+        self.session.request_name = name
+        try:
+            yield
+        finally:
+            self.session.request_name = None
+
     # The session's state, as Locust's client exposes it ---------------------------------------
     @property
     def headers(self) -> dict[str, str]:
@@ -154,3 +177,54 @@ class HttpClient:
     def close(self) -> None:
         """Close the user's connections (a streamed body still open is recorded as it is)."""
         self.session.close()
+
+
+class LocustHttpSession(HttpClient):
+    """Locust's ``HttpSession(base_url, request_event, user)``: a client of its own, for
+    another host (``locust.clients.HttpSession``).
+
+    Its requests are recorded like the user's: in the run's statistics and through the run's
+    request event, when ``request_event`` is the user's (``self.client.request_event``); with
+    another event, they are fired through it.
+    """
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        base_url: str,
+        request_event: Any = None,
+        user: Any = None,
+        *args: Any,
+        pool_manager: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        environment = getattr(user, "environment", None)
+        events = getattr(environment, "events", None)
+        own = events.request if events is not None else None
+        recorder: Recorder | None = None
+        listeners: Any = ()
+        notify = None
+        if own is not None and (request_event is None or request_event is own):
+            recorder = environment.stats  # type: ignore[union-attr]
+            listeners, notify = own.listeners, own.notify
+        elif request_event is not None:
+            listeners = [_fired_through(request_event)]
+        session = HttpSession(
+            base_url,
+            recorder=recorder,
+            listeners=listeners,
+            notify=notify,
+            verify=not getattr(environment, "insecure", False),
+            user_context=getattr(user, "context", None),
+            stop_error=UserStopped,
+            flow_exceptions=FLOW_CONTROL,
+        )
+        super().__init__(session, request_event if request_event is not None else own)
+
+
+def _fired_through(event: Any) -> Any:
+    def fire(**kwargs: Any) -> None:
+        event.fire(**kwargs)
+
+    return fire

@@ -11,19 +11,27 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Callable
+import re
+import time
+import traceback
+from collections.abc import Callable, Generator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from horde.bridge import run_blocking
+from horde.bridge import BridgeError, in_bridge, run_blocking
+from horde.compat.waiting import user_tasks
 from horde.exceptions import (
+    FLOW_CONTROL,
     InterruptTaskSet,
     RescheduleTask,
+    RescheduleTaskImmediately,
     StopTest,
     StopUser,
     UserCodeAbandoned,
     UserStopped,
 )
 from horde.http.body import DEFAULT_MAX_BODY_SIZE
+from horde.http.response import Response
 from horde.http.session import HttpSession
 from horde.scenario.client import HttpClient
 from horde.scenario.tasks import Task, TaskHolder, TaskSet
@@ -36,7 +44,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("horde.user")
 
-__all__ = ["FastHttpUser", "HttpLocust", "HttpUser", "Locust", "User", "create_user"]
+__all__ = [
+    "FastHttpUser",
+    "HttpLocust",
+    "HttpUser",
+    "Locust",
+    "RestMixin",
+    "User",
+    "create_user",
+]
 
 YIELD_EVERY = 8  # zero-wait iterations between forced yields to the event loop
 
@@ -85,6 +101,11 @@ class User(TaskHolder):
     def on_stop(self) -> Any:
         """Called once when the user stops (may be ``async``)."""
 
+    def context(self) -> dict[str, Any]:
+        """What this user adds to the ``context`` of its requests' ``request`` event (Locust's
+        hook: return e.g. ``{"username": self.username}``)."""
+        return {}
+
     # Runner interface ------------------------------------------------------------------------
     def request_stop(self, hard: bool = False) -> None:
         """Ask the user to stop: after its current task, or (``hard``) at its next request.
@@ -105,6 +126,9 @@ class User(TaskHolder):
         """The user's whole life: on_start, the task loop, on_stop. Returns when it stops."""
         record = self.environment.stats.record_exception
         name = type(self).__name__
+        task = asyncio.current_task()
+        if task is not None:
+            user_tasks.add(task)  # greenlets this user spawns die with it
         try:
             try:
                 self.current_task_name = f"{name}.on_start"
@@ -120,6 +144,7 @@ class User(TaskHolder):
                 self.environment.request_test_stop("StopTest raised by a task")
             except Exception as exc:  # on_start failed: counted, and this user ends
                 record(exc, where=f"{name}.on_start")
+                report_user_error(self, self, exc)
             self.current_task_name = f"{name}.on_stop"
             try:
                 await call_user_code(self.on_stop)
@@ -129,6 +154,7 @@ class User(TaskHolder):
                 pass
             except Exception as exc:
                 record(exc, where=f"{name}.on_stop")
+                report_user_error(self, self, exc)
         finally:
             await self.close()
 
@@ -139,7 +165,66 @@ class User(TaskHolder):
         return f"<{type(self).__name__}>"
 
 
-class HttpUser(User):
+class RestMixin:
+    """Locust's ``rest()`` and ``rest_()`` for a user with an HTTP client (``HttpUser`` has
+    them; Locust gives them to its FastHttpUser, which is horde's HttpUser)."""
+
+    client: HttpClient
+
+    @contextmanager
+    def rest(
+        self, method: str, url: str, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> Generator[Response, None, None]:
+        """A JSON request in a ``with`` block (Locust's ``rest``): JSON headers by default,
+        ``resp.js`` the parsed body (None if there is none), a body that is not JSON a
+        failure, and an exception in the block a failure with its message (an assertion's
+        own text) instead of an error of the task."""
+        headers = dict(headers or {})
+        if not ("Content-Type" in headers or "content-type" in headers):
+            headers["Content-Type"] = "application/json"
+        if not ("Accept" in headers or "accept" in headers):
+            headers["Accept"] = "application/json"
+        if not in_bridge():
+            raise BridgeError("rest() is for blocking-style tasks (a 'with' block)")
+        response: Response = self.client.request(
+            method, url, catch_response=True, headers=headers, **kwargs
+        )
+        with response as resp:
+            resp.js = None
+            if resp.error is not None and not resp.content:
+                resp.failure(str(resp.error))
+            elif resp.content:
+                try:
+                    resp.js = resp.json()
+                except ValueError as exc:
+                    resp.failure(
+                        f"Could not parse response as JSON. {resp.text[:250]}, response code "
+                        f"{resp.status_code}, error {exc}"
+                    )
+            try:
+                yield resp
+            except AssertionError as exc:
+                _rest_assertion_failed(resp, exc)
+            except FLOW_CONTROL:
+                raise
+            except Exception as exc:
+                _rest_error(resp, exc)
+
+    @contextmanager
+    def rest_(
+        self, method: str, url: str, name: str | None = None, **kwargs: Any
+    ) -> Generator[Response, None, None]:
+        """``rest`` with a ``_=<milliseconds>`` query parameter that defeats caches, recorded
+        under one name (Locust's)."""
+        separator = "&" if "?" in url else "?"
+        if name is None:
+            name = url + separator + "_=..."
+        stamped = f"{url}{separator}_={int(time.time() * 1000)}"
+        with self.rest(method, stamped, name=name, **kwargs) as resp:
+            yield resp
+
+
+class HttpUser(RestMixin, User):
     """A user with an HTTP client, ``self.client``, keeping one keep-alive connection per host.
 
     ``self.client.get("/")`` returns a response in a plain task and an awaitable in an ``async``
@@ -167,9 +252,11 @@ class HttpUser(User):
             max_body_size=self.max_body_size,
             django_csrf=self.django_csrf,
             stop_error=UserStopped,
-            flow_exceptions=(StopUser, StopTest, InterruptTaskSet, RescheduleTask, UserStopped),
+            flow_exceptions=FLOW_CONTROL,
+            user_context=self.context,
+            notify=environment.events.request.notify,
         )
-        self.client = HttpClient(session)
+        self.client = HttpClient(session, environment.events.request)
 
     def request_stop(self, hard: bool = False) -> None:
         super().request_stop(hard)
@@ -182,6 +269,33 @@ class HttpUser(User):
 
     async def close(self) -> None:
         self.client.close()
+
+
+_CALLSTACK = re.compile(r'  File "(\/.[^"]*)", line (\d*),(.*)')
+
+
+def _rest_assertion_failed(resp: Response, exc: AssertionError) -> None:
+    if not exc.args:
+        resp.failure("Assertion failed")
+        return
+    message = str(exc.args[0])
+    if message.endswith(","):
+        short = resp.text[:200] if resp.content else ""
+        resp.failure(f"{message[:-1]}, response was {short}")
+    else:
+        resp.failure(message)
+
+
+def _rest_error(resp: Response, exc: Exception) -> None:
+    """Locust's failure text for an exception in a ``rest`` block: where it was raised."""
+    lines = []
+    for line in traceback.format_exc().split("\n"):
+        found = _CALLSTACK.match(line)
+        if found:
+            filename = re.sub(r"/((home|Users)/\w*)/", "~/", found.group(1))
+            lines.append(filename + ":" + found.group(2) + found.group(3))
+    short = resp.text[:200] if resp.content else ""
+    resp.failure(f"{type(exc).__name__}: {exc} at {', '.join(lines)}. Response was {short}")
 
 
 def create_user(cls: type[User], environment: Environment) -> User | None:
@@ -214,7 +328,7 @@ async def run_task_loop(owner: User | TaskSet, user: User) -> None:
     """Pick, run and wait, until the user is stopped or (for a task set) it is interrupted."""
     cls = type(owner)
     if not cls._horde_schedule:
-        raise StopUser()
+        _no_tasks(owner, user)
     # Bound methods, as in Locust: the wait function gets the user (or task set) as argument.
     own_wait = isinstance(owner, TaskSet) and type(owner).wait_time is not None
     # A wait function is stored on the class and bound when read from the instance (Locust's
@@ -235,12 +349,15 @@ async def run_task_loop(owner: User | TaskSet, user: User) -> None:
                 await _run_task_set(t.fn(owner), user)
             else:
                 await run_blocking(t.fn, owner)
-        except (RescheduleTask, _Reschedule):
+        except (RescheduleTaskImmediately, _Reschedule):
             seconds = 0.0  # pick the next task without waiting
+        except RescheduleTask:
+            seconds = wait_time()  # as if the task had returned (Locust's rule)
         except (StopUser, StopTest, InterruptTaskSet, asyncio.CancelledError):
             raise
         except Exception as exc:
             stats.record_exception(exc, where=t.name)
+            report_user_error(user, owner, exc)
             seconds = wait_time()
         else:
             seconds = wait_time()
@@ -268,6 +385,39 @@ async def run_task_loop(owner: User | TaskSet, user: User) -> None:
                 break
             finally:
                 user.idle = False
+    raise StopUser()
+
+
+def report_user_error(user: User, owner: User | TaskSet, exc: BaseException) -> None:
+    """Tell ``user_error`` listeners that scenario code raised (the caller counted it)."""
+    hook = user.environment.events.user_error
+    if hook:
+        hook.fire(user_instance=owner, exception=exc, tb=exc.__traceback__)
+
+
+_told_no_tasks: set[type] = set()
+
+
+def _no_tasks(owner: User | TaskSet, user: User) -> None:
+    """A user (or task set) with nothing to run: Locust logs an error for it; so does horde,
+    once per class, and counts it in the exception table. The user then stops (Locust would
+    raise the error again on every pass of its loop)."""
+    cls = type(owner)
+    what = "User (or mark it as abstract = True if you only intend to subclass it)"
+    if isinstance(owner, TaskSet):
+        what = "TaskSet"
+    hint = "."
+    if getattr(owner, "task", None):
+        hint = ", but you have set a 'task' attribute - maybe you meant to set 'tasks'?"
+    error = LookupError(
+        f"No tasks defined on {cls.__name__}{hint} Use the @task decorator or set the "
+        f"'tasks' attribute of the {what}"
+    )
+    if cls not in _told_no_tasks:
+        _told_no_tasks.add(cls)
+        log.error("%s", error)
+    user.environment.stats.record_exception(error, where=cls.__name__)
+    report_user_error(user, owner, error)
     raise StopUser()
 
 

@@ -30,6 +30,7 @@ from horde.settings import Settings
 from horde.stats.csv_export import exceptions_csv, failures_csv, stats_csv, stats_history_csv
 from horde.stats.json_export import stats_requests_payload, stats_to_json
 from horde.version import __version__
+from horde.web.flask_compat import Flask
 from horde.web.forms import FormError, SwarmRequest, parse_swarm
 from horde.web.history import HistoryViews, TestSaver
 from horde.web.logbuffer import LogBuffer
@@ -72,6 +73,8 @@ class WebUI:
         # Past runs (the History tab), and this UI's tests saved there when they end.
         self.history = HistoryViews(self.settings)
         self.saver = TestSaver(environment, self.settings)
+        # Routes, blueprints and hooks the scenario adds (Locust's environment.web_ui.app).
+        self.flask_app = Flask("horde")
 
     @property
     def model(self) -> str:
@@ -275,6 +278,7 @@ class WebUI:
         stats = self.environment.stats
         stats.reset_counts()
         stats.mark("reset", "stats reset")
+        self.environment.events.reset_stats.fire()
         return web.json_response({"success": True, "message": "Statistics reset"})
 
     def _apply_scenario_options(self, fields: Any) -> None:
@@ -421,7 +425,8 @@ def _download(body: str, filename: str, content_type: str) -> web.Response:
 
 
 def build_app(ui: WebUI) -> web.Application:
-    app = web.Application(middlewares=[ui.security.middleware()])
+    # The scenario's routes and hooks (flask_compat) come after the security checks.
+    app = web.Application(middlewares=[ui.security.middleware(), ui.flask_app.middleware()])
     app.add_routes(
         [
             web.get("/", ui.index),

@@ -11,6 +11,7 @@ from horde.runner.environment import Environment
 from horde.runner.interface import Runner
 from horde.settings import Settings
 from horde.web.app import WebUI, build_app
+from horde.web.locust_ui import LocustWebUI
 from horde.web.logbuffer import install_log_buffer, remove_log_buffer
 from horde.web.security import WebSecurity, is_loopback
 
@@ -61,4 +62,5 @@ async def start_web_ui(
         ) from None
     port = app_runner.addresses[0][1] if app_runner.addresses else options.web_port
     shown = f"[{host}]" if ":" in host else host
+    environment.web_ui = LocustWebUI(environment, ui)
     return ui, app_runner, f"http://{shown}:{port}"

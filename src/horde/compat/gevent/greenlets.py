@@ -22,12 +22,15 @@ from greenlet import GreenletExit
 from greenlet import getcurrent as raw_getcurrent
 
 from horde.bridge import run_blocking
+from horde.compat import hub
 from horde.compat.sleeping import original_sleep
 from horde.compat.waiting import (
     BlockingOutsideTask,
+    can_wait,
     cooperative_wait,
     in_user_greenlet,
     new_waiter,
+    user_tasks,
     wait_future,
     wake,
 )
@@ -60,10 +63,11 @@ test_running = False
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:
+    """The loop to run greenlets on: the running one, or a library script's (``hub``)."""
     try:
         return asyncio.get_running_loop()
     except RuntimeError:
-        return None
+        return hub.loop() if hub.started() else None
 
 
 class Greenlet:
@@ -127,10 +131,11 @@ class Greenlet:
         self._start_handle = loop.call_later(seconds, self._launch, loop)
 
     def _adopt(self) -> None:
-        """Tie the greenlet to the user that spawns it, or to the running test."""
+        """Tie the greenlet to the user that spawns it (or to the greenlet a user spawned),
+        else to the running test."""
         if in_user_greenlet():
             owner = asyncio.current_task()
-            if owner is not None:
+            if owner is not None and owner in user_tasks:
                 self._owner = owner
                 owner.add_done_callback(self._owner_ended)
                 return
@@ -147,6 +152,8 @@ class Greenlet:
             return
         self._task = loop.create_task(self._drive(), name=self.name)
         _by_task[self._task] = self
+        if self._owner is not None:
+            user_tasks.add(self._task)  # what it spawns dies with the same user
 
     async def _drive(self) -> None:
         try:
@@ -271,7 +278,7 @@ class Greenlet:
         if in_user_greenlet() and self._task is asyncio.current_task():
             raise self._kill_with  # a greenlet killing itself stops here
         self._task.cancel()
-        if block and in_user_greenlet():
+        if block and can_wait():
             self.join(timeout)
 
     def link(self, callback: Callable[[Greenlet], Any]) -> None:
@@ -323,6 +330,8 @@ def sleep(seconds: float = 0, ref: bool = True) -> None:
     this thread, as ``time.sleep`` would."""
     if in_user_greenlet():
         cooperative_wait(asyncio.sleep(max(0.0, seconds)))
+    elif hub.active():
+        hub.run(asyncio.sleep(max(0.0, seconds)))
     elif seconds > 0:
         original_sleep(seconds)
 
@@ -353,7 +362,7 @@ def killall(
     greenlets = list(greenlets)
     for greenlet in greenlets:
         greenlet.kill(exception, block=False)
-    if block and in_user_greenlet():
+    if block and can_wait():
         joinall(greenlets, timeout=timeout)
 
 

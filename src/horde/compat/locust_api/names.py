@@ -35,10 +35,6 @@ MARKOV = (
     "Markov chains of tasks are not available yet (issue 13, item 6); use a TaskSet with "
     "weighted tasks or a SequentialTaskSet"
 )
-REST = (
-    "rest() and its JSON response helpers are not available yet (issue 13, item 6); use "
-    "self.client.request(..., catch_response=True) and response.json()"
-)
 WEB_UI = (
     "horde's web UI is not Locust's Flask app (issue 13, item 4): extending it with routes, "
     f"templates or auth is not possible ({DOCS})"
@@ -61,6 +57,7 @@ W = "horde.scenario.wait_time"
 E = "horde.exceptions"
 X = "horde.compat.locust_api.exceptions"
 EV = "horde.events"
+C = "horde.scenario.client"
 
 
 def _internal(names: str) -> dict[str, Gap]:
@@ -83,11 +80,9 @@ def _same(module: str, names: str) -> dict[str, Alias]:
 
 
 WAIT_TIMES = _same(W, "between constant constant_pacing constant_throughput poisson")
-TASK_EXCEPTIONS = {
-    **_same(E, "InterruptTaskSet RescheduleTask StopTest StopUser"),
-    # horde's RescheduleTask already picks the next task at once.
-    "RescheduleTaskImmediately": Alias(f"{E}:RescheduleTask"),
-}
+TASK_EXCEPTIONS = _same(
+    E, "InterruptTaskSet RescheduleTask RescheduleTaskImmediately StopTest StopUser"
+)
 RUNNERS = {
     "LocalRunner": Alias("horde.runner.local:LocalRunner"),
     "MasterRunner": Alias("horde.distributed.master:MasterRunner"),
@@ -237,15 +232,15 @@ MODULES: dict[str, dict[str, Any]] = {
     "locust.user.users": {
         **_same(U, "User HttpUser"),
         "TaskSet": Alias(f"{T}:TaskSet"),
-        "HttpSession": Alias("horde.http:HttpSession"),
+        "HttpSession": Alias(f"{C}:LocustHttpSession"),
         "constant": Alias(f"{W}:constant"),
         "CatchResponseError": Alias(f"{X}:CatchResponseError"),
         **_same(E, "StopTest StopUser"),
         **LOCUST_STATES,
         "RestResponseT": Value(typing.TypeVar("RestResponseT")),
         "PytestUser": Gap("class", PYTEST),
-        "RestMixin": Gap("class", REST),
-        "RestResponseContextManager": Gap("class", REST),
+        "RestMixin": Alias(f"{U}:RestMixin"),
+        "RestResponseContextManager": Alias("horde.http.response:Response"),
         **_classes("DefaultTaskSet UserMeta"),
         **_internal("get_tasks_from_base_classes"),
     },
@@ -278,9 +273,9 @@ MODULES: dict[str, dict[str, Any]] = {
         **_internal("get_ratio print_task_ratio print_task_ratio_json"),
     },
     "locust.clients": {
-        "HttpSession": Alias("horde.http:HttpSession"),
+        "HttpSession": Alias(f"{C}:LocustHttpSession"),
         "ResponseContextManager": Alias("horde.http.response:Response"),
-        "RestResponseContextManager": Gap("class", REST),
+        "RestResponseContextManager": Alias("horde.http.response:Response"),
         "EventHook": Alias(f"{EV}:EventHook"),
         **_same(X, "CatchResponseError LocustError ResponseError"),
         "DEFAULT_CA_BUNDLE_PATH": Value(ssl.get_default_verify_paths().openssl_cafile),
@@ -291,11 +286,11 @@ MODULES: dict[str, dict[str, Any]] = {
     },
     "locust.contrib.fasthttp": {
         "FastHttpUser": Alias(f"{U}:FastHttpUser"),
-        "FastHttpSession": Alias("horde.http:HttpSession"),
+        "FastHttpSession": Alias(f"{C}:LocustHttpSession"),
         "FastResponse": Alias("horde.http.response:Response"),
         "ResponseContextManager": Alias("horde.http.response:Response"),
-        "RestResponseContextManager": Gap("class", REST),
-        "RestMixin": Gap("class", REST),
+        "RestResponseContextManager": Alias("horde.http.response:Response"),
+        "RestMixin": Alias(f"{U}:RestMixin"),
         "User": Alias(f"{U}:User"),
         "StopTest": Alias(f"{E}:StopTest"),
         **_same(X, "CatchResponseError LocustError ResponseError LocustBadStatusCode"),

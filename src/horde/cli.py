@@ -25,13 +25,16 @@ usage:
                                                     within its SLO (see 'horde capacity --help')
   horde history                                     list saved runs; --tag, --show, --delete
   horde compare [BASELINE] [CANDIDATE]              did a run regress? (exit code 1 if so)
+  horde exec SCRIPT.py [ARGS ...]                   run a Python script as 'python' would, with
+                                                    Locust's API served by horde (a locustfile's
+                                                    run_single_user(), Locust as a library)
   horde --version
 
 Locust-style invocations without 'run' work too: horde -f locustfile.py -H http://... --headless
 """
 
 
-COMMANDS = ("run", "capacity", "history", "compare", "help", "version")
+COMMANDS = ("run", "capacity", "history", "compare", "exec", "help", "version")
 # Usage errors exit with 2, as argparse, getopt-style tools and Locust's own argument errors do:
 # a script can tell "you called me wrong" (2) from "the run found failures" (1).
 USAGE_ERROR = 2
@@ -49,6 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"horde {__version__}")
         return 0
     command = args[0]
+    if command == "exec":
+        return run_script(args[1:])
     capacity = command == "capacity"
     try:
         if command in ("history", "compare"):
@@ -109,6 +114,39 @@ def _run(args: list[str], capacity: bool = False) -> int:
     from horde.modes.compose import compose
 
     return compose(settings, scenario, capacity=capacity).run()
+
+
+def run_script(args: list[str]) -> int:
+    """``horde exec SCRIPT.py [ARGS]``: the script runs as ``__main__`` with ``sys.argv`` as
+    ``python SCRIPT.py ARGS`` gives it, after horde's compatibility layer is installed: its
+    ``from locust import ...`` (and gevent, flask) get horde's, blocking calls in tasks are
+    cooperative. For a locustfile's ``if __name__ == "__main__": run_single_user(...)`` block
+    and for scripts that use Locust as a library (``Environment``, ``create_local_runner``)."""
+    import runpy
+
+    if not args or args[0] in ("-h", "--help"):
+        print("usage: horde exec SCRIPT.py [ARGS ...]")
+        return 0 if args else 2
+    script = Path(args[0])
+    if not script.is_file():
+        print(f"horde: error: script not found: {args[0]}", file=sys.stderr)
+        return 2
+    from horde import compat
+
+    compat.install()
+    sys.argv = [str(script), *args[1:]]
+    sys.path.insert(0, str(script.resolve().parent))
+    try:
+        runpy.run_path(str(script), run_name="__main__")
+    except SystemExit as exc:
+        code = exc.code
+        if code is None or isinstance(code, int):
+            return code or 0
+        print(code, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
 
 
 def entry_point() -> None:

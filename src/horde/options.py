@@ -96,6 +96,7 @@ CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "stop_timeout": parse_duration,
     "exit_code_on_error": non_negative_int("exit code"),
     "web_port": port("web port", listening=True),
+    "autoquit": parse_duration,
     "thresholds": _thresholds,
     # Load models (horde.runner.arrival_rate, horde.runner.shapes).
     "arrival_rate": _arrival_rate,
@@ -120,7 +121,7 @@ CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "tolerance": percent("tolerance"),
     "fail_tolerance": percent("failure tolerance"),
 }
-FLAGS = {"headless", "csv_full_history", "only_summary", "insecure", "web_no_auth"}
+FLAGS = {"headless", "csv_full_history", "only_summary", "insecure", "web_no_auth", "autostart"}
 FLAGS |= {"abort_on_threshold"}
 FLAGS |= {"master", "worker", "no_redistribute"}
 FLAGS |= {"no_history"}
@@ -233,11 +234,59 @@ def _add_distributed_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-class _Parser(argparse.ArgumentParser):
+# Locust's keywords of add_argument (its parser is configargparse's, extended): the value of an
+# environment variable as the default, and how the web UI's form shows the option.
+LOCUST_ARGUMENT_KEYWORDS = ("include_in_web_ui", "is_secret", "is_required", "is_multiple")
+
+
+class _LocustArguments:
+    """``add_argument`` as Locust's parser takes it, for scenarios' own options:
+    ``env_var="MY_VAR"`` (the variable's value is the default; the command line wins),
+    ``include_in_web_ui``, ``is_secret``, ``is_required``, ``is_multiple`` (read by the web
+    UI's form: ``horde.web.scenario_options``)."""
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        env_var = kwargs.pop("env_var", None)
+        marks = {name: kwargs.pop(name) for name in LOCUST_ARGUMENT_KEYWORDS if name in kwargs}
+        action: argparse.Action = super().add_argument(*args, **kwargs)  # type: ignore[misc]
+        for name, value in marks.items():
+            setattr(action, name, value)
+        if env_var:
+            action.env_var = env_var  # type: ignore[attr-defined]  # read by _env_var_defaults
+        return action
+
+
+class _Group(_LocustArguments, argparse._ArgumentGroup):
+    pass
+
+
+class _Parser(_LocustArguments, argparse.ArgumentParser):
     """argparse that raises instead of exiting, so the CLI prints one sentence and exits 2."""
 
     def error(self, message: str) -> NoReturn:
         raise ScenarioError(message)
+
+    def add_argument_group(self, *args: Any, **kwargs: Any) -> argparse._ArgumentGroup:
+        group = _Group(self, *args, **kwargs)
+        self._action_groups.append(group)
+        return group
+
+
+def _env_var_defaults(parser: argparse.ArgumentParser, environ: dict[str, str]) -> None:
+    """Options added with Locust's ``env_var=``: the variable's value becomes the default,
+    converted as the command line would convert it."""
+    for action in parser._actions:
+        name = getattr(action, "env_var", None)
+        if not name or name not in environ:
+            continue
+        raw = environ[name]
+        if action.nargs == 0:  # a flag
+            action.default = raw.strip().lower() in ("1", "true", "yes", "on")
+            continue
+        try:
+            action.default = action.type(raw) if callable(action.type) else raw
+        except (TypeError, ValueError, argparse.ArgumentTypeError) as exc:
+            raise ScenarioError(f"invalid value {raw!r} for {name}: {exc}") from None
 
 
 def build_parser(capacity: bool = False) -> argparse.ArgumentParser:
@@ -413,6 +462,18 @@ def build_parser(capacity: bool = False) -> argparse.ArgumentParser:
         metavar="TOKEN",
         help="let scripts control the web UI with this token ('Authorization: Bearer TOKEN'); "
         "without it, only token-less scripts on loopback can (better: HORDE_WEB_TOKEN)",
+    )
+    parser.add_argument(
+        "--autostart",
+        action="store_true",
+        default=None,
+        help="with the web UI: start the test of -u/-r/-t (or the load shape) at once",
+    )
+    parser.add_argument(
+        "--autoquit",
+        type=_typed(CONVERTERS["autoquit"]),
+        metavar="SECONDS",
+        help="with --autostart: quit this long after the test ends (default: keep the UI up)",
     )
     parser.add_argument(
         "-L", "--loglevel", metavar="LEVEL", help="DEBUG, INFO, WARNING (default) or ERROR"
@@ -716,6 +777,7 @@ def parse_run_options(
     own = {a.dest for a in parser._actions} - {"help"}  # horde's options, not the scenario's
     if extend_parser is not None:
         extend_parser(parser=parser)
+    _env_var_defaults(parser, environ)
     options = parser.parse_args(list(argv))
     # A config file may hold the settings of both commands (horde run ignores --slo's), and the
     # scenario's own options; anything else in it, or in a HORDE_ variable, is a mistake.

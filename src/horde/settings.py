@@ -53,6 +53,8 @@ class Settings:
     web_no_auth: bool = False
     web_allowed_hosts: tuple[str, ...] = ()  # host names besides loopback names and --web-host
     web_token: str | None = None  # scripts' bearer token for the control endpoints
+    autostart: bool = False  # with the web UI: start the command line's test at once (Locust's)
+    autoquit: float | None = None  # with --autostart: quit this long after the test ends
     # Load models (horde.runner.models).
     arrival_rate: tuple[float, float] | None = None  # (start, end) iterations/s
     max_concurrency: int | None = None
@@ -109,5 +111,40 @@ class Settings:
             elif isinstance(value, frozenset):
                 value = set(value)
             values[f.name] = value
+        # Locust's names for the same settings, and its defaults for those horde has not got.
+        values.update({locust: values[own] for locust, own in LOCUST_NAMES.items()})
+        for name, default in LOCUST_DEFAULTS.items():
+            values.setdefault(name, default)
         values.update(self.scenario_options)
         return argparse.Namespace(**values)
+
+
+LOCUST_NAMES = {
+    "num_users": "users",
+    "locustfile": "scenario",
+    "html_file": "html_path",
+    "user_classes": "user_class_names",
+    "hatch_rate": "spawn_rate",
+}
+"""``parsed_options`` attributes under Locust's name -> the setting they read."""
+
+LOCUST_DEFAULTS: dict[str, Any] = {
+    "web_base_path": "",
+    "web_login": False,
+    "tls_cert": "",
+    "tls_key": "",
+    "print_stats": False,
+    "reset_stats": False,
+    "skip_log_setup": False,
+    "logfile": None,
+    "equal_weights": False,
+    "enable_rebalancing": False,
+    "stats_history_enabled": False,
+    "profile": None,
+    "json": False,
+    "json_file": None,
+    "list_commands": False,
+    "show_task_ratio": False,
+}
+"""Locust's options that horde has no setting for, with Locust's defaults (scenario code reads
+them, e.g. ``environment.parsed_options.web_base_path``)."""

@@ -156,3 +156,27 @@ def locust_args(example: Example, url: str) -> list[str]:
         "-H", url, "-u", str(example.users), "-r", str(example.users), "-t",
         f"{example.seconds}s", "--headless", "--only-summary", "--stop-timeout", "0",
     ]  # fmt: skip
+
+
+def free_port() -> int:
+    """A port free now (bound to 0, then released): the web UI of an example that targets
+    itself must be named in -H before it starts."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def web_ui_args(example: Example) -> list[str]:
+    """Locust runs this one only with its web UI, which is also its target: autostart it."""
+    port = free_port()
+    args = locust_args(example, f"http://127.0.0.1:{port}")
+    args.remove("--headless")
+    return [*args, "--autostart", "--autoquit", "0", "--web-host", "127.0.0.1",
+            "--web-port", str(port)]  # fmt: skip
+
+
+def args_for(example: Example, url: str) -> list[str]:
+    """The command line of ``example`` against the site at ``url``, for either tool."""
+    return web_ui_args(example) if example.needs_web_ui else locust_args(example, url)

@@ -87,25 +87,32 @@ def run(
     prefix = workdir / f"{tool}-{locustfile.stem}"
     argv = [*command(tool, locustfile), *args, "--csv", str(prefix)]
     started = time.monotonic()
-    process = subprocess.Popen(
-        argv,
-        cwd=workdir,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        if stop_after is not None:
-            try:
-                process.wait(timeout=stop_after)
-            except subprocess.TimeoutExpired:
-                process.send_signal(signal.SIGTERM)
-        stdout, stderr = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        stdout, stderr = process.communicate()
-        stderr += f"\n(killed after {timeout} s)"
+    # Output goes to files, not pipes: an example that prints on every task would otherwise
+    # wait on a full pipe whenever the reader is slow (a busy machine), which is not the tool's
+    # doing.
+    out_path, err_path = workdir / f"{tool}.stdout", workdir / f"{tool}.stderr"
+    with out_path.open("w") as out, err_path.open("w") as err:
+        process = subprocess.Popen(
+            argv,
+            cwd=workdir,
+            stdout=out,
+            stderr=err,
+            env={**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"},
+        )
+        try:
+            if stop_after is not None:
+                try:
+                    process.wait(timeout=stop_after)
+                except subprocess.TimeoutExpired:
+                    process.send_signal(signal.SIGTERM)
+            process.wait(timeout=timeout)
+            killed = ""
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            killed = f"\n(killed after {timeout} s)"
+    stdout = out_path.read_text(errors="replace")
+    stderr = err_path.read_text(errors="replace") + killed
     completed = subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
     outcome = Outcome(
         exit_code=completed.returncode,

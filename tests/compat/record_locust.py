@@ -15,7 +15,6 @@ Run it again when the examples or the Locust version change.
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,32 +22,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.compat.examples import BY_ID, EXAMPLES, Example, locust_args
+from tests.compat.examples import BY_ID, EXAMPLES, Example, args_for
 from tests.compat.harness import EXAMPLES as EXAMPLE_DIR
 from tests.compat.harness import HERE, Server, run
 
 RESULTS = HERE / "locust_results.json"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def web_ui_args(example: Example) -> list[str]:
-    """Locust runs this one only with its web UI, which is also its target: autostart it."""
-    port = free_port()
-    args = locust_args(example, f"http://127.0.0.1:{port}")
-    args.remove("--headless")
-    return [*args, "--autostart", "--autoquit", "0", "--web-host", "127.0.0.1",
-            "--web-port", str(port)]  # fmt: skip
-
-
 def record(example: Example) -> dict:
     server = Server("xmlrpc_site.py" if example.target == "xmlrpc" else "example_site.py")
     try:
-        args = web_ui_args(example) if example.needs_web_ui else locust_args(example, server.url)
+        args = args_for(example, server.url)
         env = {k: v.format(url=server.url) for k, v in example.env.items()}
         with tempfile.TemporaryDirectory() as tmp:
             outcome = run(

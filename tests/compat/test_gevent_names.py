@@ -16,6 +16,7 @@ from horde import compat
 from horde.bridge import run_blocking
 from horde.compat.gevent import lifetime
 from horde.compat.sleeping import original_sleep
+from horde.compat.waiting import user_tasks
 from tests.compat.bridged import in_users, on_loop
 
 pytestmark = pytest.mark.timeout(30)
@@ -238,6 +239,7 @@ def test_greenlets_spawned_by_a_user_stop_with_it(gevent):
 
     async def main():
         user = asyncio.ensure_future(run_blocking(lambda: gevent.spawn(background)))
+        user_tasks.add(user)  # as User.run does: this task is a user's
         child = await user  # the user's task ends here: its greenlet must not outlive it
         await asyncio.sleep(0.1)
         return child.dead, len(ticks)

@@ -17,6 +17,7 @@ callback or a task): there a wait behaves as it does without horde, or in a user
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -34,7 +35,10 @@ _thread: int | None = None
 
 
 def loop() -> asyncio.AbstractEventLoop:
-    """The library loop of this thread, made on first use (uvloop, as ``horde run`` uses)."""
+    """The library loop, made on first use (uvloop, as ``horde run`` uses) by the thread that
+    will run it. Made by library entry points (``Environment.create_local_runner()`` with no
+    loop running, ``run_single_user``), never by a wait: a plain script that never used horde
+    as a library keeps its ordinary ``time.sleep``."""
     global _loop, _thread
     if _loop is None or _loop.is_closed():
         import uvloop
@@ -42,6 +46,12 @@ def loop() -> asyncio.AbstractEventLoop:
         _loop = uvloop.new_event_loop()
         _thread = threading.get_ident()
         asyncio.set_event_loop(_loop)
+        greenlets = sys.modules.get("horde.compat.gevent.greenlets")
+        if greenlets is not None:  # greenlets spawned before: they run on this loop
+            pending = list(greenlets.deferred)
+            greenlets.deferred.clear()
+            for greenlet in pending:
+                greenlet._launch(_loop)
     return _loop
 
 

@@ -27,6 +27,7 @@ from horde.distributed.cpu import CpuMeter
 from horde.distributed.plan import plan_workers, worker_spawn_rate
 from horde.distributed.protocol import (
     Bye,
+    Custom,
     Heartbeat,
     Hello,
     Message,
@@ -43,6 +44,7 @@ from horde.distributed.registry import GONE, MISSING, WorkerInfo
 from horde.distributed.stats_delta import merge_delta
 from horde.runner.lifecycle import DRAIN_GRACE, RunLifecycle, RunnerState
 from horde.runner.load import ArrivalRate
+from horde.runner.surface import CustomMessage
 from horde.scenario.shape import ARRIVAL_RATE, USERS
 from horde.stats import RequestStats
 from horde.version import __version__
@@ -192,6 +194,20 @@ class MasterRunner(RunLifecycle):
             "achieved_rate": self.started / seconds,
             "workers": len(self.workers),
         }  # fmt: skip
+
+    @property
+    def clients(self) -> dict[str, WorkerInfo]:
+        """The workers connected now, by id (Locust's ``runner.clients``)."""
+        return {w.id: w for w in self.live_workers}
+
+    def send_message(self, msg_type: str, data: Any = None, client_id: Any = None) -> None:
+        """Send scenario code's message to one worker (``client_id``) or to every worker
+        connected now (Locust's ``MasterRunner.send_message``)."""
+        if client_id:
+            self._send_soon(str(client_id), Custom(msg_type, data, str(client_id)))
+            return
+        for w in self.live_workers:
+            self._send_soon(w.id, Custom(msg_type, data, w.id))
 
     def pass_on_options(self, changes: Mapping[str, Any]) -> None:
         """Workers joining from now on take these values of the scenario's options (the web
@@ -364,6 +380,14 @@ class MasterRunner(RunLifecycle):
     async def _receive(self) -> None:
         while True:
             worker_id, message = await self.transport.recv()
+            if isinstance(message, Custom):
+                if worker_id in self.workers:
+                    # Scenario code's message: its listener may wait (as under Locust, the next
+                    # message waits for it, unless it was registered concurrent=True).
+                    await self.handle_message(
+                        CustomMessage(message.msg_type, message.data, worker_id)
+                    )
+                continue
             handler = self._handlers.get(type(message))
             if handler is None:
                 log.warning("ignored an unexpected %s message from %s", message.TYPE, worker_id)
@@ -388,6 +412,7 @@ class MasterRunner(RunLifecycle):
             log.info(
                 "worker %s joined from %s (%d connected)", worker_id, hello.host, self.worker_count
             )
+            self.environment.events.worker_connect.fire(client_id=worker_id)
         elif not worker.live:
             log.warning("worker %s is back", worker_id)
             worker.state = "ready"
@@ -427,6 +452,14 @@ class MasterRunner(RunLifecycle):
             requests, failures = merge_delta(self.environment.stats, report.stats)
             worker.num_requests += requests
             worker.num_failures += failures
+        hook = self.environment.events.worker_report
+        if hook:
+            data = {
+                "user_count": report.user_count,
+                "user_classes_count": dict(report.user_classes_count),
+                **(report.custom or {}),
+            }
+            hook.fire(client_id=worker_id, data=data)
         if report.open_model:
             service = report.open_model.get("service")
             if service:
@@ -490,6 +523,9 @@ class MasterRunner(RunLifecycle):
                     self._changed.set()
                 else:
                     await self.transport.send(w.id, Heartbeat(str(self.state)))
+                    sent = self.environment.events.heartbeat_sent
+                    if sent:
+                        sent.fire(client_id=w.id, timestamp=time.time())
 
     def _lost(self, worker: WorkerInfo) -> None:
         """A worker no longer runs users: give them to the others, if allowed."""

@@ -19,6 +19,7 @@ import msgpack
 
 __all__ = [
     "Bye",
+    "Custom",
     "DecodeError",
     "Heartbeat",
     "Hello",
@@ -95,6 +96,9 @@ class Report(Message):
     seq: int = 0
     # Open model only: the run's iteration counters so far, and a delta of the service times.
     open_model: dict[str, Any] | None = None
+    # What the worker's ``report_to_master`` listeners added (Locust's event), for the master's
+    # ``worker_report`` listeners; None when it has none.
+    custom: dict[str, Any] | None = None
 
 
 @_message
@@ -113,6 +117,20 @@ class StopTest(Message):
 
     TYPE: ClassVar[str] = "stop_test"
     reason: str = ""
+
+
+# Either way ----------------------------------------------------------------------------------
+@_message
+@dataclass(frozen=True, slots=True)
+class Custom(Message):
+    """A message of scenario code (Locust's ``runner.send_message(msg_type, data)``), for the
+    listener the other side registered with ``register_message``; ``data`` is anything msgpack
+    carries (dicts, lists, strings, numbers)."""
+
+    TYPE: ClassVar[str] = "custom"
+    msg_type: str
+    data: Any = None
+    node_id: str = ""
 
 
 # Master -> worker ----------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from horde.distributed.cpu import CpuMeter
 from horde.distributed.protocol import (
     Bye,
+    Custom,
     Heartbeat,
     Hello,
     Message,
@@ -42,6 +43,7 @@ from horde.distributed.worker_runner import WorkerRunner
 from horde.runner.arrival_rate import ArrivalRateRunner
 from horde.runner.lifecycle import IDLE
 from horde.runner.load import ArrivalRate
+from horde.runner.surface import CustomMessage
 from horde.version import __version__
 
 if TYPE_CHECKING:
@@ -87,6 +89,8 @@ class Worker:
         self.runner: WorkerRunner | ArrivalRateRunner = WorkerRunner(
             environment, on_state=self._send_report_soon
         )
+        self._join_runner(self.runner)
+        self._sending: set[asyncio.Task[None]] = set()
         self._service_delta: DeltaTaker | None = None
         self.accepted = False
         self.exit_code: int | None = None
@@ -100,7 +104,7 @@ class Worker:
         self._handlers: dict[type[Message], Callable[[Any], None]] = {
             Welcome: self._on_welcome,
             Refused: self._on_refused,
-            Heartbeat: lambda _: None,
+            Heartbeat: self._on_heartbeat,
             Spawn: self._orders.put_nowait,
             SpawnRate: self._orders.put_nowait,
             Stop: self._on_stop,
@@ -161,13 +165,43 @@ class Worker:
                     return
                 continue
             self._last_heard = time.monotonic()
+            if isinstance(message, Custom):
+                # Scenario code's message: its listener may wait (Locust runs it in the
+                # worker's receiving greenlet too, unless it is concurrent).
+                await self.runner.handle_message(
+                    CustomMessage(message.msg_type, message.data, message.node_id)
+                )
+                continue
             handler = self._handlers.get(type(message))
             if handler is None:
                 log.warning("ignored an unexpected %s message from the master", message.TYPE)
             else:
                 handler(message)
 
+    def _on_heartbeat(self, message: Heartbeat) -> None:
+        hook = self.environment.events.heartbeat_received
+        if hook:
+            hook.fire(client_id=self.worker_id, timestamp=time.time())
+
+    def _join_runner(self, runner: WorkerRunner | ArrivalRateRunner, previous: Any = None) -> None:
+        """Make ``runner`` this worker's: its messages go to the master, under this worker's
+        id, and it keeps the message listeners scenario code registered on the one before."""
+        runner.peer_send = self._send_custom
+        runner._client_id = self.worker_id
+        if previous is not None:
+            runner._custom_messages = previous._custom_messages
+            runner.worker_index = previous.worker_index
+
+    def _send_custom(self, message: CustomMessage) -> None:
+        self._send_later(Custom(message.type, message.data, self.worker_id))
+
+    def _send_later(self, message: Message) -> None:
+        task = asyncio.get_running_loop().create_task(self.transport.send(message))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
     def _on_welcome(self, message: Welcome) -> None:
+        self.runner.worker_index = message.worker_index
         if not self.accepted:
             log.info(
                 "joined the master at %s as worker %d", self.master_address, message.worker_index
@@ -220,7 +254,8 @@ class Worker:
             return self.runner
         if self.runner.state not in IDLE:
             await self.runner.stop()
-        self.runner = ArrivalRateRunner(self.environment, max_concurrency)
+        previous, self.runner = self.runner, ArrivalRateRunner(self.environment, max_concurrency)
+        self._join_runner(self.runner, previous)
         self._service_delta = DeltaTaker(self.runner.service_stats)
         return self.runner
 
@@ -230,7 +265,9 @@ class Worker:
             return self.runner
         if self.runner.state not in IDLE:
             await self.runner.stop()
+        previous = self.runner
         self.runner = WorkerRunner(self.environment, on_state=self._send_report_soon)
+        self._join_runner(self.runner, previous)
         self._service_delta = None
         return self.runner
 
@@ -289,6 +326,11 @@ class Worker:
     async def _send_report(self, final: bool = False) -> None:
         self._seq += 1
         runner = self.runner
+        custom: dict[str, Any] | None = None
+        hook = self.environment.events.report_to_master
+        if hook:
+            custom = {}
+            hook.fire(client_id=self.worker_id, data=custom)
         await self.transport.send(
             Report(
                 state=str(runner.state),
@@ -299,6 +341,7 @@ class Worker:
                 final=final,
                 seq=self._seq,
                 open_model=self._open_model_report(),
+                custom=custom,
             )
         )
 

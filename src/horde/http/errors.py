@@ -82,6 +82,11 @@ class RequestCancelled(RequestError):
     """The request was in flight when the test stopped and did not finish in time."""
 
 
+class CatchResponseError(RequestError):
+    """A response a task marked as failed (``response.failure(reason)``), raised by its
+    ``raise_for_status()`` (Locust's)."""
+
+
 class HTTPError(RequestError):
     """The server answered with an error status (>= 400)."""
 

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING, Any
 
-from horde.http.errors import HTTPError, MalformedResponse, RequestError
+from horde.http.errors import CatchResponseError, HTTPError, MalformedResponse, RequestError
 from horde.http.protocol import ResponseParser, parse_head
 
 if TYPE_CHECKING:
@@ -213,7 +213,16 @@ class Response:
         return self.error is None and 0 < self.status_code < 400
 
     def raise_for_status(self) -> None:
-        """Raise the network error, or ``HTTPError`` for a status of 400 or more."""
+        """Raise the request's error, or ``HTTPError`` for a status of 400 or more; in a
+        ``catch_response`` block, what the task decided wins (Locust's): nothing after
+        ``success()``, ``CatchResponseError`` (or the exception given) after ``failure()``."""
+        outcome = self._outcome
+        if outcome is None:
+            return
+        if isinstance(outcome, Exception):
+            raise outcome
+        if isinstance(outcome, str):
+            raise CatchResponseError(outcome)
         if self.error is not None:
             raise self.error
         if self.status_code >= 400:

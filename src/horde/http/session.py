@@ -235,6 +235,12 @@ class HttpSession:
         self._base: Origin | None = None
         self._base_path = ""
         self._spare: PreparedRequest | None = None
+        self.rebase(self.base_url)
+
+    def rebase(self, base_url: str | None) -> None:
+        """Send relative URLs to ``base_url`` from now on (Locust's ``session.base_url = ...``)."""
+        self.base_url = base_url.rstrip("/") if base_url else None
+        self._base, self._base_path = None, ""
         if self.base_url:
             parts = urlsplit(self.base_url)
             if parts.scheme not in ("http", "https") or not parts.hostname:

@@ -40,10 +40,12 @@ class Mode:
     role: DistributedConfig
 
     def run(self) -> int:
-        """Run the mode to its end; the process's exit code."""
+        """Run the mode to its end; the process's exit code (``quit``'s listeners hear it)."""
         import uvloop
 
-        return uvloop.run(self._main())
+        from horde.modes.hooks import fire_quit
+
+        return fire_quit(self.environment, uvloop.run(self._main()))
 
     async def _main(self) -> int:
         environment, settings, role = self.environment, self.settings, self.role

@@ -13,7 +13,7 @@ import time
 from typing import TYPE_CHECKING
 
 from horde.modes.conclusion import conclude, run_meta
-from horde.modes.hooks import fire_init
+from horde.modes.hooks import fire_init, usage_monitor
 from horde.modes.signals import install_stop_signals, remove_stop_signals
 from horde.runner.blockwatch import BlockWatch
 from horde.runner.environment import Environment
@@ -55,7 +55,8 @@ async def run_headless(environment: Environment, options: Settings) -> int:
     )  # fmt: skip
     install_stop_signals(loop, environment, runner)
     await fire_init(environment, runner)
-    await drive_until_stopped(environment, options, runner, plan, console)
+    async with usage_monitor(environment):
+        await drive_until_stopped(environment, options, runner, plan, console)
     guard.users_stopped()
     watch.stop()
     remove_stop_signals(loop)

@@ -20,7 +20,7 @@ from horde.distributed.session import master_session, wait_for_workers
 from horde.distributed.summary import workers_table
 from horde.modes.conclusion import conclude, run_meta
 from horde.modes.headless import drive_until_stopped
-from horde.modes.hooks import fire_init
+from horde.modes.hooks import fire_init, usage_monitor
 from horde.modes.signals import install_stop_signals, remove_stop_signals
 from horde.runner.environment import Environment
 from horde.runner.models import choose_load_plan
@@ -92,7 +92,8 @@ async def _master_web(
             )
             await fire_init(environment, master)
             started, cpu_started = time.time(), time.process_time()
-            await environment.test_stop_event.wait()
+            async with usage_monitor(environment):
+                await environment.test_stop_event.wait()
             if ui.run_time_timer is not None:
                 ui.run_time_timer.cancel()
             await master.stop()
@@ -124,7 +125,8 @@ async def _run_headless(master: MasterRunner, environment: Environment, options:
     await fire_init(environment, master)
     plan = choose_load_plan(environment, options)
     master.use_model(plan.model, options.max_concurrency)
-    await drive_until_stopped(environment, options, master, plan, console)
+    async with usage_monitor(environment):
+        await drive_until_stopped(environment, options, master, plan, console)
     ended = time.time()
     master_cpu = 100.0 * (time.process_time() - cpu_started) / max(1e-9, ended - started)
     meta = run_meta(environment, options, started, ended)

@@ -12,13 +12,14 @@ import sys
 import time
 
 from horde.modes.conclusion import conclude
-from horde.modes.hooks import fire_init
+from horde.modes.hooks import fire_init, usage_monitor
 from horde.modes.signals import install_stop_signals, remove_stop_signals
 from horde.runner.blockwatch import BlockWatch
 from horde.runner.environment import Environment
 from horde.runner.local import LocalRunner
 from horde.runner.stop_guard import StopGuard, conclude_abandoned
 from horde.settings import Settings
+from horde.web.app import WebUI
 from horde.web.server import start_web_ui
 
 __all__ = ["run_web"]
@@ -49,7 +50,10 @@ async def run_web(environment: Environment, options: Settings) -> int:
     install_stop_signals(loop, environment, lambda: ui.runner)
     print(f"horde web UI on {url} (Ctrl-C to quit)", file=sys.stderr, flush=True)
     await fire_init(environment, runner)
-    await environment.test_stop_event.wait()
+    if options.autostart:
+        start_now(ui, environment, options)
+    async with usage_monitor(environment):
+        await environment.test_stop_event.wait()
     await ui.shutdown()
     await app_runner.cleanup()
     guard.users_stopped()
@@ -58,3 +62,18 @@ async def run_web(environment: Environment, options: Settings) -> int:
     code = finish()
     guard.concluded(code)
     return code
+
+
+def start_now(ui: WebUI, environment: Environment, options: Settings) -> None:
+    """``--autostart`` (Locust's): the test starts at once; with ``--autoquit S`` the process
+    quits S seconds after it ends (the summary and files are written as on Ctrl-C)."""
+    ui.autostart(options)
+    if options.autoquit is None:
+        return
+    loop = asyncio.get_running_loop()
+    delay = options.autoquit
+
+    def quit_later(reason: str) -> None:
+        loop.call_later(delay, environment.request_test_stop, f"{reason}, then --autoquit")
+
+    ui.on_test_end.append(quit_later)

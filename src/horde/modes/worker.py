@@ -13,7 +13,7 @@ from horde.distributed.security import Signer
 from horde.distributed.session import scenario_digest
 from horde.distributed.transport import WorkerTransport
 from horde.distributed.worker import Worker, new_worker_id
-from horde.modes.hooks import fire_init
+from horde.modes.hooks import fire_init, usage_monitor
 from horde.modes.signals import on_interrupts, remove_stop_signals
 from horde.runner.blockwatch import BlockWatch
 from horde.runner.environment import Environment
@@ -54,7 +54,8 @@ async def _worker(environment: Environment, config: DistributedConfig) -> int:
     watch.guard = StopGuard(environment)
     await fire_init(environment, worker.runner)
     try:
-        code = await worker.run()
+        async with usage_monitor(environment):
+            code = await worker.run()
     finally:
         watch.stop()
         remove_stop_signals(loop)

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from horde.compat import hub
 from horde.events import Events, events
 from horde.stats import RequestStats
 
@@ -113,6 +114,10 @@ class Environment:
 
         if self.runner is not None:
             raise RunnerAlreadyExistsError(f"Environment.runner already exists ({self.runner})")
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            hub.loop()  # a library script: its waits run horde's loop from now on
         return LocalRunner(self)
 
     def create_web_ui(self, host: str = "", port: int = 8089, **options: Any) -> Any:

@@ -49,6 +49,7 @@ class ShapeDriver:
         self.environment = environment
         self.runner = runner
         self.shape = shape
+        shape.runner = runner  # Locust's shape.runner (get_current_user_count reads it)
         # What ends the test when the shape is done: the whole run from the command line; in
         # the web UI, only the test (the UI stays up for the next one).
         self.on_end = on_end or environment.request_test_stop

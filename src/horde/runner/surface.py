@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from horde.bridge import start_blocking
 from horde.compat import hub
 from horde.compat.waiting import BlockingOutsideTask, can_wait, wait_future
 
@@ -181,10 +182,38 @@ class LocustRunnerSurface:
             )
         self.custom_messages[msg_type] = (listener, concurrent)
 
+    # Set by a distributed worker: sends a message to the master instead of to itself.
+    peer_send: Callable[[CustomMessage], None] | None = None
+
     def send_message(self, msg_type: str, data: Any = None, client_id: Any = None) -> None:
-        """Send a message: in one process, to this runner's own listener (Locust's
-        LocalRunner), at once."""
+        """Send a message to the other side's listener: on a worker, to the master; in one
+        process, to this runner's own listener, at once (Locust's LocalRunner)."""
+        if self.peer_send is not None:
+            self.peer_send(CustomMessage(msg_type, data, self.client_id))
+            return
         self.deliver_message(CustomMessage(msg_type, data, "local"))
+
+    async def handle_message(self, message: CustomMessage) -> None:
+        """A message from another node: its listener runs in a greenlet (it may wait); this
+        returns once it has, unless it was registered ``concurrent=True``."""
+        registered = self.custom_messages.get(message.type)
+        if registered is None:
+            log.warning("Unknown message type received: %s", message.type)
+            return
+        listener, concurrent = registered
+        try:
+            pending = start_blocking(listener, environment=self.environment, msg=message)
+            if pending is None:
+                return
+            if concurrent:
+                _running_handlers.add(pending)
+                pending.add_done_callback(_handler_done)
+                return
+            await pending
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("Uncaught exception in handler for %s", message.type)
 
     def deliver_message(self, message: CustomMessage) -> None:
         """Call the listener registered for ``message.type`` (in the caller: a greenlet, when
@@ -195,3 +224,13 @@ class LocustRunnerSurface:
             return
         listener, _ = registered
         listener(environment=self.environment, msg=message)
+
+
+_running_handlers: set[asyncio.Task[Any]] = set()
+
+
+def _handler_done(task: asyncio.Task[Any]) -> None:
+    _running_handlers.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        error = task.exception()
+        log.error("Uncaught exception in a message handler: %s", error, exc_info=error)

@@ -156,6 +156,10 @@ class HttpClient:
         """The host requests go to (``-H``, or the class's ``host``)."""
         return self.session.base_url
 
+    @base_url.setter
+    def base_url(self, url: str | None) -> None:
+        self.session.rebase(url)
+
     @property
     def stopping(self) -> bool:
         """Set when the user must stop: its next request raises StopUser instead of going out."""

@@ -18,6 +18,7 @@ from types import ModuleType
 
 from horde import compat
 from horde.exceptions import ScenarioError
+from horde.scenario.pytest_style import users_from_tests
 from horde.scenario.shape import ARRIVAL_RATE, USERS, LoadShape
 from horde.scenario.users import User
 
@@ -88,6 +89,10 @@ def load_scenario(path: str | Path) -> Scenario:
     # module's namespace keeps the order in which names were bound, and the sort is stable. (Line
     # numbers from inspect cost a parse of the file, a few per cent of a short run's CPU.)
     classes.sort(key=lambda c: c.__module__ != module_name)
+    if not classes:
+        # A pytest-style locustfile: its test_* functions are the users (Locust's rule, too:
+        # only when the file has no User class).
+        classes = users_from_tests(module)
     if not classes:
         raise ScenarioError(f"no user class found in {path}: define a subclass of horde.User")
     shapes = [

@@ -44,9 +44,18 @@ class LoadShape:
 
     model: str = USERS  # a class attribute of each shape ("users" or "arrival_rate")
     abstract: ClassVar[bool] = True
+    # Locust's: whether the web form still offers -u/-r with this shape (horde's form always
+    # shows its own fields).
+    use_common_options: ClassVar[bool] = False
+    runner: Any = None
+    """The runner this shape steers (set when it starts; Locust's ``self.runner``)."""
 
     def __init__(self) -> None:
         self.start_time = time.monotonic()
+
+    def get_current_user_count(self) -> int:
+        """Users running now (Locust's): for a shape that waits until a ramp has arrived."""
+        return int(self.runner.user_count) if self.runner is not None else 0
 
     def reset_time(self) -> None:
         self.start_time = time.monotonic()

@@ -12,6 +12,7 @@ import asyncio
 import html
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from horde.runner.environment import Environment
 from horde.runner.interface import Runner
 from horde.runner.lifecycle import IDLE, RunnerState
 from horde.runner.load import ArrivalRate, Load, Users
-from horde.runner.models import runner_for_model
+from horde.runner.models import choose_load_plan, runner_for_model
 from horde.runner.shapes import ShapeDriver
 from horde.scenario.shape import ARRIVAL_RATE, StagesShape
 from horde.scenario.tasks import all_tags
@@ -75,6 +76,8 @@ class WebUI:
         self.saver = TestSaver(environment, self.settings)
         # Routes, blueprints and hooks the scenario adds (Locust's environment.web_ui.app).
         self.flask_app = Flask("horde")
+        # Called with the reason when a test ends (--autoquit counts from there).
+        self.on_test_end: list[Callable[[str], Any]] = []
 
     @property
     def model(self) -> str:
@@ -366,12 +369,40 @@ class WebUI:
         self.meta["end_time"] = time.time()
         self.meta["stop_reason"] = reason
         await self.saver.save(self.run_meta(), self.mode_name())
+        for callback in list(self.on_test_end):
+            callback(reason)
 
     def mode_name(self) -> str:
         """How the history names the mode of this UI's tests."""
         if self.meta.get("capacity"):
             return "capacity"
         return "master" if self.runner.workers_view is not None else "web"
+
+    def autostart(self, settings: Settings) -> None:
+        """``--autostart``: the command line's test (-u/-r, a load model, the scenario's load
+        shape) starts at once, as if sent from the form, and ends at -t; the UI stays up."""
+        env = self.environment
+        loop = asyncio.get_running_loop()
+        plan = choose_load_plan(env, settings)
+        self.runner = runner_for_model(env, plan.model, settings.max_concurrency, self.runner)
+        self.meta = {
+            "start_time": time.time(),
+            "users": settings.users,
+            "spawn_rate": settings.spawn_rate,
+            "load_model": plan.describe(),
+        }
+        if plan.shape is not None:
+            self.driver = ShapeDriver(
+                env, self.runner, plan.shape, on_end=lambda why: loop.create_task(self._stop(why))
+            )
+            self.driver.start()
+        else:
+            self.runner.start(plan.load())
+        if settings.run_time:
+            self.run_time_timer = loop.call_later(
+                settings.run_time, lambda: loop.create_task(self._stop("run time reached"))
+            )
+        env.stats.mark("load", "start: " + plan.describe())
 
     def run_meta(self) -> dict[str, Any]:
         env = self.environment

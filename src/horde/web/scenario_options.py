@@ -35,10 +35,14 @@ class ScenarioOption:
     kind: str  # bool, int, float, choice, text
     choices: tuple[Any, ...] = ()
     convert: Callable[[str], Any] | None = None
+    # Locust's add_argument keywords: is_secret, is_required, is_multiple (with choices).
+    is_secret: bool = False
+    required: bool = False
+    multiple: bool = False
 
     @property
     def secret(self) -> bool:
-        return any(word in self.dest.lower() for word in SECRET_WORDS)
+        return self.is_secret or any(word in self.dest.lower() for word in SECRET_WORDS)
 
     def parse(self, raw: str) -> Any:
         """The value the command line would have given for ``raw``; FormError otherwise."""
@@ -49,6 +53,16 @@ class ScenarioOption:
             if text.lower() in FALSE:
                 return False
             raise FormError(f"{self.dest} must be true or false, not {raw!r}")
+        if self.multiple:
+            values = [self._one(part.strip(), raw) for part in text.split(",") if part.strip()]
+            if self.required and not values:
+                raise FormError(f"{self.dest} is required")
+            return values
+        if self.required and not text:
+            raise FormError(f"{self.dest} is required")
+        return self._one(text, raw)
+
+    def _one(self, text: str, raw: str) -> Any:
         try:
             value = self.convert(text) if self.convert is not None else text
         except (TypeError, ValueError, argparse.ArgumentTypeError) as exc:
@@ -62,6 +76,8 @@ class ScenarioOption:
 def _kind(action: argparse.Action) -> str:
     if action.nargs == 0 and isinstance(action.const, bool):
         return "bool"  # store_true / store_false
+    if action.type is None and isinstance(action.default, bool):
+        return "bool"  # Locust's: "a boolean default value makes the input a checkmark"
     if action.choices:
         return "choice"
     if action.type is int:
@@ -80,6 +96,8 @@ def discover_options(actions: Sequence[argparse.Action]) -> list[ScenarioOption]
             continue
         if action.help == argparse.SUPPRESS or action.nargs not in (None, 0, "?"):
             continue  # hidden, or a list: not a form field
+        if getattr(action, "include_in_web_ui", True) is False:
+            continue  # Locust's include_in_web_ui=False
         convert = action.type if callable(action.type) else None
         found.append(
             ScenarioOption(
@@ -89,6 +107,9 @@ def discover_options(actions: Sequence[argparse.Action]) -> list[ScenarioOption]
                 kind=_kind(action),
                 choices=tuple(action.choices or ()),
                 convert=convert,
+                is_secret=bool(getattr(action, "is_secret", False)),
+                required=bool(getattr(action, "is_required", False)),
+                multiple=bool(getattr(action, "is_multiple", False)) and bool(action.choices),
             )
         )
     return found
@@ -120,13 +141,16 @@ def _field(option: ScenarioOption, value: Any, form_id: str) -> str:
             f'name="{name}" value="true" data-bool{checked}> {label} '
             f'<span class="muted">{help_text}</span></label>'
         )
+    required = " required" if option.required else ""
     if option.kind == "choice":
+        chosen = value if isinstance(value, list | tuple) and option.multiple else [value]
         items = "".join(
-            f'<option value="{html.escape(str(c))}"{" selected" if c == value else ""}>'
+            f'<option value="{html.escape(str(c))}"{" selected" if c in chosen else ""}>'
             f"{html.escape(str(c))}</option>"
             for c in option.choices
         )
-        control = f'<select id="{field_id}" name="{name}">{items}</select>'
+        multiple = " multiple data-multiple" if option.multiple else ""
+        control = f'<select id="{field_id}" name="{name}"{multiple}{required}>{items}</select>'
     else:
         kind = {"int": "number", "float": "number"}.get(option.kind, "text")
         if option.secret:
@@ -135,7 +159,7 @@ def _field(option: ScenarioOption, value: Any, form_id: str) -> str:
         shown = "" if value is None else html.escape(str(value))
         control = (
             f'<input id="{field_id}" type="{kind}"{step} name="{name}" value="{shown}" '
-            'autocomplete="off">'
+            f'autocomplete="off"{required}>'
         )
     return (
         f'<label for="{field_id}">{label} <span class="muted">{help_text}</span>{control}</label>'

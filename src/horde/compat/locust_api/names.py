@@ -27,14 +27,6 @@ LOCUST_VERSION = "2.47.0"
 # Why names are missing, by the item of issue 13 that will bring them (and what to do meanwhile).
 DOCS = "see docs/migrating-from-locust.md"
 INTERNAL = f"it is part of Locust's internals, which horde does not reproduce ({DOCS})"
-RUN_SINGLE_USER = (
-    "debugging one user in one process is not available yet (issue 13, item 3); run the file "
-    "with 'horde run FILE -u 1 -t 30s --headless' instead"
-)
-MARKOV = (
-    "Markov chains of tasks are not available yet (issue 13, item 6); use a TaskSet with "
-    "weighted tasks or a SequentialTaskSet"
-)
 WEB_UI = (
     "horde's web UI is not Locust's Flask app (issue 13, item 4): extending it with routes, "
     f"templates or auth is not possible ({DOCS})"
@@ -58,6 +50,7 @@ E = "horde.exceptions"
 X = "horde.compat.locust_api.exceptions"
 EV = "horde.events"
 C = "horde.scenario.client"
+P = "horde.compat.locust_api.printing"
 
 
 def _internal(names: str) -> dict[str, Gap]:
@@ -94,11 +87,8 @@ LOCUST_STATES = {
     "LOCUST_STATE_WAITING": Value("waiting"),
     "LOCUST_STATE_STOPPING": Value("stopping"),
 }
-MARKOV_NAMES = {
-    "MarkovTaskSet": Gap("class", MARKOV),
-    "transition": Gap("function", MARKOV),
-    "transitions": Gap("function", MARKOV),
-}
+M = "horde.scenario.markov"
+MARKOV_NAMES = _same(M, "MarkovTaskSet transition transitions")
 
 MODULES: dict[str, dict[str, Any]] = {
     "locust": {
@@ -109,7 +99,7 @@ MODULES: dict[str, dict[str, Any]] = {
         "LoadTestShape": Alias("horde.scenario.shape:LoadTestShape"),
         "events": Alias(f"{EV}:events"),
         "Events": Alias(f"{EV}:Events"),
-        "run_single_user": Gap("function", RUN_SINGLE_USER),
+        "run_single_user": Alias("horde.debug:run_single_user"),
         **MARKOV_NAMES,
         "wait_time": Submodule("locust.user.wait_time"),
     },
@@ -119,11 +109,11 @@ MODULES: dict[str, dict[str, Any]] = {
         "LoadTestShape": Alias("horde.scenario.shape:LoadTestShape"),
         **RUNNERS,
         "RequestStats": Alias("horde.stats:RequestStats"),
-        "RunnerAlreadyExistsError": Alias(f"{X}:RunnerAlreadyExistsError"),
+        "RunnerAlreadyExistsError": Alias("horde.runner.environment:RunnerAlreadyExistsError"),
         "TaskHolder": Alias(f"{T}:TaskHolder"),
         "TaskSet": Alias(f"{T}:TaskSet"),
         "User": Alias(f"{U}:User"),
-        "WebUI": Gap("class", WEB_UI),
+        "WebUI": Alias("horde.web.locust_ui:LocustWebUI"),
         **_classes("StatsCSV UsersDispatcher RunnerType"),
         **_internal("filter_tasks_by_tags"),
     },
@@ -180,11 +170,11 @@ MODULES: dict[str, dict[str, Any]] = {
         "PERCENTILES_TO_STATISTICS": Value([0.95, 0.99]),
         "PERCENTILES_TO_CHART": Value([0.5, 0.95]),
         "S": Value(typing.TypeVar("S")),
-        **_functions(
+        **_same(
+            P,
             "print_stats print_stats_json save_stats_json print_percentile_stats "
             "print_error_report stats_printer stats_history update_stats_history "
             "get_stats_summary get_percentile_stats_summary get_error_report_summary",
-            STATS_PRINTING,
         ),
         **_classes("StatsCSV StatsCSVFileWriter", why=STATS_PRINTING),
         **_classes(
@@ -225,7 +215,7 @@ MODULES: dict[str, dict[str, Any]] = {
         "MissingWaitTimeError": Alias(f"{X}:MissingWaitTimeError"),
         **LOCUST_STATES,
         "TaskT": Value(typing.TypeVar("TaskT")),
-        "is_markov_taskset": Gap("function", MARKOV),
+        "is_markov_taskset": Gap("function", INTERNAL),
         **_classes("DefaultTaskSet TaskSetMeta"),
         **_internal("filter_tasks_by_tags get_tasks_from_base_classes"),
     },
@@ -254,17 +244,16 @@ MODULES: dict[str, dict[str, Any]] = {
         "TaskSet": Alias(f"{T}:TaskSet"),
         "LocustError": Alias(f"{X}:LocustError"),
         **MARKOV_NAMES,
-        **_classes(
-            "InvalidTransitionError MarkovTaskSetMeta MarkovTaskTagError "
-            "NoMarkovTasksError NonMarkovTaskTransitionError",
-            why=MARKOV,
+        **_same(
+            M,
+            "InvalidTransitionError MarkovTaskTagError NoMarkovTasksError "
+            "NonMarkovTaskTransitionError",
         ),
-        "TaskSetMeta": Gap("class", INTERNAL),
-        **_functions(
+        **_classes("MarkovTaskSetMeta TaskSetMeta"),
+        **_internal(
             "get_markov_tasks is_markov_task to_weighted_list validate_has_markov_tasks "
             "validate_markov_chain validate_no_tags validate_no_unreachable_tasks "
-            "validate_task_name validate_transitions",
-            MARKOV,
+            "validate_task_name validate_transitions"
         ),
     },
     "locust.user.inspectuser": {
@@ -301,7 +290,7 @@ MODULES: dict[str, dict[str, Any]] = {
     },
     "locust.log": {
         "HOSTNAME": Value(socket.gethostname()),
-        "setup_logging": Gap("function", LOGGING),
+        "setup_logging": Alias(f"{P}:setup_logging"),
         **_classes("LogReader"),
         **_internal("get_logs greenlet_exception_logger"),
     },
@@ -316,11 +305,11 @@ MODULES: dict[str, dict[str, Any]] = {
         "LoadTestShapeMeta": Gap("class", INTERNAL),
     },
     "locust.debug": {
-        "run_single_user": Gap("function", RUN_SINGLE_USER),
-        "Environment": Alias("horde.runner.environment:Environment"),
+        "run_single_user": Alias("horde.debug:run_single_user"),
+        "Environment": Alias("horde.web.library:Environment"),
         "CatchResponseError": Alias(f"{X}:CatchResponseError"),
         "RescheduleTask": Alias(f"{E}:RescheduleTask"),
-        "PrintListener": Gap("class", RUN_SINGLE_USER),
+        "PrintListener": Alias("horde.debug:PrintListener"),
     },
 }
 

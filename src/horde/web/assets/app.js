@@ -38,6 +38,10 @@
     for (const box of form.querySelectorAll("input[type=checkbox][data-bool]")) {
       if (!box.disabled && !box.checked) body.set(box.name, "false");
     }
+    // A scenario option with several choices (Locust's is_multiple) goes as one list.
+    for (const select of form.querySelectorAll("select[data-multiple]")) {
+      if (!select.disabled) body.set(select.name, Array.from(select.selectedOptions, (o) => o.value).join(","));
+    }
     return body;
   }
 
@@ -65,7 +69,10 @@
       const twin = to.querySelector('.scenario-options [name="' + CSS.escape(input.name) + '"]');
       if (!twin) continue;
       if (input.type === "checkbox") twin.checked = input.checked;
-      else twin.value = input.value;
+      else if (input.multiple) {
+        const chosen = new Set(Array.from(input.selectedOptions, (o) => o.value));
+        for (const option of twin.options) option.selected = chosen.has(option.value);
+      } else twin.value = input.value;
     }
   }
 

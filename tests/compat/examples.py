@@ -32,6 +32,8 @@ class Example:
     redirect_hops: tuple[str, ...] = ()
     # Lines the example prints when it works (it may make no request at all).
     prints: tuple[str, ...] = ()
+    # Errors it makes Locust log, which horde must log too (other ERROR lines are problems).
+    errors: tuple[str, ...] = ()
     missing: str | None = None
     # Locust itself runs it only with its web UI: recorded with --autostart instead of headless.
     needs_web_ui: bool = False
@@ -51,29 +53,26 @@ EXAMPLES = [
     Example(
         "add_command_line_argument.py",
         prints=("Custom argument supplied: ", "my_ui_invisible_argument=I am invisible"),
-        missing=f"{ITEM6}: parser.add_argument(env_var=, include_in_web_ui=, is_secret=, ...)",
     ),
     Example("basic.py", users=20, seconds=6),
-    Example("bottlenecked_server.py", needs_web_ui=True, missing=ITEM4),
+    Example("bottlenecked_server.py", needs_web_ui=True),
     Example("csrf_form_authentication.py", users=20, seconds=6, redirect_hops=("GET /welcome",)),
     Example(
         "custom_messages.py",
-        prints=("User",),
-        missing=f"{ITEM6}: runner.register_message()/send_message()/worker_count",
+        # Its test_start listener sends messages to itself; the last one's handler sleeps 10 s
+        # in the greenlet that would spawn users, so no user starts in the 4 s run (as under
+        # Locust).
+        prints=(
+            "Thanks for the 5 users!",
+            "concurrent_message received with data: 'Message to concurrent handler'",
+        ),
     ),
     Example("custom_shape/double_wave.py", seconds=5, shape=True),
     Example("custom_shape/stages.py", seconds=5, shape=True),
     Example("custom_shape/staging_user_classes.py", seconds=5, shape=True),
     Example("custom_shape/step_load.py", seconds=5, shape=True),
-    Example(
-        "custom_shape/wait_user_count.py",
-        seconds=8,
-        shape=True,
-        # Also: its User.__init__ calls time.sleep, and horde creates users on the event loop,
-        # outside any greenlet, so that sleep stalls every user (the runner would have to
-        # create users in greenlets).
-        missing=f"{ITEM6}: LoadTestShape.get_current_user_count()",
-    ),
+    # Its User.__init__ sleeps 0-5 s: users are made one after the other, in a greenlet.
+    Example("custom_shape/wait_user_count.py", seconds=8, shape=True),
     Example("custom_wait_function.py", users=10, seconds=6),
     Example(
         "custom_xmlrpc_client/xmlrpc_locustfile.py",
@@ -85,48 +84,22 @@ EXAMPLES = [
     Example("debugging_advanced.py"),
     Example("dispatch_test_scripts/locustfile.py", seconds=5, shape=True),
     Example("dynamic_user_credentials.py", users=10),
-    Example(
-        "events.py",
-        users=10,
-        missing=f"{ITEM5}: report_to_master, worker_report, the request event's context",
-    ),
-    Example("extend_web_ui.py", users=10, missing=f"{ITEM4}; {ITEM5}: reset_stats"),
+    Example("events.py", users=10),
+    Example("extend_web_ui.py", users=10),
     Example("fast_http_locust.py", throughput_bound=True),
     Example("locustfile.py", users=20, seconds=5),
     Example("manual_stats_reporting.py", users=10),
-    Example(
-        "markov_taskset.py",
-        prints=("Method 1: Using a single @transition decorator",),
-        missing=f"{ITEM6}: MarkovTaskSet, @transition, @transitions",
-    ),
-    Example(
-        "multiple_hosts.py",
-        users=10,
-        env={"API_HOST": "{url}"},
-        # Also: horde's runner drops an exception raised in a user's __init__ without a word.
-        missing=f"{ITEM6}: HttpSession(base_url=, request_event=, user=) and client.request_event",
-    ),
+    Example("markov_taskset.py", prints=("Method 1: Using a single @transition decorator",)),
+    Example("multiple_hosts.py", users=10, env={"API_HOST": "{url}"}),
     Example("nested_inline_tasksets.py", users=20, seconds=6),
     Example("open_closed_workload.py"),
-    Example(
-        "response_validations.py",
-        throughput_bound=True,
-        missing=f"{ITEM6}: FastHttpUser.rest() and response.js; {ITEM4} (imports flask)",
-    ),
+    Example("response_validations.py", throughput_bound=True),
     Example("rest.py", external=True, missing=f"{ITEM6}: FastHttpUser.rest() and response.js"),
     Example("semaphore_wait.py", throughput_bound=True),
-    Example(
-        "stop_on_threshold.py",
-        seconds=6,
-        missing=f"{ITEM6}: runner.stats and runner.quit() from user code",
-    ),
+    Example("stop_on_threshold.py", seconds=6),
     Example("terraform/aws/plan/basic.py", external=True, missing=f"{ITEM6}: client.request_name"),
     Example("test_pytest.py", external=True, missing=f"{ITEM6}: pytest-style locustfiles"),
-    Example(
-        "testdata_from_csv.py",
-        throughput_bound=True,
-        missing=f"{ITEM6}: FastHttpUser.rest() and response.js; {ITEM4} (imports flask)",
-    ),
+    Example("testdata_from_csv.py", throughput_bound=True),
     Example(
         "testdata_management.py",
         external=True,
@@ -137,14 +110,16 @@ EXAMPLES = [
         external=True,
         missing=f"{ITEM6}: Environment.create_local_runner() and Locust's library use",
     ),
-    Example("web_ui_auth/basic.py", throughput_bound=True, missing=ITEM4),
-    Example("web_ui_auth/custom_form.py", throughput_bound=True, missing=ITEM4),
+    Example("web_ui_auth/basic.py", throughput_bound=True),
+    Example("web_ui_auth/custom_form.py", throughput_bound=True),
+    Example("web_ui_cache_stats.py", users=10),
+    # Its ForwardedForUser has no task (it is a base class not marked abstract): Locust logs
+    # an error for it (and counts it); so does horde.
     Example(
-        "web_ui_cache_stats.py",
-        users=10,
-        missing=f"{ITEM4}; {ITEM5}: report_to_master, worker_report",
+        "x-forwarded-for.py",
+        throughput_bound=True,
+        errors=("No tasks defined on ForwardedForUser",),
     ),
-    Example("x-forwarded-for.py", throughput_bound=True),
 ]
 
 BY_ID = {example.id: example for example in EXAMPLES}

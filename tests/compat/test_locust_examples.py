@@ -85,9 +85,17 @@ def compare(example: Example, horde: Outcome, served: dict[str, int], locust: di
     problems = []
     if horde.exit_code not in (0, 1):
         problems.append(f"horde exited with {horde.exit_code}")
+    elif locust["exit_code"] in (0, 1) and horde.exit_code != locust["exit_code"]:
+        problems.append(f"horde exited with {horde.exit_code}, Locust {locust['exit_code']}")
     for line in horde.output.splitlines():
-        if " ERROR " in line or line.startswith("Traceback") or "horde: error:" in line:
+        expected = any(error in line for error in example.errors)
+        if " ERROR " in line and not expected or line.startswith("Traceback"):
             problems.append(f"horde said: {line.strip()[:300]}")
+        elif "horde: error:" in line:
+            problems.append(f"horde said: {line.strip()[:300]}")
+    for error in example.errors:
+        if error not in horde.output:
+            problems.append(f"horde did not log Locust's error {error!r}")
         if "blocked the event loop" in line and Path(example.path).name in line:
             # A wait in the example's code that stalled every user (a busy machine can make
             # the loop late elsewhere; that is not the example's doing).

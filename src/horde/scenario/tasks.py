@@ -235,10 +235,14 @@ def _filter(cls: type[TaskHolder], tags: frozenset[str] | None, exclude: frozens
 def apply_tag_filter(
     classes: Iterable[H], tags: Iterable[str] | None, exclude: Iterable[str] | None
 ) -> list[H]:
-    """Keep only tasks matching ``tags`` and not ``exclude``; returns classes with tasks left."""
+    """Keep only tasks matching ``tags`` and not ``exclude``; returns classes with tasks left.
+
+    Without any filter every class is kept, one without a task too: as under Locust it runs,
+    and its users say they have nothing to do (``horde.scenario.users``)."""
     tag_set = frozenset(tags) if tags else None
     exclude_set = frozenset(exclude or ())
-    return [cls for cls in classes if _filter(cls, tag_set, exclude_set)]
+    unfiltered = tag_set is None and not exclude_set
+    return [cls for cls in classes if _filter(cls, tag_set, exclude_set) or unfiltered]
 
 
 def all_tags(classes: Iterable[type[TaskHolder]]) -> set[str]:

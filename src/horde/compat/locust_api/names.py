@@ -104,7 +104,7 @@ MODULES: dict[str, dict[str, Any]] = {
         "wait_time": Submodule("locust.user.wait_time"),
     },
     "locust.env": {
-        "Environment": Alias("horde.runner.environment:Environment"),
+        "Environment": Alias("horde.web.library:Environment"),
         "Events": Alias(f"{EV}:Events"),
         "LoadTestShape": Alias("horde.scenario.shape:LoadTestShape"),
         **RUNNERS,

@@ -21,7 +21,13 @@ pyproject.toml), from the top: ``cli``; ``options`` (flags, config file, environ
 """
 
 from horde.events import events
-from horde.exceptions import InterruptTaskSet, RescheduleTask, StopTest, StopUser
+from horde.exceptions import (
+    InterruptTaskSet,
+    RescheduleTask,
+    RescheduleTaskImmediately,
+    StopTest,
+    StopUser,
+)
 from horde.scenario import (
     FastHttpUser,
     HttpLocust,
@@ -29,6 +35,7 @@ from horde.scenario import (
     LoadShape,
     LoadTestShape,
     Locust,
+    MarkovTaskSet,
     SequentialTaskSet,
     TaskSet,
     User,
@@ -40,6 +47,8 @@ from horde.scenario import (
     sleep,
     tag,
     task,
+    transition,
+    transitions,
 )
 from horde.version import __version__
 
@@ -51,7 +60,9 @@ __all__ = [
     "LoadShape",
     "LoadTestShape",
     "Locust",
+    "MarkovTaskSet",
     "RescheduleTask",
+    "RescheduleTaskImmediately",
     "SequentialTaskSet",
     "StopTest",
     "StopUser",
@@ -67,4 +78,6 @@ __all__ = [
     "sleep",
     "tag",
     "task",
+    "transition",
+    "transitions",
 ]

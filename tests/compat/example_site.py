@@ -134,13 +134,28 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     return await handler(request)
 
 
-async def serve(ready_fd: int | None) -> None:
+async def serve(
+    ready_fd: int | None,
+    port: int = 0,
+    tls_port: int | None = None,
+    cert: str | None = None,
+    key: str | None = None,
+) -> None:
+    """Serve on ``port`` (0: any free one, written to ``ready_fd``), and with ``tls_port`` also
+    over TLS with ``cert``/``key`` (the offline runs of examples that name internet hosts:
+    offline.py)."""
     app = web.Application(middlewares=[count])
     app.router.add_route("*", "/{tail:.*}", dispatch)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
+    site = web.TCPSite(runner, "127.0.0.1", port, backlog=1024)
     await site.start()
+    if tls_port is not None:
+        import ssl
+
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(cert, key)  # type: ignore[arg-type]
+        await web.TCPSite(runner, "127.0.0.1", tls_port, ssl_context=context).start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     if ready_fd is not None:
         os.write(ready_fd, f"{port}\n".encode())
@@ -156,7 +171,12 @@ async def serve(ready_fd: int | None) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--ready-fd", type=int, default=None)
-    asyncio.run(serve(parser.parse_args().ready_fd))
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--tls-port", type=int, default=None)
+    parser.add_argument("--cert")
+    parser.add_argument("--key")
+    args = parser.parse_args()
+    asyncio.run(serve(args.ready_fd, args.port, args.tls_port, args.cert, args.key))
 
 
 if __name__ == "__main__":

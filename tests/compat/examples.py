@@ -11,11 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-ITEM3 = "item 3: run_single_user()"
-ITEM4 = "item 4: environment.web_ui (Locust's Flask web UI: routes, auth, templates)"
-ITEM5 = "item 5: Locust's events"
-ITEM6 = "item 6: runner and shape surface"
-
 
 @dataclass(frozen=True)
 class Example:
@@ -40,9 +35,19 @@ class Example:
     # It has a load shape: Locust then ignores -t (and -u, -r) and runs the shape to its end,
     # so the recording stops it with SIGTERM after ``seconds``; horde keeps to -t.
     shape: bool = False
-    # Its requests go to hosts other than the one given with -H (absolute URLs to the internet):
-    # never run here, where load goes to 127.0.0.1 only.
-    external: bool = False
+    # The internet host names it sends requests to (absolute URLs, or its class's host): it
+    # runs offline, where these names are the example site (offline.py), with no -H of ours.
+    offline: tuple[str, ...] = ()
+    # -H for an offline run (None: none; the file names its hosts).
+    host: str | None = None
+    # A Python script using Locust as a library (``python FILE`` / ``horde exec FILE``): no
+    # Locust flags, no CSV; its rows are read from the stats table it prints.
+    script: bool = False
+    # Rows whose requests never reach a server (a refused connection): not in its count.
+    unserved: tuple[str, ...] = ()
+    # (pattern, replacement) for row names that hold what differs on every run (a time of
+    # day): rows are compared with it replaced.
+    row_names: tuple[str, str] | None = None
 
     @property
     def id(self) -> str:
@@ -94,21 +99,46 @@ EXAMPLES = [
     Example("nested_inline_tasksets.py", users=20, seconds=6),
     Example("open_closed_workload.py"),
     Example("response_validations.py", throughput_bound=True),
-    Example("rest.py", external=True, missing=f"{ITEM6}: FastHttpUser.rest() and response.js"),
+    Example(
+        "rest.py",
+        offline=("postman-echo.com", "example.com"),
+        unserved=("POST http://example.com:42/",),  # its last request: a refused connection
+    ),
     Example("semaphore_wait.py", throughput_bound=True),
     Example("stop_on_threshold.py", seconds=6),
-    Example("terraform/aws/plan/basic.py", external=True, missing=f"{ITEM6}: client.request_name"),
-    Example("test_pytest.py", external=True, missing=f"{ITEM6}: pytest-style locustfiles"),
+    Example(
+        "terraform/aws/plan/basic.py",
+        seconds=6,
+        offline=("google.com", "microsoft.com", "facebook.com"),
+        host="https://google.com",  # Locust wants a host for an HttpUser: its URLs are absolute
+    ),
+    Example("test_pytest.py", throughput_bound=True, offline=("www.locust.io",)),
     Example("testdata_from_csv.py", throughput_bound=True),
     Example(
         "testdata_management.py",
-        external=True,
-        missing=f"{ITEM5}: heartbeat_sent, heartbeat_received, usage_monitor, quit, test_stopping",
+        offline=("postman-echo.com",),
+        row_names=(r"\d\d:\d\d\.\d", "MM:SS.f"),  # its URLs hold the time they were made
+        prints=(
+            "1. Parsing locustfile",
+            "2. Initializing locust",
+            "3. Starting test run",
+            "4. A user was started",
+            "5. Getting task-run-specific testdata",
+            "6. stopping test run",
+            "7. a user was stopped",
+            "8. test run stopped",
+            "9. locust is about to shut down",
+            "10. Locust has shut down with code",
+        ),
     ),
+    # It runs for 30 s (its own gevent.spawn_later(30, runner.quit)), printing its stats.
     Example(
         "use_as_lib.py",
-        external=True,
-        missing=f"{ITEM6}: Environment.create_local_runner() and Locust's library use",
+        seconds=30,
+        offline=("docs.locust.io",),
+        script=True,
+        throughput_bound=True,
+        prints=("Type     Name  ",),  # the header of the stats table it prints every 2 s
     ),
     Example("web_ui_auth/basic.py", throughput_bound=True),
     Example("web_ui_auth/custom_form.py", throughput_bound=True),
@@ -125,11 +155,16 @@ EXAMPLES = [
 BY_ID = {example.id: example for example in EXAMPLES}
 
 
-def locust_args(example: Example, url: str) -> list[str]:
-    """The command line both tools get (Locust's flags), without the file and the CSV prefix."""
+def locust_args(example: Example, url: str | None) -> list[str]:
+    """The command line both tools get (Locust's flags), without the file and the CSV prefix;
+    ``url`` is the site's (None for an offline run, which has -H only if the example needs
+    one)."""
+    if example.script:
+        return []
+    host = url if url is not None else example.host
     return [
-        "-H", url, "-u", str(example.users), "-r", str(example.users), "-t",
-        f"{example.seconds}s", "--headless", "--only-summary", "--stop-timeout", "0",
+        *(["-H", host] if host else []), "-u", str(example.users), "-r", str(example.users),
+        "-t", f"{example.seconds}s", "--headless", "--only-summary", "--stop-timeout", "0",
     ]  # fmt: skip
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -58,17 +59,36 @@ class Outcome:
     rows: dict[str, tuple[int, int]] = field(default_factory=dict)  # "GET /": (reqs, fails)
     output: str = ""
     seconds: float = 0.0
+    served: dict[str, int] | None = None  # what the offline site served (offline runs)
 
     @property
     def requests(self) -> int:
         return sum(r for r, _ in self.rows.values())
 
 
-def command(tool: str, locustfile: Path) -> list[str]:
+def command(tool: str, locustfile: Path, script: bool = False) -> list[str]:
+    """How ``tool`` runs ``locustfile``: as a locustfile, or (``script``) as a Python script
+    that uses Locust as a library (``python FILE`` for Locust, ``horde exec FILE``)."""
     if tool == "horde":
-        return [sys.executable, "-m", "horde", "run", str(locustfile)]
+        return [sys.executable, "-m", "horde", "exec" if script else "run", str(locustfile)]
+    if script:
+        return [sys.executable, str(locustfile)]
     locust = Path(sys.executable).with_name("locust")
     return [str(locust), "-f", str(locustfile)]
+
+
+# A row of Locust's console table (print_stats), which a library script prints itself.
+_TABLE_ROW = re.compile(r"^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\s+(\S+)\s+(\d+)\s+(\d+)\(")
+
+
+def printed_rows(output: str) -> dict[str, tuple[int, int]]:
+    """The rows of the last stats table in ``output`` (Locust's print_stats format)."""
+    rows: dict[str, tuple[int, int]] = {}
+    for line in output.splitlines():
+        found = _TABLE_ROW.match(line)
+        if found:
+            rows[f"{found[1]} {found[2]}"] = (int(found[3]), int(found[4]))
+    return rows
 
 
 def run(
@@ -79,13 +99,24 @@ def run(
     env: dict[str, str] | None = None,
     timeout: float = 60,
     stop_after: float | None = None,
+    offline: tuple[str, ...] = (),
+    script: bool = False,
 ) -> Outcome:
     """Run ``tool`` on ``locustfile`` with Locust-style ``args``; the CSV goes to ``workdir``.
 
     ``stop_after``: send SIGTERM after that many seconds (Locust ignores ``-t`` when the file
-    has a load shape, and runs the shape to its end)."""
+    has a load shape, and runs the shape to its end). ``offline``: the internet host names the
+    example uses, answered by the example site in namespaces of its own (offline.py).
+    ``script``: a library script (no CSV: its rows are read from the table it prints)."""
     prefix = workdir / f"{tool}-{locustfile.stem}"
-    argv = [*command(tool, locustfile), *args, "--csv", str(prefix)]
+    argv = [*command(tool, locustfile, script), *args]
+    if not script:
+        argv += ["--csv", str(prefix)]
+    served_file = workdir / f"{tool}-served.json"
+    if offline:
+        from tests.compat import offline as offline_runs
+
+        argv = offline_runs.wrap(argv, offline, served_file)
     started = time.monotonic()
     # Output goes to files, not pipes: an example that prints on every task would otherwise
     # wait on a full pipe whenever the reader is slow (a busy machine), which is not the tool's
@@ -119,6 +150,13 @@ def run(
         output=completed.stdout + completed.stderr,
         seconds=time.monotonic() - started,
     )
+    if served_file.exists():
+        import json
+
+        outcome.served = json.loads(served_file.read_text())
+    if script:
+        outcome.rows = printed_rows(outcome.output)
+        return outcome
     stats = Path(f"{prefix}_stats.csv")
     if stats.exists():
         with stats.open(newline="") as f:

@@ -2,6 +2,7 @@
 
     .tools/bin/uv sync --frozen --group bench     # Locust 2.47.0 into .venv
     .venv/bin/python tests/compat/record_locust.py [EXAMPLE_ID ...]
+    .venv/bin/python tests/compat/record_locust.py --csv       # Locust's CSV files, as fixtures
     make setup                                    # back to the usual environment
 
 Writes tests/compat/locust_results.json: for each example, the command line, Locust's exit
@@ -22,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.compat.examples import BY_ID, EXAMPLES, Example, args_for
+from tests.compat.examples import BY_ID, EXAMPLES, Example, args_for, locust_args
 from tests.compat.harness import EXAMPLES as EXAMPLE_DIR
 from tests.compat.harness import HERE, Server, run
 
@@ -30,34 +31,74 @@ RESULTS = HERE / "locust_results.json"
 
 
 def record(example: Example) -> dict:
-    server = Server("xmlrpc_site.py" if example.target == "xmlrpc" else "example_site.py")
-    try:
-        args = args_for(example, server.url)
-        env = {k: v.format(url=server.url) for k, v in example.env.items()}
+    if example.offline:
+        args = locust_args(example, None)
         with tempfile.TemporaryDirectory() as tmp:
-            outcome = run(
-                "locust",
-                EXAMPLE_DIR / example.path,
-                args,
-                Path(tmp),
-                env,
-                timeout=example.seconds + 60,
-                stop_after=example.seconds + 1.5 if example.shape else None,
-            )
-        served = server.served() if example.target == "site" else {}
-    finally:
-        server.stop()
-    printed = [
-        line for line in outcome.output.splitlines() if any(p in line for p in example.prints)
-    ]
+            outcome = run("locust", EXAMPLE_DIR / example.path, args, Path(tmp),
+                          timeout=example.seconds + 60, offline=example.offline,
+                          script=example.script)  # fmt: skip
+        served = outcome.served or {}
+        url = "{url}"
+    else:
+        server = Server("xmlrpc_site.py" if example.target == "xmlrpc" else "example_site.py")
+        url = server.url
+        try:
+            args = args_for(example, server.url)
+            env = {k: v.format(url=server.url) for k, v in example.env.items()}
+            with tempfile.TemporaryDirectory() as tmp:
+                outcome = run(
+                    "locust",
+                    EXAMPLE_DIR / example.path,
+                    args,
+                    Path(tmp),
+                    env,
+                    timeout=example.seconds + 60,
+                    stop_after=example.seconds + 1.5 if example.shape else None,
+                )
+            served = server.served() if example.target == "site" else {}
+        finally:
+            server.stop()
+    printed = list(
+        dict.fromkeys(
+            line.strip()
+            for line in outcome.output.splitlines()
+            if any(p in line for p in example.prints)
+        )
+    )
     return {
-        "args": [a.replace(server.url, "{url}") for a in args],
+        "args": [a.replace(url, "{url}") for a in args],
         "exit_code": outcome.exit_code,
         "rows": {name: list(counts) for name, counts in outcome.rows.items()},
         "served": served,
-        "printed": printed[:5],
+        "printed": printed[:20],
         "seconds": round(outcome.seconds, 1),
     }
+
+
+CSV_FIXTURES = HERE / "locust_csv"
+CSV_EXAMPLES = ("basic", "x-forwarded-for")  # failures; exceptions (a class without tasks)
+
+
+def record_csv() -> None:
+    """Locust's CSV files for a run of examples with failures and exceptions, kept as they
+    are (tests/compat/locust_csv/): horde's header rows must be the same, byte for byte, and
+    its values of the same kinds (test_csv_files.py)."""
+    import shutil
+
+    CSV_FIXTURES.mkdir(exist_ok=True)
+    for example_id in CSV_EXAMPLES:
+        example = BY_ID[example_id]
+        server = Server("example_site.py")
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                run("locust", EXAMPLE_DIR / example.path, args_for(example, server.url), Path(tmp))
+                for made in Path(tmp).glob("locust-*.csv"):
+                    name = made.name.removeprefix("locust-").replace(Path(example.path).stem,
+                                                                      example_id)  # fmt: skip
+                    shutil.copy(made, CSV_FIXTURES / name)
+        finally:
+            server.stop()
+        print("recorded Locust's CSV files of", example_id)
 
 
 def main() -> int:
@@ -65,8 +106,11 @@ def main() -> int:
     if not locust.exists():
         print("Locust is not installed: .tools/bin/uv sync --frozen --group bench")
         return 1
+    if sys.argv[1:] == ["--csv"]:
+        record_csv()
+        return 0
     version = subprocess.run([str(locust), "--version"], capture_output=True, text=True).stdout
-    wanted = sys.argv[1:] or [e.id for e in EXAMPLES if not e.external]
+    wanted = sys.argv[1:] or [e.id for e in EXAMPLES]
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     results["locust_version"] = version.split()[1] if version else "?"
     examples = results.setdefault("examples", {})

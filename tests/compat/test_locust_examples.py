@@ -6,20 +6,24 @@ by record_locust.py). An example passes when horde records the same request rows
 failures, in the same proportions (or, where users wait between tasks, about the same numbers),
 the server served exactly what horde counted, and what the example prints appears. Examples
 that need what horde does not have yet are expected failures whose reason names the missing item
-of issue 13; they run anyway (strict), so one that starts passing must lose its mark.
+of issue 13; they run anyway (strict), so one that starts passing must lose its mark. Examples
+that send requests to internet hosts run offline: their host names are the example site, in
+namespaces of their own (offline.py).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from tests.compat.examples import EXAMPLES, Example, args_for
+from tests.compat import offline
+from tests.compat.examples import EXAMPLES, Example, args_for, locust_args
 from tests.compat.harness import EXAMPLES as EXAMPLE_DIR
 from tests.compat.harness import HERE, Outcome, Server, run
 
@@ -29,16 +33,11 @@ PARALLEL_RUNS = 4  # examples mostly wait; a few are CPU-bound
 
 def _params() -> list:
     params = []
+    why_not_offline = offline.available()
     for example in EXAMPLES:
         marks = []
-        if example.external:
-            marks.append(
-                pytest.mark.xfail(
-                    run=False,
-                    reason=f"{example.missing}; also sends requests to internet hosts named in "
-                    "the file, so it is never run here",
-                )
-            )
+        if example.offline and why_not_offline:
+            marks.append(pytest.mark.skip(reason=f"it needs an offline run: {why_not_offline}"))
         elif example.missing:
             marks.append(pytest.mark.xfail(strict=True, reason=example.missing))
         params.append(pytest.param(example, id=example.id, marks=marks))
@@ -46,18 +45,18 @@ def _params() -> list:
 
 
 def _run_one(example: Example) -> tuple[Outcome, dict[str, int]]:
+    path = EXAMPLE_DIR / example.path
+    timeout = example.seconds + 45
+    if example.offline:
+        with tempfile.TemporaryDirectory() as tmp:
+            outcome = run("horde", path, locust_args(example, None), Path(tmp), timeout=timeout,
+                          offline=example.offline, script=example.script)  # fmt: skip
+        return outcome, outcome.served or {}
     server = Server("xmlrpc_site.py" if example.target == "xmlrpc" else "example_site.py")
     try:
         env = {k: v.format(url=server.url) for k, v in example.env.items()}
         with tempfile.TemporaryDirectory() as tmp:
-            outcome = run(
-                "horde",
-                EXAMPLE_DIR / example.path,
-                args_for(example, server.url),
-                Path(tmp),
-                env,
-                timeout=example.seconds + 45,
-            )
+            outcome = run("horde", path, args_for(example, server.url), Path(tmp), env, timeout)
         served = server.served() if example.target == "site" else {}
     finally:
         server.stop()
@@ -74,7 +73,8 @@ def horde_runs(request: pytest.FixtureRequest) -> dict[str, tuple[Outcome, dict[
         and (callspec := getattr(item, "callspec", None)) is not None
         and "example" in callspec.params
     ]
-    wanted = [e for e in selected if not e.external]
+    why_not_offline = offline.available()
+    wanted = [e for e in selected if not (e.offline and why_not_offline)]
     with ThreadPoolExecutor(PARALLEL_RUNS) as pool:
         results = dict(zip([e.id for e in wanted], pool.map(_run_one, wanted), strict=True))
     return results
@@ -89,9 +89,11 @@ def compare(example: Example, horde: Outcome, served: dict[str, int], locust: di
         problems.append(f"horde exited with {horde.exit_code}, Locust {locust['exit_code']}")
     for line in horde.output.splitlines():
         expected = any(error in line for error in example.errors)
-        if " ERROR " in line and not expected or line.startswith("Traceback"):
-            problems.append(f"horde said: {line.strip()[:300]}")
-        elif "horde: error:" in line:
+        if (
+            (" ERROR " in line and not expected)
+            or line.startswith("Traceback")
+            or "horde: error:" in line
+        ):
             problems.append(f"horde said: {line.strip()[:300]}")
     for error in example.errors:
         if error not in horde.output:
@@ -102,8 +104,10 @@ def compare(example: Example, horde: Outcome, served: dict[str, int], locust: di
             problems.append(f"horde warned: {line.strip()[:300]}")
     if horde.seconds > example.seconds + 10:
         problems.append(f"horde took {horde.seconds:.0f} s for a {example.seconds} s run")
-    locust_rows = {name: tuple(counts) for name, counts in locust["rows"].items()}
-    horde_rows = {n: c for n, c in horde.rows.items() if n not in example.redirect_hops}
+    locust_rows = _named(example, {n: (c[0], c[1]) for n, c in locust["rows"].items()})
+    horde_rows = _named(
+        example, {n: c for n, c in horde.rows.items() if n not in example.redirect_hops}
+    )
     for hop in example.redirect_hops:
         if hop not in horde.rows:
             problems.append(f"horde did not record the redirect hop {hop!r} as its own request")
@@ -136,15 +140,28 @@ def compare(example: Example, horde: Outcome, served: dict[str, int], locust: di
     # When every row is an HTTP request to the site, the counts must be the server's.
     every_row_http = all(n.split()[0].isupper() for n in horde.rows)
     served_here = example.target == "site" and not example.needs_web_ui
-    if served_here and every_row_http and horde.requests != sum(served.values()):
+    sent = sum(r for n, (r, _) in horde.rows.items() if n not in example.unserved)
+    if served_here and every_row_http and sent != sum(served.values()):
         problems.append(
-            f"horde recorded {horde.requests} requests, the site served "
-            f"{sum(served.values())} ({served})"
+            f"horde recorded {sent} requests, the site served {sum(served.values())} ({served})"
         )
-    for text in example.prints:
+    for text in (*example.prints, *locust.get("printed", [])):
         if text not in horde.output:
             problems.append(f"the example's output {text!r} is missing")
     return problems
+
+
+def _named(example: Example, rows: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+    """``rows`` with the example's changing part of names replaced (counts added up)."""
+    if example.row_names is None:
+        return rows
+    pattern, replacement = example.row_names
+    merged: dict[str, tuple[int, int]] = {}
+    for name, (requests, failures) in rows.items():
+        key = re.sub(pattern, replacement, name)
+        before = merged.get(key, (0, 0))
+        merged[key] = (before[0] + requests, before[1] + failures)
+    return merged
 
 
 def _failure_pattern(requests: int, failures: int) -> str:
@@ -164,7 +181,7 @@ def test_example_runs_as_under_locust(
 def test_the_recorded_reference_covers_every_example_run_here() -> None:
     recorded = RECORDED["examples"]
     assert RECORDED["locust_version"] == "2.47.0"
-    assert sorted(e.id for e in EXAMPLES if not e.external) == sorted(recorded)
+    assert sorted(e.id for e in EXAMPLES) == sorted(recorded)
     # 37 examples need nothing but HTTP and the standard library, plus the XML-RPC one.
     assert len(EXAMPLES) == 38
 

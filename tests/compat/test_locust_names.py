@@ -118,7 +118,8 @@ def test_locust_names_are_horde_s_objects(installed):
         horde.StopUser,
     )
     assert Environment is HordeEnvironment and LocalRunner is HordeLocalRunner
-    assert constant is horde.constant and RescheduleTaskImmediately is horde.RescheduleTask
+    assert constant is horde.constant
+    assert RescheduleTaskImmediately is horde.RescheduleTaskImmediately
     assert STATE_STOPPED == RunnerState.STOPPED
     assert locust.__version__ == "2.47.0" and locust.wait_time.between is horde.between
     namespace: dict = {}
@@ -127,14 +128,14 @@ def test_locust_names_are_horde_s_objects(installed):
 
 
 def test_unsupported_names_import_and_say_what_to_do_when_used(installed):
-    from locust import MarkovTaskSet, run_single_user
-    from locust.env import WebUI
+    from locust.runners import WorkerNodes
+    from locust.stats import StatsCSV
 
-    with pytest.raises(UnsupportedLocustFeature, match="run the file with 'horde run FILE"):
-        run_single_user(object)
-    with pytest.raises(UnsupportedLocustFeature, match="use a TaskSet with weighted tasks"):
-        type("Chain", (MarkovTaskSet,), {})
-    assert not isinstance(object(), WebUI)  # naming it in a check is fine
+    with pytest.raises(UnsupportedLocustFeature, match="part of Locust's internals"):
+        WorkerNodes()
+    with pytest.raises(UnsupportedLocustFeature, match="in Locust's CSV format"):
+        StatsCSV(None, [])
+    assert not isinstance(object(), WorkerNodes)  # naming it in a check is fine
     with pytest.raises(ModuleNotFoundError, match=r"locust\.contrib\.mqtt is not provided"):
         importlib.import_module("locust.contrib.mqtt")
     with pytest.raises(ImportError, match="cannot import name 'NoSuchThing'"):
@@ -183,13 +184,28 @@ def test_horde_run_never_imports_the_real_locust(tmp_path, counting_target):
 def test_an_unsupported_name_used_at_import_stops_the_run_with_one_sentence(
     tmp_path, counting_target
 ):
-    source = "from locust import MarkovTaskSet, User\n\nclass Chain(MarkovTaskSet):\n    pass\n"
+    source = (
+        "from locust import HttpUser\nfrom locust.runners import WorkerNodes\n\n"
+        "nodes = WorkerNodes()\n"
+    )
     completed = _horde_run(tmp_path, source, counting_target)
     assert completed.returncode == 2
     assert "Traceback" not in completed.stderr
     assert completed.stderr.strip().splitlines() == [
+        f"horde: error: error while importing {tmp_path / 'locustfile.py'}, line 4: "
+        "UnsupportedLocustFeature: locust.runners.WorkerNodes is not supported by horde: it "
+        "is part of Locust's internals, which horde does not reproduce (see "
+        "docs/migrating-from-locust.md)"
+    ]
+
+
+def test_a_locust_error_at_import_is_one_sentence_too(tmp_path, counting_target):
+    """Locust's own checks (here of a Markov chain) stop the run as any import error does."""
+    source = "from locust import MarkovTaskSet, User\n\nclass Chain(MarkovTaskSet):\n    pass\n"
+    completed = _horde_run(tmp_path, source, counting_target)
+    assert completed.returncode == 2
+    assert completed.stderr.strip().splitlines() == [
         f"horde: error: error while importing {tmp_path / 'locustfile.py'}, line 3: "
-        "UnsupportedLocustFeature: locust.MarkovTaskSet is not supported by horde: Markov "
-        "chains of tasks are not available yet (issue 13, item 6); use a TaskSet with "
-        "weighted tasks or a SequentialTaskSet"
+        "NoMarkovTasksError: No Markov tasks defined in class Chain. Use the @transition(s) "
+        "decorators to define some."
     ]

@@ -108,6 +108,9 @@ def test_a_blocking_call_horde_cannot_cover_is_named_in_a_warning(site):
     ]
     assert len(warnings) == 1, outcome.output  # once per call, however often it blocks
     assert "task Waiter.wait_for_nothing blocked the event loop" in warnings[0]
+    # The advice no longer says "use horde.sleep()": time.sleep is cooperative in tasks now.
+    assert "this call is not one of them" in warnings[0]
+    assert "asyncio.to_thread" in warnings[0] and "horde.sleep" not in warnings[0]
     assert (
         "in 'threading.Event().wait(0.3)' (uncovered_call.py:13, in wait_for_nothing), "
         "waiting in wait (threading.py:" in warnings[0]

@@ -75,6 +75,9 @@ def test_a_blocking_call_is_named_once_by_its_line(loop_thread, caplog):
     assert "(test_stalls.py:" in call and ", in block_the_loop), waiting in wait (" in call
     assert [r.getMessage() for r in caplog.records] == [
         "code outside any task (a network or timer callback of horde itself) blocked the event "
-        f"loop for more than 250 ms in {call}: every user stalls meanwhile. Use horde.sleep() "
-        "or an async library instead of blocking calls."
+        f"loop for more than 250 ms in {call}: every user stalls meanwhile. In tasks, "
+        "time.sleep, sockets (requests, urllib, http.client, xmlrpc), ssl, select, DNS and "
+        "gevent's waits let the other users run, but this code runs outside any task, where "
+        "nothing can wait: move the wait into a task, on_start or an event listener (they run "
+        "in greenlets), or make it async."
     ]

@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 
 from horde.stats import RequestStats
 from horde.stats.csv_export import stats_csv, write_csv_files
@@ -24,7 +25,7 @@ def test_stats_csv_has_locust_columns_and_aggregated_last():
     assert [r["Name"] for r in rows] == ["/", "/login", "Aggregated"]
     assert rows[-1]["Request Count"] == "101"
     assert rows[-1]["Failure Count"] == "1"
-    assert rows[0]["Requests/s"] == "100"
+    assert rows[0]["Requests/s"] == "100.0"
     assert "99.99%" in rows[0]
 
 
@@ -37,16 +38,20 @@ def test_all_csv_files_are_written(tmp_path):
         "run_stats.csv",
         "run_stats_history.csv",
     ]
-    failures = list(csv.DictReader((tmp_path / "out" / "run_failures.csv").open()))
+    failures = list(csv.DictReader((tmp_path / "out" / "run_failures.csv").open(newline="")))
+    first_seen = failures[0].pop("First Seen")
+    assert first_seen == failures[0].pop("Last Seen")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", first_seen)
+    # A failure given as text is written as Locust writes a task's failure() text.
     assert failures == [
         {
             "Method": "POST",
             "Name": "/login",
-            "Error": "HTTPError: 429 Too Many Requests",
+            "Error": "CatchResponseError('HTTPError: 429 Too Many Requests')",
             "Occurrences": "1",
         }
     ]
-    history = list(csv.DictReader((tmp_path / "out" / "run_stats_history.csv").open()))
+    history = list(csv.DictReader((tmp_path / "out" / "run_stats_history.csv").open(newline="")))
     assert history[0]["User Count"] == "3"
     assert history[0]["Total Request Count"] == "101"
 

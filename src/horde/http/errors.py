@@ -8,6 +8,7 @@ from __future__ import annotations
 
 __all__ = [
     "BodyTooLarge",
+    "CatchResponseError",
     "ConnectError",
     "ConnectTimeout",
     "ConnectionRefused",
@@ -22,6 +23,7 @@ __all__ = [
     "TLSError",
     "TooManyRedirects",
     "TotalTimeout",
+    "status_error",
     "with_detail",
 ]
 
@@ -89,6 +91,13 @@ class CatchResponseError(RequestError):
 
 class HTTPError(RequestError):
     """The server answered with an error status (>= 400)."""
+
+
+def status_error(status: int, reason: str, url: str) -> HTTPError:
+    """The failure of an error status, worded as Locust's HttpUser (``requests``) words it:
+    ``404 Client Error: Not Found for url: /missing`` (the request's name, in the stats)."""
+    kind = "Client" if status < 500 else "Server"
+    return HTTPError(f"{status} {kind} Error: {reason} for url: {url}")
 
 
 def with_detail(message: str, detail: object) -> str:

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING, Any
 
-from horde.http.errors import CatchResponseError, HTTPError, MalformedResponse, RequestError
+from horde.http.errors import CatchResponseError, MalformedResponse, RequestError, status_error
 from horde.http.protocol import ResponseParser, parse_head
 
 if TYPE_CHECKING:
@@ -226,7 +226,7 @@ class Response:
         if self.error is not None:
             raise self.error
         if self.status_code >= 400:
-            raise HTTPError(f"{self.status_code} {self.reason} for {self.url}")
+            raise status_error(self.status_code, self.reason, self.url)
 
     # Streamed bodies ------------------------------------------------------------------------------
     async def aiter_content(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
@@ -311,7 +311,7 @@ class Response:
         if self.error is not None:
             return self.error
         if self.status_code >= 400:
-            return HTTPError(f"{self.status_code} {self.reason}")
+            return status_error(self.status_code, self.reason, self._name)
         return None
 
     def __repr__(self) -> str:

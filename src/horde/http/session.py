@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json as jsonlib
+import re
 import ssl
 import time
 from collections.abc import Callable, Coroutine, Mapping, Sequence
@@ -28,11 +29,11 @@ from horde.http.connection import Connection, ConnectionState, open_connection
 from horde.http.cookies import CookieJar
 from horde.http.errors import (
     ConnectionReset,
-    HTTPError,
     InvalidURL,
     RequestCancelled,
     RequestError,
     TooManyRedirects,
+    status_error,
 )
 from horde.http.protocol import ResponseParser, build_request
 from horde.http.request import PreparedRequest, same_origin_for_credentials
@@ -143,6 +144,23 @@ class Origin:
         return found
 
 
+_METHODS = frozenset(("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"))
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110's token: what a method may be
+
+
+def _cancel_reason(stop: asyncio.CancelledError) -> str:
+    """Why a request in flight was cancelled, for its failure: what cancelled it when that
+    said (a gevent ``Timeout`` around the request, a greenlet's kill), else the end of the
+    test (the runner cancels what is still in flight after the stop's grace)."""
+    cause = stop.args[0] if stop.args else None
+    if isinstance(cause, BaseException):
+        detail = f" ({cause})" if str(cause) else ""
+        return f"request interrupted by {type(cause).__name__}{detail}"
+    if isinstance(cause, str) and cause:
+        return f"request cancelled: {cause}"
+    return "request cancelled when the test stopped"
+
+
 def _session_stopped() -> BaseException:
     return RequestCancelled("the session is stopping: no more requests are sent")
 
@@ -175,6 +193,7 @@ class HttpSession:
         "listeners",
         "max_body_size",
         "max_redirects",
+        "name_by_path",
         "notify",
         "read_timeout",
         "recorder",
@@ -206,6 +225,7 @@ class HttpSession:
         flow_exceptions: tuple[type[BaseException], ...] = (),
         user_context: Callable[[], Mapping[str, Any]] | None = None,
         notify: Callable[[dict[str, Any]], None] | None = None,
+        name_by_path: bool = False,
     ) -> None:
         self.base_url = base_url.rstrip("/") if base_url else None
         # Locust's: the name of requests that give none (client.request_name, rename_request).
@@ -214,6 +234,9 @@ class HttpSession:
         # its listeners are called (the event's notify: a listener that raises is logged).
         self.user_context = user_context
         self.notify = notify
+        # How requests without a name are named: by the URL given (Locust's FastHttpUser), or
+        # by the path and query they go to (its HttpUser: an absolute URL's path).
+        self.name_by_path = name_by_path
         self.recorder = recorder
         self.listeners = listeners
         self.verify = verify
@@ -308,8 +331,8 @@ class HttpSession:
         """
         if self.stopping:
             raise self.stop_error()
-        if name is None:
-            name = self.request_name
+        if method not in _METHODS and not _TOKEN.fullmatch(method):
+            raise ValueError(f"invalid HTTP method {method!r}")
         if data is None and json is None:
             body = content_type = None
         else:
@@ -319,6 +342,10 @@ class HttpSession:
         target_url = url
         if params:
             target_url += ("&" if "?" in url else "?") + urlencode(params, doseq=True)
+        if name is None:
+            name = self.request_name
+            if name is None and self.name_by_path and (params or self._base_path or url[:1] != "/"):
+                name = self._path_name(target_url)
         mode = BodyMode.STREAM if stream else _KEEP if keep_body else BodyMode.DISCARD
         request = self._spare
         if request is None:
@@ -408,11 +435,11 @@ class HttpSession:
                         answer = connection.send(request)
                         written = True
                         parser = await answer
-                except asyncio.CancelledError:
+                except asyncio.CancelledError as stop:
                     if connection is not None:
                         connection.abandon()
                     if written:  # one the server saw: recorded; one never sent is no request
-                        cancelled = RequestCancelled("request cancelled when the test stopped")
+                        cancelled = RequestCancelled(_cancel_reason(stop))
                         elapsed_us = (_perf_ns() - start) // 1000
                         self._record(request.method, request.name, elapsed_us, 0, cancelled, None)
                     raise
@@ -478,7 +505,7 @@ class HttpSession:
         elif response._stream is None:
             error: Exception | None = response.error
             if error is None and response.status_code >= 400:
-                error = HTTPError(f"{response.status_code} {response.reason}")
+                error = status_error(response.status_code, response.reason, response._name)
             self._record(response.request_method, response._name, response._time_us,
                          response._length, error, response)  # fmt: skip
         self._spare = request  # nothing refers to it any more: the next request fills it
@@ -698,6 +725,16 @@ class HttpSession:
         request.raw = build_request(
             request.method.encode(), target.encode("latin-1"), lines, request.body
         )
+
+    def _path_name(self, target: str) -> str:
+        """Locust's HttpUser's name for a request: the path and query it goes to (of an
+        absolute URL too, and with the base URL's path and the params)."""
+        if target[:1] == "/":
+            return self._base_path + target
+        parts = urlsplit(target)
+        if not parts.scheme:
+            return target
+        return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
     def _name_for(self, url: str) -> str:
         """Stats name of a redirect target: its path on the base host, else the full URL."""

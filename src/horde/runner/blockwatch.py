@@ -76,12 +76,34 @@ class BlockWatch:
             return
         self.warned.add(call or name)
         log.warning(
-            "%s blocked the event loop for more than %d ms%s: every user stalls meanwhile. "
-            "Use horde.sleep() or an async library instead of blocking calls.",
+            "%s blocked the event loop for more than %d ms%s: every user stalls meanwhile. %s",
             name,
             int(late * 1000),
             f" in {call}" if call else "",
+            advice(name),
         )
+
+
+# What to do about it, now that the usual blocking calls wait cooperatively in tasks.
+COVERED = (
+    "In tasks, time.sleep, sockets (requests, urllib, http.client, xmlrpc), ssl, select, DNS "
+    "and gevent's waits let the other users run"
+)
+
+
+def advice(name: str) -> str:
+    """What a user can do about a stall in ``name`` (a task, or code outside any task)."""
+    if name.startswith("task "):
+        return (
+            f"{COVERED}; this call is not one of them (docs/migrating-from-locust.md says what "
+            "is covered): use an async library, or run it in a thread (await "
+            "asyncio.to_thread(...) in an async task)."
+        )
+    return (
+        f"{COVERED}, but this code runs outside any task, where nothing can wait: move the "
+        "wait into a task, on_start or an event listener (they run in greenlets), or make it "
+        "async."
+    )
 
 
 def blocking_task_name(loop: asyncio.AbstractEventLoop | None) -> str:

@@ -5,6 +5,7 @@ plain ones through ``horde.bridge``) and gives ``HttpUser`` its client (``horde.
 records into ``horde.stats`` and knows no runner (a user's environment is typed only).
 """
 
+from horde.scenario.markov import MarkovTaskSet, transition, transitions
 from horde.scenario.shape import LoadShape, LoadTestShape
 from horde.scenario.sleep import sleep
 from horde.scenario.tasks import SequentialTaskSet, TaskSet, tag, task
@@ -24,6 +25,7 @@ __all__ = [
     "LoadShape",
     "LoadTestShape",
     "Locust",
+    "MarkovTaskSet",
     "SequentialTaskSet",
     "TaskSet",
     "User",
@@ -35,4 +37,6 @@ __all__ = [
     "sleep",
     "tag",
     "task",
+    "transition",
+    "transitions",
 ]

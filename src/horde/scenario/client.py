@@ -31,7 +31,7 @@ from horde.http.response import Response
 from horde.http.session import BodyOptions, HttpSession, JsonOption, RequestOptions
 from horde.stats.recorder import Recorder
 
-__all__ = ["HttpClient", "LocustHttpSession", "Reply"]
+__all__ = ["HttpClient", "LocustFastHttpSession", "LocustHttpSession", "Reply"]
 
 T = TypeVar("T")
 
@@ -193,6 +193,7 @@ class LocustHttpSession(HttpClient):
     """
 
     __slots__ = ()
+    name_by_path = True  # Locust's HttpSession (requests): by the path requested
 
     def __init__(
         self,
@@ -223,6 +224,7 @@ class LocustHttpSession(HttpClient):
             user_context=getattr(user, "context", None),
             stop_error=UserStopped,
             flow_exceptions=FLOW_CONTROL,
+            name_by_path=self.name_by_path,
         )
         super().__init__(session, request_event if request_event is not None else own)
 
@@ -232,3 +234,11 @@ def _fired_through(event: Any) -> Any:
         event.fire(**kwargs)
 
     return fire
+
+
+class LocustFastHttpSession(LocustHttpSession):
+    """Locust's ``FastHttpSession(base_url, request_event, user)``: as ``HttpSession``, but
+    naming requests by the URL given (Locust's FastHttpUser's rule)."""
+
+    __slots__ = ()
+    name_by_path = False

@@ -22,7 +22,7 @@ from typing import Any
 from horde.bridge import run_blocking
 from horde.exceptions import ScenarioError
 from horde.http.errors import RequestError
-from horde.scenario.client import LocustHttpSession
+from horde.scenario.client import LocustFastHttpSession, LocustHttpSession
 from horde.scenario.tasks import Task
 from horde.scenario.users import User
 
@@ -46,8 +46,9 @@ class PytestUser(User):
 
     def _fixtures(self, function: Callable[..., Any]) -> list[Any]:
         made = []
-        for _ in inspect.signature(function).parameters:
-            session = LocustHttpSession(
+        for name in inspect.signature(function).parameters:
+            kind = LocustFastHttpSession if name == "fastsession" else LocustHttpSession
+            session = kind(
                 base_url=self.host or "", request_event=self.environment.events.request, user=self
             )
             self.sessions.append(session)

@@ -234,6 +234,9 @@ class HttpUser(RestMixin, User):
 
     abstract = True
     django_csrf: bool = False
+    # Locust's HttpUser names a request by the path it goes to (an absolute URL's too), its
+    # FastHttpUser by the URL as given: each class here does as its Locust namesake.
+    name_requests_by_path: ClassVar[bool] = True
     connect_timeout: float = 10.0
     network_timeout: float = 60.0
     max_body_size: int = DEFAULT_MAX_BODY_SIZE  # decoded bytes a kept body may have
@@ -255,6 +258,7 @@ class HttpUser(RestMixin, User):
             flow_exceptions=FLOW_CONTROL,
             user_context=self.context,
             notify=environment.events.request.notify,
+            name_by_path=self.name_requests_by_path,
         )
         self.client = HttpClient(session, environment.events.request)
 
@@ -316,8 +320,13 @@ def create_user(cls: type[User], environment: Environment) -> User | None:
         return None
 
 
-FastHttpUser = HttpUser
-"""Locust's name for its fast client; in horde there is one client, and it is the fast one."""
+class FastHttpUser(HttpUser):
+    """Locust's FastHttpUser: horde's HttpUser (there is one client, and it is the fast one),
+    naming requests by the URL given, as Locust's FastHttpUser does."""
+
+    abstract = True
+    name_requests_by_path = False
+
 
 # Locust 0.x's names, as in the seed article (with task_set and min_wait/max_wait: see tasks.py).
 HttpLocust = HttpUser

@@ -6,7 +6,7 @@ import re
 import traceback
 from typing import Any
 
-__all__ = ["ExceptionEntry", "StatsError", "describe_error"]
+__all__ = ["ExceptionEntry", "StatsError", "describe_error", "locust_error_text"]
 
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
 
@@ -22,14 +22,30 @@ def describe_error(error: BaseException | str) -> str:
     return _ADDRESS.sub("0x...", text)
 
 
+def locust_error_text(error: BaseException | str) -> str:
+    """The error as Locust writes it in its failures CSV (``repr`` of the exception; a
+    failure's text as the ``CatchResponseError`` Locust wraps it in), addresses masked."""
+    text = repr(error) if isinstance(error, BaseException) else f"CatchResponseError({error!r})"
+    return _ADDRESS.sub("0x...", text)
+
+
 class StatsError:
     """One (method, name, error) group of failures, with when it was first and last seen.
 
     The times are Unix seconds; a master merging workers' groups keeps the earliest first and
     the latest last, so the web UI can tell a failure that stopped from one still happening.
+    ``locust_error`` is the same error as Locust's CSV writes it (``locust_error_text``).
     """
 
-    __slots__ = ("error", "first_seen", "last_seen", "method", "name", "occurrences")
+    __slots__ = (
+        "error",
+        "first_seen",
+        "last_seen",
+        "locust_error",
+        "method",
+        "name",
+        "occurrences",
+    )
 
     def __init__(
         self,
@@ -39,6 +55,7 @@ class StatsError:
         occurrences: int = 0,
         first_seen: float | None = None,
         last_seen: float | None = None,
+        locust_error: str | None = None,
     ) -> None:
         self.method = method
         self.name = name
@@ -46,6 +63,7 @@ class StatsError:
         self.occurrences = occurrences
         self.first_seen = first_seen
         self.last_seen = last_seen
+        self.locust_error = locust_error if locust_error is not None else error
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -66,6 +84,7 @@ class StatsError:
             "occurrences": self.occurrences,
             "first_seen": self.first_seen,
             "last_seen": self.last_seen,
+            "locust_error": self.locust_error,
         }
 
     @classmethod
@@ -77,24 +96,45 @@ class StatsError:
             data["occurrences"],
             data.get("first_seen"),
             data.get("last_seen"),
+            data.get("locust_error"),
         )
 
 
 class ExceptionEntry:
-    """Exceptions from user code with one traceback text, counted."""
+    """Exceptions from user code with one traceback text, counted.
 
-    __slots__ = ("count", "msg", "traceback", "where")
+    ``message`` and ``frames`` are what Locust's exceptions CSV shows: the exception's own
+    text, and its stack frames alone (no header, no exception line)."""
 
-    def __init__(self, msg: str, tb: str, where: str = "", count: int = 0) -> None:
+    __slots__ = ("count", "frames", "message", "msg", "traceback", "where")
+
+    def __init__(
+        self,
+        msg: str,
+        tb: str,
+        where: str = "",
+        count: int = 0,
+        message: str | None = None,
+        frames: str | None = None,
+    ) -> None:
         self.msg = msg
         self.traceback = tb
         self.where = where
         self.count = count
+        self.message = message if message is not None else msg
+        self.frames = frames if frames is not None else tb
 
     @classmethod
     def from_exception(cls, exc: BaseException, where: str = "") -> ExceptionEntry:
         tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        return cls(describe_error(exc), _ADDRESS.sub("0x...", tb), where)
+        frames = "".join(traceback.format_tb(exc.__traceback__))
+        return cls(
+            describe_error(exc),
+            _ADDRESS.sub("0x...", tb),
+            where,
+            message=_ADDRESS.sub("0x...", str(exc)),
+            frames=_ADDRESS.sub("0x...", frames),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -102,8 +142,17 @@ class ExceptionEntry:
             "msg": self.msg,
             "traceback": self.traceback,
             "where": self.where,
+            "message": self.message,
+            "frames": self.frames,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ExceptionEntry:
-        return cls(data["msg"], data["traceback"], data.get("where", ""), data["count"])
+        return cls(
+            data["msg"],
+            data["traceback"],
+            data.get("where", ""),
+            data["count"],
+            data.get("message"),
+            data.get("frames"),
+        )

@@ -13,7 +13,7 @@ from collections import deque
 from typing import Any
 
 from horde.stats.entries import CURRENT_WINDOW, StatsEntry
-from horde.stats.errors import ExceptionEntry, StatsError, describe_error
+from horde.stats.errors import ExceptionEntry, StatsError, describe_error, locust_error_text
 from horde.stats.histogram import Histogram
 from horde.stats.history import PERCENTILES, StatsHistory
 from horde.stats.windows import WindowSeries
@@ -76,7 +76,9 @@ class RequestStats:
         found = self.errors.get(key)
         now = time.time()  # failures only: not on the path of a successful request
         if found is None:
-            found = self.errors[key] = StatsError(method, name, text, first_seen=now)
+            found = self.errors[key] = StatsError(
+                method, name, text, first_seen=now, locust_error=locust_error_text(error)
+            )
         found.occurrences += 1
         found.last_seen = now
 
@@ -185,14 +187,14 @@ class RequestStats:
         for key, error in other.errors.items():
             found = self.errors.get(key)
             if found is None:
-                found = self.errors[key] = StatsError(*key)
+                found = self.errors[key] = StatsError(*key, locust_error=error.locust_error)
             found.occurrences += error.occurrences
             found.seen(error.first_seen, error.last_seen)
         for traceback, exc in other.exceptions.items():
             found_exc = self.exceptions.get(traceback)
             if found_exc is None:
                 found_exc = self.exceptions[traceback] = ExceptionEntry(
-                    exc.msg, exc.traceback, exc.where
+                    exc.msg, exc.traceback, exc.where, message=exc.message, frames=exc.frames
                 )
             found_exc.count += exc.count
 
@@ -227,7 +229,9 @@ class RequestStats:
             before = snapshot.errors.get(key)
             n = error.occurrences - (before.occurrences if before else 0)
             if n > 0:
-                window.errors[key] = StatsError(*key, n, error.first_seen, error.last_seen)
+                window.errors[key] = StatsError(
+                    *key, n, error.first_seen, error.last_seen, error.locust_error
+                )
         return window
 
     @classmethod
@@ -254,14 +258,18 @@ class RequestStats:
             key = (item["method"], item["name"], item["error"])
             found = self.errors.get(key)
             if found is None:
-                found = self.errors[key] = StatsError(*key)
+                found = self.errors[key] = StatsError(*key, locust_error=item.get("locust_error"))
             found.occurrences += item["occurrences"]
             found.seen(item.get("first_seen"), item.get("last_seen"))
         for item in data["exceptions"]:
             found_exc = self.exceptions.get(item["traceback"])
             if found_exc is None:
                 found_exc = self.exceptions[item["traceback"]] = ExceptionEntry(
-                    item["msg"], item["traceback"], item.get("where", "")
+                    item["msg"],
+                    item["traceback"],
+                    item.get("where", ""),
+                    message=item.get("message"),
+                    frames=item.get("frames"),
                 )
             found_exc.count += item["count"]
 

@@ -277,7 +277,7 @@ class Greenlet:
             return
         if in_user_greenlet() and self._task is asyncio.current_task():
             raise self._kill_with  # a greenlet killing itself stops here
-        self._task.cancel()
+        self._task.cancel(f"{self.name} was killed")
         if block and can_wait():
             self.join(timeout)
 

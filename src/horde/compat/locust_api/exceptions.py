@@ -5,7 +5,6 @@ aliased as they are)."""
 from __future__ import annotations
 
 __all__ = [
-    "CatchResponseError",
     "LocustBadStatusCode",
     "LocustError",
     "MissingWaitTimeError",
@@ -13,7 +12,6 @@ __all__ = [
     "RPCReceiveError",
     "RPCSendError",
     "ResponseError",
-    "RunnerAlreadyExistsError",
 ]
 
 
@@ -22,10 +20,6 @@ class LocustError(Exception):
 
 
 class ResponseError(Exception):
-    pass
-
-
-class CatchResponseError(Exception):
     pass
 
 
@@ -45,10 +39,6 @@ class RPCReceiveError(Exception):
     def __init__(self, *args: object, addr: str | None = None) -> None:
         super().__init__(*args)
         self.addr = addr
-
-
-class RunnerAlreadyExistsError(Exception):
-    pass
 
 
 class LocustBadStatusCode(Exception):

@@ -24,23 +24,13 @@ __all__ = ["ALL", "LOCUST_VERSION", "MODULES", "SUPPORTED_MODULES"]
 LOCUST_VERSION = "2.47.0"
 """The Locust release whose API this table follows (``locust.__version__`` under horde)."""
 
-# Why names are missing, by the item of issue 13 that will bring them (and what to do meanwhile).
+# Why names are missing (and what to do instead).
 DOCS = "see docs/migrating-from-locust.md"
 INTERNAL = f"it is part of Locust's internals, which horde does not reproduce ({DOCS})"
-WEB_UI = (
-    "horde's web UI is not Locust's Flask app (issue 13, item 4): extending it with routes, "
-    f"templates or auth is not possible ({DOCS})"
-)
-LIBRARY = (
-    "running Locust as a library (creating environments, runners and stats printers from "
-    "your own code) is not available yet (issue 13, item 6); use 'horde run'"
-)
 STATS_PRINTING = (
-    "horde prints its own live table and summary, and writes its own files (--csv, --json, "
-    f"--html) ({DOCS})"
+    "horde writes its result files itself at the end of a run (--csv, --json, --html), in "
+    f"Locust's CSV format ({DOCS})"
 )
-PYTEST = "pytest-style locustfiles are not available yet (issue 13, item 6)"
-LOGGING = f"horde sets up logging itself; use -L/--loglevel ({DOCS})"
 DEPRECATED_FAST = "FastHttpLocust was renamed FastHttpUser in Locust 1.0; use FastHttpUser"
 
 U = "horde.scenario.users"
@@ -155,7 +145,7 @@ MODULES: dict[str, dict[str, Any]] = {
         "RequestStats": Alias("horde.stats:RequestStats"),
         "StatsEntry": Alias("horde.stats:StatsEntry"),
         "StatsError": Alias("horde.stats:StatsError"),
-        "CatchResponseError": Alias(f"{X}:CatchResponseError"),
+        "CatchResponseError": Alias("horde.http.errors:CatchResponseError"),
         "STATS_NAME_WIDTH": Value(80),
         "STATS_AUTORESIZE": Value(True),
         "STATS_TYPE_WIDTH": Value(8),
@@ -194,10 +184,10 @@ MODULES: dict[str, dict[str, Any]] = {
         **TASK_EXCEPTIONS,
         **_same(
             X,
-            "LocustError ResponseError CatchResponseError "
-            "MissingWaitTimeError RPCError RPCSendError RPCReceiveError "
-            "RunnerAlreadyExistsError",
+            "LocustError ResponseError MissingWaitTimeError RPCError RPCSendError RPCReceiveError",
         ),
+        "CatchResponseError": Alias("horde.http.errors:CatchResponseError"),
+        "RunnerAlreadyExistsError": Alias("horde.runner.environment:RunnerAlreadyExistsError"),
     },
     "locust.user": {
         **_same(U, "User HttpUser"),
@@ -224,11 +214,11 @@ MODULES: dict[str, dict[str, Any]] = {
         "TaskSet": Alias(f"{T}:TaskSet"),
         "HttpSession": Alias(f"{C}:LocustHttpSession"),
         "constant": Alias(f"{W}:constant"),
-        "CatchResponseError": Alias(f"{X}:CatchResponseError"),
+        "CatchResponseError": Alias("horde.http.errors:CatchResponseError"),
         **_same(E, "StopTest StopUser"),
         **LOCUST_STATES,
         "RestResponseT": Value(typing.TypeVar("RestResponseT")),
-        "PytestUser": Gap("class", PYTEST),
+        "PytestUser": Alias("horde.scenario.pytest_style:PytestUser"),
         "RestMixin": Alias(f"{U}:RestMixin"),
         "RestResponseContextManager": Alias("horde.http.response:Response"),
         **_classes("DefaultTaskSet UserMeta"),
@@ -266,7 +256,8 @@ MODULES: dict[str, dict[str, Any]] = {
         "ResponseContextManager": Alias("horde.http.response:Response"),
         "RestResponseContextManager": Alias("horde.http.response:Response"),
         "EventHook": Alias(f"{EV}:EventHook"),
-        **_same(X, "CatchResponseError LocustError ResponseError"),
+        **_same(X, "LocustError ResponseError"),
+        "CatchResponseError": Alias("horde.http.errors:CatchResponseError"),
         "DEFAULT_CA_BUNDLE_PATH": Value(ssl.get_default_verify_paths().openssl_cafile),
         **_classes("LocustHttpAdapter"),
     },
@@ -275,14 +266,15 @@ MODULES: dict[str, dict[str, Any]] = {
     },
     "locust.contrib.fasthttp": {
         "FastHttpUser": Alias(f"{U}:FastHttpUser"),
-        "FastHttpSession": Alias(f"{C}:LocustHttpSession"),
+        "FastHttpSession": Alias(f"{C}:LocustFastHttpSession"),
         "FastResponse": Alias("horde.http.response:Response"),
         "ResponseContextManager": Alias("horde.http.response:Response"),
         "RestResponseContextManager": Alias("horde.http.response:Response"),
         "RestMixin": Alias(f"{U}:RestMixin"),
         "User": Alias(f"{U}:User"),
         "StopTest": Alias(f"{E}:StopTest"),
-        **_same(X, "CatchResponseError LocustError ResponseError LocustBadStatusCode"),
+        **_same(X, "LocustError ResponseError LocustBadStatusCode"),
+        "CatchResponseError": Alias("horde.http.errors:CatchResponseError"),
         "FastHttpLocust": Gap("class", DEPRECATED_FAST),
         "FAILURE_EXCEPTIONS": Alias("horde.http.errors:RequestError"),
         **_classes("ErrorResponse FastRequest LocustUserAgent"),
@@ -307,7 +299,7 @@ MODULES: dict[str, dict[str, Any]] = {
     "locust.debug": {
         "run_single_user": Alias("horde.debug:run_single_user"),
         "Environment": Alias("horde.web.library:Environment"),
-        "CatchResponseError": Alias(f"{X}:CatchResponseError"),
+        "CatchResponseError": Alias("horde.http.errors:CatchResponseError"),
         "RescheduleTask": Alias(f"{E}:RescheduleTask"),
         "PrintListener": Alias("horde.debug:PrintListener"),
     },

@@ -60,6 +60,7 @@ class Outcome:
     output: str = ""
     seconds: float = 0.0
     served: dict[str, int] | None = None  # what the offline site served (offline runs)
+    failures: list[dict[str, str]] = field(default_factory=list)  # rows of the failures CSV
 
     @property
     def requests(self) -> int:
@@ -157,6 +158,10 @@ def run(
     if script:
         outcome.rows = printed_rows(outcome.output)
         return outcome
+    failures = Path(f"{prefix}_failures.csv")
+    if failures.exists():
+        with failures.open(newline="") as f:
+            outcome.failures = list(csv.DictReader(f))
     stats = Path(f"{prefix}_stats.csv")
     if stats.exists():
         with stats.open(newline="") as f:

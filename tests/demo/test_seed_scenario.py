@@ -69,7 +69,8 @@ def test_shared_account_reproduces_the_login_failures(demo_app, tmp_path):
     )
     assert login["num_failures"] >= 3  # 5 web users race for user1 within the 2 s interval
     errors = {(f["method"], f["name"], f["error"]) for f in document["failures"]}
-    assert ("POST", "/accounts/login/", "HTTPError: 429 Too Many Requests") in errors
+    error = "HTTPError: 429 Client Error: Too Many Requests for url: /accounts/login/"
+    assert ("POST", "/accounts/login/", error) in errors
     # As in the article, the failures are logins: every other request succeeds.
     assert {(f["method"], f["name"]) for f in document["failures"]} == {
         ("POST", "/accounts/login/")

@@ -228,7 +228,7 @@ def test_http_errors_and_catch_response(server):
     assert stats.entry("GET", "judged").num_failures == 1
     assert stats.entry("GET", "raised").num_failures == 1
     errors = {e.name: e.error for e in stats.errors.values()}
-    assert errors["/status/404"] == "HTTPError: 404 Not Found"
+    assert errors["/status/404"] == "HTTPError: 404 Client Error: Not Found for url: /status/404"
     assert errors["judged"] == "no nope in the page"
     assert errors["raised"] == "ValueError: assertion in the with block"
 

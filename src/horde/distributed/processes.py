@@ -90,11 +90,12 @@ class LocalWorkers:
     def start(self) -> None:
         for _ in range(self.count):
             self.processes.append(
+                # Their output is the master's (what a scenario prints on a worker shows, as
+                # with Locust's --processes); a worker itself prints nothing but logs.
                 subprocess.Popen(
                     self.command,
                     env=self._env,
                     stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL,
                     start_new_session=True,
                 )
             )

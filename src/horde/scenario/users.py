@@ -418,15 +418,18 @@ def _no_tasks(owner: User | TaskSet, user: User) -> None:
     hint = "."
     if getattr(owner, "task", None):
         hint = ", but you have set a 'task' attribute - maybe you meant to set 'tasks'?"
-    error = LookupError(
+    message = (
         f"No tasks defined on {cls.__name__}{hint} Use the @task decorator or set the "
         f"'tasks' attribute of the {what}"
     )
-    if cls not in _told_no_tasks:
-        _told_no_tasks.add(cls)
-        log.error("%s", error)
-    user.environment.stats.record_exception(error, where=cls.__name__)
-    report_user_error(user, owner, error)
+    try:
+        raise Exception(message)  # Locust's error, raised so that it has a traceback
+    except Exception as error:
+        if cls not in _told_no_tasks:
+            _told_no_tasks.add(cls)
+            log.error("%s", error)
+        user.environment.stats.record_exception(error, where=cls.__name__)
+        report_user_error(user, owner, error)
     raise StopUser()
 
 

@@ -145,6 +145,13 @@ def run_script(args: list[str]) -> int:
         print(code, file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        # As for 'python SCRIPT.py': the process ends by the signal (status -2 to its parent),
+        # without a traceback of horde's own frames.
+        import os
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
         return 130
     return 0
 

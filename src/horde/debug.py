@@ -130,8 +130,15 @@ def run_single_user(
     if _env is None:
         caller = inspect.stack()[1].frame.f_code.co_filename
         _env = _make_environment(caller)
-        PrintListener(_env, include_length, include_time, include_context, include_payload)
+        global _printer
+        _printer = PrintListener(
+            _env, include_length, include_time, include_context, include_payload
+        )
         hub.run(fire_and_wait(_env.events.init, environment=_env, runner=None, web_ui=None))
+        if _env.listener_failures:
+            # Locust's rule: an init listener that raised (logged above) ends it here.
+            print("horde: error: an init listener raised (see above)", file=sys.stderr)
+            raise SystemExit(1)
     env = _env
     env.user_classes = [user_class]
     env._filter_tasks_by_tags()
@@ -146,9 +153,12 @@ def run_single_user(
 
 
 _running: list[tuple[User, asyncio.Task[None]]] = []
+_printer: PrintListener | None = None
 
 
 async def _stop_running() -> None:
+    """After Ctrl-C: the user stops (its on_stop runs); nothing more is printed (Locust's)."""
+    _stop_printing()
     for user, task in _running:
         user.request_stop(hard=True)
         task.cancel()
@@ -186,7 +196,20 @@ async def _run_one(env: Environment, user_class: type[User]) -> None:
     task = asyncio.get_running_loop().create_task(user.run(), name=f"user:{user_class.__name__}")
     _running.append((user, task))
     try:
-        await task
+        await asyncio.shield(task)
+    except asyncio.CancelledError:  # Ctrl-C (horde.compat.hub): stop the user, quietly
+        _stop_printing()
+        user.request_stop(hard=True)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        raise
     finally:
         if (user, task) in _running:
             _running.remove((user, task))
+
+
+def _stop_printing() -> None:
+    global _printer
+    if _printer is not None and _env is not None:
+        _env.events.request.remove_listener(_printer.on_request)
+        _printer = None

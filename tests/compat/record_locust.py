@@ -3,6 +3,7 @@
     .tools/bin/uv sync --frozen --group bench     # Locust 2.47.0 into .venv
     .venv/bin/python tests/compat/record_locust.py [EXAMPLE_ID ...]
     .venv/bin/python tests/compat/record_locust.py --csv       # Locust's CSV files, as fixtures
+    .venv/bin/python tests/compat/record_locust.py --single-user [ID ...]   # run_single_user
     make setup                                    # back to the usual environment
 
 Writes tests/compat/locust_results.json: for each example, the command line, Locust's exit
@@ -101,6 +102,27 @@ def record_csv() -> None:
         print("recorded Locust's CSV files of", example_id)
 
 
+def record_single_user(wanted: list[str]) -> None:
+    """What Locust's examples print when run as a script (``run_single_user``): the section
+    "single_user" of locust_results.json (test_single_user.py)."""
+    from tests.compat.single_user import BY_ID as SINGLE
+    from tests.compat.single_user import SINGLE_USER, run_script
+
+    results = json.loads(RESULTS.read_text())
+    section = results.setdefault("single_user", {})
+    for example in SINGLE_USER:
+        if wanted and example.id not in wanted:
+            continue
+        found = run_script("locust", SINGLE[example.id])
+        section[example.id] = {
+            "exit_code": found.exit_code,
+            "requests": sorted(list(r) for r in found.requests),
+            "lines": found.lines,
+        }
+        print(example.id, found.exit_code, sorted(found.requests), found.lines)
+    RESULTS.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+
+
 def main() -> int:
     locust = Path(sys.executable).with_name("locust")
     if not locust.exists():
@@ -108,6 +130,9 @@ def main() -> int:
         return 1
     if sys.argv[1:] == ["--csv"]:
         record_csv()
+        return 0
+    if sys.argv[1:2] == ["--single-user"]:
+        record_single_user(sys.argv[2:])
         return 0
     version = subprocess.run([str(locust), "--version"], capture_output=True, text=True).stdout
     wanted = sys.argv[1:] or [e.id for e in EXAMPLES]

@@ -17,6 +17,7 @@ callback or a task): there a wait behaves as it does without horde, or in a user
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
 import threading
 from collections.abc import Awaitable, Callable
@@ -75,8 +76,36 @@ def active() -> bool:
 
 
 def run(awaitable: Awaitable[T]) -> T:
-    """Run the library loop until ``awaitable`` is done; its result."""
-    return loop().run_until_complete(_wrap(awaitable))
+    """Run the library loop until ``awaitable`` is done; its result.
+
+    Ctrl-C while it runs raises ``KeyboardInterrupt`` here, once the loop has stopped: the
+    loop hears the signal itself, since Python's own handler would raise it inside whatever
+    callback runs at that moment (where uvloop takes it for a transport's error and goes on).
+    """
+    hub = loop()
+    main = hub.create_task(_wrap(awaitable))
+    interrupted: list[bool] = []
+
+    def interrupt() -> None:
+        interrupted.append(True)
+        main.cancel()
+
+    listening = False
+    if threading.current_thread() is threading.main_thread():
+        try:
+            hub.add_signal_handler(signal.SIGINT, interrupt)
+            listening = True
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
+    try:
+        return hub.run_until_complete(main)
+    except asyncio.CancelledError:
+        if interrupted:
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        if listening:
+            hub.remove_signal_handler(signal.SIGINT)
 
 
 async def _wrap(awaitable: Awaitable[T]) -> T:

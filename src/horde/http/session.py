@@ -441,7 +441,12 @@ class HttpSession:
                     if written:  # one the server saw: recorded; one never sent is no request
                         cancelled = RequestCancelled(_cancel_reason(stop))
                         elapsed_us = (_perf_ns() - start) // 1000
-                        self._record(request.method, request.name, elapsed_us, 0, cancelled, None)
+                        try:
+                            self._record(request.method, request.name, elapsed_us, 0,
+                                         cancelled, None)  # fmt: skip
+                        except Exception:
+                            # A listener's RescheduleTask (say) must not undo the cancellation.
+                            pass
                     raise
                 except RequestError as exc:
                     response = self._failed(request, exc)

@@ -37,7 +37,11 @@ def horde_runs() -> dict[str, ScriptRun]:
     runnable = [e for e in SINGLE_USER if not (e.offline and offline.available())]
     with ThreadPoolExecutor(4) as pool:
         return dict(
-            zip([e.id for e in runnable], pool.map(lambda e: run_script("horde", e), runnable))
+            zip(
+                [e.id for e in runnable],
+                pool.map(lambda e: run_script("horde", e), runnable),
+                strict=True,
+            )
         )
 
 

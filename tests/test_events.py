@@ -3,6 +3,8 @@
 import gc
 import weakref
 
+import pytest
+
 from horde import User, events, task
 from horde.events import Events
 from horde.runner.environment import Environment
@@ -98,3 +100,98 @@ def test_listeners_of_the_runs_own_events_hear_its_http_requests(queue_target):
     env = uvloop.run(scenario())
     assert env.stats.total.num_requests > 10
     assert heard == ["/heard"] * env.stats.total.num_requests
+
+
+LOCUST_EVENTS = {
+    "request", "user_error", "report_to_master", "worker_report", "worker_connect",
+    "spawning_complete", "quitting", "quit", "init", "init_command_line_parser", "test_start",
+    "test_stopping", "test_stop", "reset_stats", "cpu_warning", "heartbeat_sent",
+    "heartbeat_received", "usage_monitor",
+}  # fmt: skip
+"""Locust 2.47's events (locust/event.py's Events annotations)."""
+
+
+def test_every_locust_event_is_there():
+    hooks = Events()
+    found = {name for name, value in vars(hooks).items() if not name.startswith("_")}
+    assert found == LOCUST_EVENTS
+    assert all(hasattr(getattr(hooks, n), "add_listener") for n in LOCUST_EVENTS)
+
+
+def test_a_listener_that_raises_is_logged_counted_and_the_others_still_run(caplog):
+    from horde.exceptions import RescheduleTask
+
+    hooks = Events()
+    heard = []
+
+    def broken(**kwargs):
+        raise ValueError("listener bug")
+
+    hooks.test_start.add_listener(broken)
+    hooks.test_start.add_listener(lambda **kw: heard.append(kw["environment"]))
+    hooks.test_start.fire(environment="env")
+    assert heard == ["env"]
+    assert hooks.listener_failures == 1
+    assert "Uncaught exception in event handler" in caplog.text and "listener bug" in caplog.text
+
+    # Control flow is not a bug: a request listener may end the task (Locust's examples do).
+    def reschedule(**kwargs):
+        raise RescheduleTask()
+
+    hooks.request.add_listener(reschedule)
+    with pytest.raises(RescheduleTask):
+        hooks.request.fire(request_type="GET", name="/", response_time=1.0, record=False)
+    assert hooks.listener_failures == 1
+
+
+def test_fire_in_reverse_and_measure():
+    hooks = Events()
+    order = []
+    hooks.quitting.add_listener(lambda **kw: order.append(1))
+    hooks.quitting.add_listener(lambda **kw: order.append(2))
+    hooks.quitting.fire(reverse=True)
+    assert order == [2, 1]
+
+    fired = []
+    hooks.request.add_listener(lambda **kw: fired.append(kw))
+    with hooks.request.measure("CUSTOM", "ok", response_length=3):
+        pass
+    with hooks.request.measure("CUSTOM", "broken") as meta:
+        meta["context"]["step"] = 2
+        raise OSError("down")
+    assert [(f["name"], f["exception"] is None) for f in fired] == [("ok", True), ("broken", False)]
+    assert fired[1]["context"] == {"step": 2} and fired[1]["response_time"] >= 0
+    assert isinstance(fired[1]["exception"], OSError) and fired[0]["response_length"] == 3
+
+
+def test_a_custom_clients_listeners_get_a_context_when_it_gives_none():
+    hooks = Events()
+    contexts = []
+    hooks.request.add_listener(lambda context, **kw: contexts.append(context))
+    hooks.request.fire(request_type="WS", name="send", response_time=1.0, record=False)
+    assert contexts == [{}]
+
+
+def test_usage_monitor_fires_with_cpu_and_memory(monkeypatch):
+    import asyncio
+
+    import uvloop
+
+    from horde.modes import hooks as mode_hooks
+
+    monkeypatch.setattr(mode_hooks, "CPU_MONITOR_INTERVAL", 0.05)
+    monkeypatch.setattr(mode_hooks, "CPU_WARNING_THRESHOLD", -1.0)  # every reading warns
+    hooks = Events()
+    env = Environment(user_classes=[Idle], stats=RequestStats(), events=hooks)
+    usage, warnings = [], []
+    hooks.usage_monitor.add_listener(lambda **kw: usage.append(kw))
+    hooks.cpu_warning.add_listener(lambda **kw: warnings.append(kw["cpu_usage"]))
+
+    async def main() -> None:
+        async with mode_hooks.usage_monitor(env):
+            await asyncio.sleep(0.3)
+
+    uvloop.run(main())
+    assert len(usage) >= 2 and len(warnings) == len(usage)
+    assert usage[0]["environment"] is env and usage[0]["memory_usage"] > 10_000_000
+    assert usage[0]["cpu_usage"] >= 0

@@ -260,10 +260,47 @@ class _Group(_LocustArguments, argparse._ArgumentGroup):
     pass
 
 
+# Locust's flags that horde does not take, and what to do instead (said instead of argparse's
+# "unrecognized arguments").
+LOCUST_FLAGS = {
+    "--web-login": "horde's web UI has no login page: guard it with --web-auth USER:PASSWORD",
+    "--tls-cert": "horde's web UI is served over HTTP: put a proxy that terminates TLS in front",
+    "--tls-key": "horde's web UI is served over HTTP: put a proxy that terminates TLS in front",
+    "--web-base-path": "horde's web UI is served at /: a proxy can serve it under a path",
+    "--web-host-display-name": "horde's web UI shows the address it listens on",
+    "--class-picker": "name the user classes to run after the file (horde run FILE A B)",
+    "--config-users": "give user classes' settings in the locustfile",
+    "--legacy-ui": "horde's web UI is its own; there is one",
+    "--headful": "without --headless, horde runs with its web UI",
+    "--logfile": "horde logs to stderr: redirect it (2> FILE)",
+    "--skip-log-setup": "horde sets up its logging itself (-L/--loglevel)",
+    "--print-stats": "horde prints its live table unless --only-summary is given",
+    "--reset-stats": "the web UI's 'Reset stats' resets them during a test",
+    "--json-file": "use --json PATH (horde's JSON results)",
+    "--equal-weights": "set weight = 1 on the user classes",
+    "--enable-rebalancing": "horde gives a lost worker's users to the others already",
+    "--profile": "horde has no profiles: use horde.toml or [tool.horde] in pyproject.toml",
+    "--otel": "horde does not export OpenTelemetry",
+    "--list": "the user classes are those of the file; name some after it to run only them",
+    "--show-task-ratio": "the web UI's task ratios show it",
+    "--show-task-ratio-json": "the web UI's /tasks gives it as JSON",
+    "--build-path": "horde's web UI is its own",
+    "--expect-slaves": "use --expect-workers",
+    "--slave": "use --worker",
+}
+
+
 class _Parser(_LocustArguments, argparse.ArgumentParser):
     """argparse that raises instead of exiting, so the CLI prints one sentence and exits 2."""
 
     def error(self, message: str) -> NoReturn:
+        if message.startswith("unrecognized arguments: "):
+            for flag in message.removeprefix("unrecognized arguments: ").split():
+                name = flag.split("=")[0]
+                if name in LOCUST_FLAGS:
+                    raise ScenarioError(
+                        f"Locust's {name} is not one of horde's options: {LOCUST_FLAGS[name]}"
+                    )
         raise ScenarioError(message)
 
     def add_argument_group(self, *args: Any, **kwargs: Any) -> argparse._ArgumentGroup:

@@ -156,3 +156,75 @@ def test_distributed_events_and_messages_carry_data_between_master_and_workers(s
     assert found, output
     page = len(urllib.request.urlopen(site.url + "/").read())
     assert int(found[1]) == int(found[2]) * page and int(found[2]) > 0
+
+
+def test_rest_parses_json_and_words_failures_as_locust(site):
+    outcome = horde("rest_calls.py", site, users=1, seconds=2)
+    errors = {f["Name"]: f["Error"] for f in outcome.failures}
+    assert "/authenticate" not in errors  # its assertion held
+    assert errors["asserted"] == "CatchResponseError('not welcome')"
+    assert errors["with response,"].startswith(
+        'CatchResponseError(\'not welcome, response was {"message": "Welcome !"}'
+    )
+    assert errors["not json"].startswith(
+        "CatchResponseError('Could not parse response as JSON. <html>"
+    )
+    assert "response code 200, error Expecting value" in errors["not json"]
+    raised = errors["raised"]
+    assert raised.startswith("CatchResponseError(") and "KeyError: " in raised
+    assert "rest_calls.py:" in raised and "in calls. Response was {" in raised
+    assert outcome.exit_code == 1
+
+
+def test_options_from_locusts_add_argument_and_the_scenario_s_exit_code(site):
+    env = {"SURFACE_FROM_ENV": "from the environment", "SURFACE_COUNT": "5"}
+    args = ["-H", site.url, "-u", "2", "-r", "2", "-t", "1s", "--headless", "--only-summary",
+            "--count", "7"]  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        outcome = run("horde", SURFACE / "options_and_exit_code.py", args, Path(tmp), env)
+    # The variable gives the default; the command line wins over it.
+    assert printed(outcome, "options: ") == [
+        "options: from_env=from the environment count=7 users=2"
+    ]
+    assert outcome.exit_code == 3, outcome.output  # environment.process_exit_code
+
+
+def test_a_pytest_style_locustfile_of_our_own(site):
+    outcome = horde("pytest_style.py", site, users=2, seconds=2)
+    assert set(outcome.rows) == {"GET /", "GET /does_not_exist", f"GET {site.url}/hello"}
+    # raise_for_status() ended each call of test_pages: /never was never requested.
+    requests, failures = outcome.rows["GET /does_not_exist"]
+    assert requests == failures > 0
+    assert "GET /never" not in site.served()
+    assert outcome.rows["GET /"][0] >= requests
+    assert sum(r for r, _ in outcome.rows.values()) == sum(site.served().values())
+
+
+def test_a_pytest_style_test_with_another_fixture_is_refused_in_one_sentence(site, tmp_path):
+    scenario = tmp_path / "pytest_fixture.py"
+    scenario.write_text("def test_x(tmp_path):\n    pass\n")
+    with tempfile.TemporaryDirectory() as tmp:
+        outcome = run("horde", scenario, ["-H", site.url, "--headless", "-t", "1s"], Path(tmp))
+    assert outcome.exit_code == 2
+    assert (
+        "horde: error: test_x() takes the fixture 'tmp_path': horde runs pytest-style "
+        "locustfiles with Locust's fixtures (session, fastsession) only" in outcome.output
+    )
+    assert "Traceback" not in outcome.output
+
+
+def test_an_init_listener_that_raises_ends_the_run(site, tmp_path):
+    scenario = tmp_path / "bad_init.py"
+    scenario.write_text(
+        "from locust import HttpUser, events, task\n\n"
+        "@events.init.add_listener\ndef broken(environment, **kwargs):\n"
+        "    raise RuntimeError('no test data')\n\n"
+        "class Visitor(HttpUser):\n    @task\n    def home(self):\n        self.client.get('/')\n"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        outcome = run("horde", scenario, ["-H", site.url, "--headless", "-t", "5s"], Path(tmp))
+    assert outcome.exit_code == 1  # Locust's rule: fatal
+    assert "Uncaught exception in event handler" in outcome.output
+    assert "RuntimeError: no test data" in outcome.output
+    assert "horde: error: an init listener raised" in outcome.output
+    assert site.served() == {}

@@ -43,14 +43,23 @@ def run_meta(
     }
 
 
+LISTENER_FAILED = 2
+"""The exit code when an event listener raised and nothing else failed (Locust's)."""
+
+
 def exit_code(environment: Environment, options: Settings) -> int:
-    """0, or ``--exit-code-on-error`` when requests failed or scenario code raised (Locust's);
-    never 0 when no user could start, whatever ``--exit-code-on-error`` says: such a run
-    tested nothing."""
+    """Locust's rule: ``environment.process_exit_code`` when scenario code set one; else
+    ``--exit-code-on-error`` when requests failed or scenario code raised; else 2 when an event
+    listener raised; else 0. Never 0 when no user could start, whatever
+    ``--exit-code-on-error`` says: such a run tested nothing."""
+    if environment.process_exit_code is not None:
+        return int(environment.process_exit_code)
     stats = environment.stats
     code = 0
     if stats.total.num_failures or stats.exceptions:
         code = int(options.exit_code_on_error)
+    elif environment.listener_failures:
+        code = LISTENER_FAILED
     if no_user_could_start(environment):
         code = code or 1
     return code
@@ -137,7 +146,7 @@ def conclude(
         print(f"horde: error: {baseline_problem}", file=sys.stderr)
     elif comparison is not None:
         print(f"horde: {comparison.headline()}", file=sys.stderr)
-    environment.events.quitting.fire(environment=environment)
+    environment.events.quitting.fire(environment=environment, reverse=True)
     code = exit_code(environment, options)
     if problems or baseline_problem is not None:
         # A file asked for is missing, or the comparison asked for could not run: say so,

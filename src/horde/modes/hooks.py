@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -25,6 +26,10 @@ async def fire_init(environment: Environment, runner: Any) -> None:
         runner=runner,
         web_ui=environment.web_ui,
     )
+    if environment.listener_failures:
+        # Locust's rule: an init listener that raised (logged above) is fatal.
+        print("horde: error: an init listener raised (see above)", file=sys.stderr, flush=True)
+        raise SystemExit(1)
 
 
 def fire_quit(environment: Environment, exit_code: int) -> int:

@@ -89,6 +89,9 @@ class Environment:
         self.exclude_tags = exclude_tags
         self.reset_stats = reset_stats
         self.catch_exceptions = catch_exceptions
+        # Locust's: scenario code may set the process's exit code (say, in a quitting listener
+        # that checks an SLA); it wins over the one the results would give.
+        self.process_exit_code: int | None = None
         self._test_stop: asyncio.Event | None = None
         self._listener_failures_before = self.events.listener_failures
         # Requests a custom client fires through the (global) request event count here.

@@ -30,8 +30,15 @@ class LocustWebUI:
     """Locust's ``WebUI``: ``app``, ``auth_args``, ``template_args``, ``login_manager``,
     ``update_template_args()``, ``auth_required_if_enabled``, ``stop()``."""
 
-    def __init__(self, environment: Environment, ui: WebUI, stop: Callable[[], Any] | None = None):
+    def __init__(
+        self,
+        environment: Environment,
+        ui: WebUI,
+        stop: Callable[[], Any] | None = None,
+        url: str = "",
+    ) -> None:
         self.environment = environment
+        self.url = url  # where it is served
         self.ui = ui
         self.app: Flask = ui.flask_app
         self.app.security = ui.security

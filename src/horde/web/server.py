@@ -62,5 +62,6 @@ async def start_web_ui(
         ) from None
     port = app_runner.addresses[0][1] if app_runner.addresses else options.web_port
     shown = f"[{host}]" if ":" in host else host
-    environment.web_ui = LocustWebUI(environment, ui)
-    return ui, app_runner, f"http://{shown}:{port}"
+    url = f"http://{shown}:{port}"
+    environment.web_ui = LocustWebUI(environment, ui, url=url)
+    return ui, app_runner, url

@@ -320,6 +320,27 @@ def test_name_lookups_in_user_greenlets_run_off_the_loop(installed, monkeypatch)
     assert time.perf_counter() - started < DELAY
 
 
+def test_a_name_lookup_never_makes_the_loop_start_a_thread(installed, monkeypatch):
+    # Thread.start waits until the new thread runs: on a busy machine the loop's default
+    # executor, starting its threads on the loop, stalled every user for 100 ms and more.
+    starters: list[int] = []
+    real_start = threading.Thread.start
+
+    def recording_start(thread: threading.Thread) -> None:
+        starters.append(threading.get_ident())
+        real_start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", recording_start)
+    loop_thread = threading.get_ident()  # in_users runs the loop in this thread
+    expected = dns.original_getaddrinfo("localhost", 80, type=socket.SOCK_STREAM)
+    for _ in range(2):  # a fresh loop each time, as a second run in one process has
+        results, _ = in_users(
+            lambda i: socket.getaddrinfo("localhost", 80, type=socket.SOCK_STREAM), USERS
+        )
+        assert no_errors(results) == [expected] * USERS
+    assert loop_thread not in starters
+
+
 # Installing and removing -------------------------------------------------------------------------
 def test_uninstall_puts_back_every_original_object():
     originals = {

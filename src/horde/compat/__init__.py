@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from horde.compat import aliases, patches
+from horde.compat import aliases, dns, patches
 from horde.compat.locust_api.entries import UnsupportedLocustFeature
 from horde.compat.stalls import describe_stall
 from horde.compat.waiting import BlockingOutsideTask
@@ -85,6 +85,7 @@ def install() -> None:
     from horde.events import events
 
     patches.apply()
+    dns.lookup_threads.start()  # here, where starting a thread stalls no user
     aliases.install_finder()
     for name, listener in _LISTENERS:
         getattr(events, name).add_listener(listener)

@@ -1,16 +1,25 @@
 """Name lookups (``socket.getaddrinfo`` and friends) that do not stall the loop.
 
 The C resolver blocks its thread for as long as DNS takes (seconds, when a server is slow). In
-a user greenlet a lookup runs on the loop's thread pool instead and the greenlet waits for it
+a user greenlet a lookup runs on a thread of horde's own instead and the greenlet waits for it
 on the loop; numeric addresses, which need no lookup, are answered directly. Everywhere else the
 original functions run, unchanged.
+
+Not the loop's default executor: it starts a thread when a lookup finds none idle, on the
+loop's thread, and ``Thread.start`` waits until the new thread runs, which on a busy machine
+stalls every user for a tenth of a second or more (the blockwatch saw it, in the first lookup
+of a ``test_start`` listener). Here the first thread starts with the cooperative layer, before
+the load, and each thread that takes the last idle place starts the next one itself.
 """
 
 from __future__ import annotations
 
 import _socket
 import asyncio
+import os
+import queue
 import socket
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -22,6 +31,7 @@ from horde.compat.waiting import cooperative_wait
 T = TypeVar("T")
 
 __all__ = [
+    "LookupThreads",
     "getaddrinfo",
     "gethostbyaddr",
     "gethostbyname",
@@ -61,10 +71,83 @@ def is_numeric(host: Any) -> bool:
     return False
 
 
+class LookupThreads:
+    """Threads that run blocking lookups for the loop, never started by the loop's thread."""
+
+    def __init__(self, most: int) -> None:
+        self._most = most
+        self._jobs: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._threads = 0
+        self._idle = 0
+
+    def start(self) -> None:
+        """Start the first thread (from a thread that may wait: not during the load)."""
+        with self._lock:
+            if self._threads:
+                return
+            self._threads = self._idle = 1
+        self._start_one()
+
+    def forget(self) -> None:
+        """A forked child has none of its parent's threads: the next ``start`` makes one."""
+        self._jobs = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._threads = self._idle = 0
+
+    def submit(self, function: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        """``function(*args)`` on one of the threads; its result on the running loop."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        if not self._threads:
+            self.start()  # not installed (a test calling in directly): start one here
+        self._jobs.put((loop, future, function, args))
+        return future
+
+    def _start_one(self) -> None:
+        threading.Thread(target=self._work, name="horde-lookup", daemon=True).start()
+
+    def _work(self) -> None:
+        while True:
+            loop, future, function, args = self._jobs.get()
+            with self._lock:
+                self._idle -= 1
+                another = self._idle == 0 and self._threads < self._most
+                if another:
+                    self._threads += 1
+                    self._idle += 1
+            if another:
+                self._start_one()
+            try:
+                outcome: tuple[Any, BaseException | None] = (function(*args), None)
+            except BaseException as exc:  # handed to the waiting greenlet
+                outcome = (None, exc)
+            with self._lock:
+                self._idle += 1
+            try:
+                loop.call_soon_threadsafe(_settle, future, *outcome)
+            except RuntimeError:
+                pass  # the loop closed meanwhile: nobody waits for this answer
+            del loop, future, function, args, outcome
+
+
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if future.done():  # its greenlet was killed while it waited
+        return
+    if error is None:
+        future.set_result(result)
+    else:
+        future.set_exception(error)
+
+
+# As many as asyncio's default executor would start.
+lookup_threads = LookupThreads(most=min(32, (os.cpu_count() or 1) + 4))
+os.register_at_fork(after_in_child=lookup_threads.forget)
+
+
 def _off_the_loop(function: Callable[..., T], *args: Any) -> T:
-    """Run a blocking resolver call on the loop's thread pool; wait for it cooperatively."""
-    loop = asyncio.get_running_loop()
-    return cooperative_wait(loop.run_in_executor(None, function, *args))
+    """Run a blocking resolver call on a lookup thread; wait for it cooperatively."""
+    return cooperative_wait(lookup_threads.submit(function, *args))
 
 
 def getaddrinfo(

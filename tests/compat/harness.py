@@ -58,7 +58,7 @@ class Outcome:
     exit_code: int
     rows: dict[str, tuple[int, int]] = field(default_factory=dict)  # "GET /": (reqs, fails)
     output: str = ""
-    seconds: float = 0.0
+    seconds: float = 0.0  # its own run time (an offline run: without the set-up around it)
     served: dict[str, int] | None = None  # what the offline site served (offline runs)
     failures: list[dict[str, str]] = field(default_factory=list)  # rows of the failures CSV
 
@@ -155,6 +155,9 @@ def run(
         import json
 
         outcome.served = json.loads(served_file.read_text())
+        own_time = Path(f"{served_file}.seconds")
+        if own_time.exists():
+            outcome.seconds = float(own_time.read_text())
     if script:
         outcome.rows = printed_rows(outcome.output)
         return outcome

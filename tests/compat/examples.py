@@ -93,7 +93,8 @@ EXAMPLES = [
     Example("dispatch_test_scripts/locustfile.py", seconds=5, shape=True),
     Example("dynamic_user_credentials.py", users=10),
     Example("events.py", users=10),
-    Example("extend_web_ui.py", users=10),
+    # Ten users waiting 2-5 s, one task in three: 10 s so that each row is all but certain.
+    Example("extend_web_ui.py", users=10, seconds=10),
     Example("fast_http_locust.py", throughput_bound=True),
     Example("locustfile.py", users=20, seconds=5),
     Example("manual_stats_reporting.py", users=10),

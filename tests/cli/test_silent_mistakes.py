@@ -180,7 +180,8 @@ def test_zero_users_is_fine_when_something_else_sets_the_load(project, counting_
         ("hsitory", "unknown command 'hsitory': did you mean 'history'?"),
         (
             "start",  # shares letters with 'history' but is no misspelling of it
-            "unknown command 'start' (commands: run, capacity, history, compare, exec, help, version)",
+            "unknown command 'start' "
+            "(commands: run, capacity, history, compare, exec, help, version)",
         ),
     ],
 )

@@ -74,8 +74,8 @@ def _isolate(hosts: list[str], folder: Path) -> dict[str, str]:
         "REQUESTS_CA_BUNDLE": str(bundle),
         "CURL_CA_BUNDLE": str(bundle),
         "PYTHONPATH": path,
-        "HORDE_OFFLINE_CERT": str(cert),
-        "HORDE_OFFLINE_KEY": str(key),
+        "OFFLINE_SITE_CERT": str(cert),
+        "OFFLINE_SITE_KEY": str(key),
     }
 
 
@@ -117,7 +117,7 @@ def main() -> int:
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, **_isolate(args.hosts.split(","), Path(tmp))}
-        site = _start_site(env["HORDE_OFFLINE_CERT"], env["HORDE_OFFLINE_KEY"])
+        site = _start_site(env["OFFLINE_SITE_CERT"], env["OFFLINE_SITE_KEY"])
         try:
             started = time.monotonic()
             child = subprocess.Popen(command, env=env)

@@ -161,6 +161,37 @@ def exceptions_table(environment: Environment) -> Table | None:
     return table
 
 
+def live_health(environment: Environment) -> Text:
+    """The load generator's last second, for the live table's title: its CPU and loop lag, and
+    plainly when it is saturated (the figures below then include horde's own queueing)."""
+    latest = list(environment.health.latest().values())
+    if not latest:
+        return Text()
+    worst = max(latest, key=lambda s: s.cpu + s.cpu_wait)
+    lag = max(s.lag_p99 for s in latest)
+    who = "workers" if environment.health.distributed else "horde"
+    waiting = f" (+{worst.cpu_wait:.0f}% waiting for one)" if worst.cpu_wait >= 5 else ""
+    text = Text(f" · {who} CPU {worst.cpu:.0f}%{waiting}, loop lag {lag:.0f} ms")
+    if any(s.saturated for s in latest):
+        text.append(
+            f" · {who.upper()} SATURATED: latencies include its own queueing; "
+            + ("add workers" if environment.health.distributed else "use --processes"),
+            style="bold red",
+        )
+    return text
+
+
+def health_line(summary: dict[str, Any]) -> Text:
+    """The run's verdict on the load generator (``meta.generator_health``), after the summary."""
+    if summary["saturated"]:
+        text = Text("Load generator saturated: ", style="bold red")
+        text.append(summary["message"], style="red")
+        return text
+    text = Text("Load generator: ", style="bold")
+    text.append(summary["message"])
+    return text
+
+
 class Console:
     """Live view plus summary for one run."""
 
@@ -183,6 +214,7 @@ class Console:
         users = runner.user_count if runner else 0
         header = Text(state, style="bold")
         header.append(f" · {users} users · host {self.environment.host or '(per class)'}")
+        header.append_text(live_health(self.environment))
         return header
 
     def _renderable(self) -> Group:

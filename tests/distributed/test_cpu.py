@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from horde.distributed.cpu import CpuMeter
+from horde.runner.cpu import CpuMeter
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -23,7 +23,6 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from horde.distributed.cpu import CpuMeter
 from horde.distributed.plan import plan_workers, worker_spawn_rate
 from horde.distributed.protocol import (
     Bye,
@@ -42,6 +41,8 @@ from horde.distributed.protocol import (
 )
 from horde.distributed.registry import GONE, MISSING, WorkerInfo
 from horde.distributed.stats_delta import merge_delta
+from horde.runner.cpu import CpuMeter
+from horde.runner.health import HealthSample
 from horde.runner.lifecycle import DRAIN_GRACE, RunLifecycle, RunnerState
 from horde.runner.load import ArrivalRate
 from horde.runner.surface import CustomMessage
@@ -60,7 +61,6 @@ __all__ = ["HEARTBEAT_INTERVAL", "HEARTBEAT_TIMEOUT", "MasterRunner"]
 
 HEARTBEAT_INTERVAL = 1.0
 HEARTBEAT_TIMEOUT = 3.0
-CPU_WARNING_PERCENT = 90.0
 TICK_DELAY = 0.3
 
 
@@ -105,7 +105,6 @@ class MasterRunner(RunLifecycle):
         self._changed = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._ticker: asyncio.Task[None] | None = None
-        self._cpu_warned: set[str] = set()
         self._handlers: dict[type[Message], Callable[[str, Any], None]] = {
             Hello: self._on_hello,
             Report: self._on_report,
@@ -478,13 +477,13 @@ class MasterRunner(RunLifecycle):
         worker.reports += 1
         if report.final:
             worker.final_seq = report.seq
-        if report.cpu_percent >= CPU_WARNING_PERCENT and worker_id not in self._cpu_warned:
-            self._cpu_warned.add(worker_id)
-            log.warning(
-                "worker %s uses %.0f%% CPU: response times may include its own delays; add workers",
-                worker_id,
-                report.cpu_percent,
-            )
+        for data in report.health or ():
+            try:
+                sample = HealthSample.from_wire(data)
+            except ValueError:
+                continue  # a newer worker's sample this master cannot read: its figures only
+            # The master warns (once per worker and test) when one becomes saturated.
+            self.environment.health.record(worker_id, sample)
         if was_missing:
             log.warning("worker %s is back: giving it users again", worker_id)
             self._rebalance()
@@ -551,7 +550,7 @@ class MasterRunner(RunLifecycle):
         while True:
             now = time.time()
             await asyncio.sleep(1.0 - ((now - TICK_DELAY) % 1.0))
-            self._tick(float(int(time.time() - TICK_DELAY)))
+            self.close_second(float(int(time.time() - TICK_DELAY)))
 
     def _tick(self, now: float) -> None:
         stats = self.environment.stats

@@ -99,6 +99,9 @@ class Report(Message):
     # What the worker's ``report_to_master`` listeners added (Locust's event), for the master's
     # ``worker_report`` listeners; None when it has none.
     custom: dict[str, Any] | None = None
+    # The worker's own seconds of CPU and event-loop lag since the previous report
+    # (``horde.runner.health.HealthSample.to_wire``): the master judges the generator's health.
+    health: list[dict[str, Any]] | None = None
 
 
 @_message

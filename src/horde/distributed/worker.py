@@ -21,7 +21,6 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from horde.distributed.cpu import CpuMeter
 from horde.distributed.protocol import (
     Bye,
     Custom,
@@ -41,6 +40,7 @@ from horde.distributed.stats_delta import DeltaTaker
 from horde.distributed.transport import AuthRefused, WorkerTransport
 from horde.distributed.worker_runner import WorkerRunner
 from horde.runner.arrival_rate import ArrivalRateRunner
+from horde.runner.health import LOCAL
 from horde.runner.lifecycle import IDLE
 from horde.runner.load import ArrivalRate
 from horde.runner.surface import CustomMessage
@@ -94,7 +94,7 @@ class Worker:
         self._service_delta: DeltaTaker | None = None
         self.accepted = False
         self.exit_code: int | None = None
-        self._cpu = CpuMeter()
+        self._health_sent = 0.0  # the last second of health sent to the master
         self._delta = DeltaTaker(environment.stats)
         self._seq = 0
         self._last_heard = time.monotonic()
@@ -206,7 +206,6 @@ class Worker:
             log.info(
                 "joined the master at %s as worker %d", self.master_address, message.worker_index
             )
-            self._cpu = CpuMeter()  # start-up (imports) is not load: measure from here
         self.accepted = True
         self._apply_settings(message.settings)
 
@@ -336,14 +335,30 @@ class Worker:
                 state=str(runner.state),
                 user_count=runner.user_count,
                 user_classes_count=runner.user_classes_count,
-                cpu_percent=self._cpu.percent(),
+                cpu_percent=self._cpu_percent(),
                 stats=self._delta.take(),
                 final=final,
                 seq=self._seq,
                 open_model=self._open_model_report(),
                 custom=custom,
+                health=self._new_health(),
             )
         )
+
+    def _cpu_percent(self) -> float:
+        """This process's CPU over its last whole second (0 when it is not sampled)."""
+        own = self.environment.health.process(LOCAL)
+        latest = own.latest if own is not None else None
+        return latest.cpu if latest is not None else 0.0
+
+    def _new_health(self) -> list[dict[str, Any]] | None:
+        """The seconds of this process's health (CPU, loop lag) not yet sent."""
+        own = self.environment.health.process(LOCAL)
+        samples = own.samples_after(self._health_sent)[-10:] if own is not None else []
+        if not samples:
+            return None
+        self._health_sent = samples[-1].timestamp
+        return [s.to_wire() for s in samples]
 
     def _open_model_report(self) -> dict[str, Any] | None:
         runner = self.runner

@@ -97,7 +97,7 @@ async def _single(environment: Environment, options: Settings, settings: Capacit
         meta["load_model"] = f"capacity search ({settings.model}), not finished"
         return conclude(environment, options, meta, Console(environment, options))
 
-    watch = BlockWatch()
+    watch = BlockWatch(health=environment.health)
     watch.start(loop)
     watch.guard = StopGuard(
         environment, conclude_now=lambda: conclude_abandoned(environment, None, finish)
@@ -145,9 +145,15 @@ async def _search(
 
     def on_step(step: Step) -> None:
         verdict = "met" if step.passed else "broken"
+        health = ""
+        if step.generator_limited and step.generator is not None:
+            health = (
+                f"; horde itself saturated (CPU {step.generator['cpu_percent_mean']:.0f}% of a "
+                "core): not the target's limit"
+            )
         print(
             f"step {step.index} ({step.phase}): {step.load:g} {unit} -> {step.rps:.1f} req/s, "
-            f"p95 {step.p95:.0f} ms, {step.fail_ratio:.2%} failed: SLO {verdict}",
+            f"p95 {step.p95:.0f} ms, {step.fail_ratio:.2%} failed: SLO {verdict}{health}",
             file=sys.stderr,
         )
 
@@ -171,7 +177,8 @@ async def _search(
     meta["load_model"] = f"capacity search ({unit})"
     meta["capacity"] = result.to_dict()
     view = runner.workers_view
-    extra: Any = Group(steps_table(result), Text(result.headline(), style="bold"))
+    headline = Text(result.headline(), style="bold red" if result.generator_limit else "bold")
+    extra: Any = Group(steps_table(result), headline, Text(result.usl_text()))
     if view is not None:
         from horde.distributed.summary import workers_table
 

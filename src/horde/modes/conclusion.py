@@ -108,6 +108,9 @@ def conclude(
     open_model = _open_model_results(environment)
     if open_model is not None:
         meta["open_model"] = open_model
+    # Whether horde itself was the bottleneck of these figures (horde.runner.health); the
+    # history saves it with the run, so it comes first.
+    health = meta["generator_health"] = environment.health.summary()
     warnings: list[str] = []
     run_record, comparison, baseline_problem = None, None, None
     if (record and wants_record(options)) or options.baseline is not None:
@@ -132,6 +135,10 @@ def conclude(
             from horde.comparison.table import comparison_renderable
 
             console.console.print(comparison_renderable(comparison, headline=False))
+        if health["sampled"]:
+            from horde.console import health_line
+
+            console.console.print(health_line(health))
     except Exception as exc:  # e.g. stdout piped to a closed `head`: the files come first
         print(f"horde: error: cannot print the summary: {exc}", file=sys.stderr)
     written, problems = write_results(environment, options, meta)

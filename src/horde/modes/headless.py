@@ -46,7 +46,7 @@ async def run_headless(environment: Environment, options: Settings) -> int:
         meta["load_model"] = plan.describe()
         return conclude(environment, options, meta, console)
 
-    watch = BlockWatch()
+    watch = BlockWatch(health=environment.health)
     watch.start(loop)
     guard = watch.guard = StopGuard(
         environment, run_time=options.run_time, conclude_now=lambda: conclude_abandoned(

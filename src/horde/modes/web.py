@@ -41,7 +41,7 @@ async def run_web(environment: Environment, options: Settings) -> int:
         console = Console(environment, options)
         return conclude(environment, options, meta, console, record=unsaved)
 
-    watch = BlockWatch()
+    watch = BlockWatch(health=environment.health)
     watch.start(loop)
     # A test's user code that will not stop cannot freeze the UI and the process for ever.
     guard = watch.guard = StopGuard(

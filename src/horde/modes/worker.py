@@ -48,8 +48,10 @@ async def _worker(environment: Environment, config: DistributedConfig) -> int:
     )
     on_interrupts(loop, lambda name: worker.request_quit(f"interrupted ({name})"), worker.hard_stop)
     # The blocked-loop warning, and user code that will not stop never keeps the process: the
-    # master holds the results, so the guard's last resort is only to exit.
-    watch = BlockWatch()
+    # master holds the results, so the guard's last resort is only to exit. This process's CPU
+    # and loop lag go to the master in its reports, which warns about saturation itself.
+    environment.health.announce = False
+    watch = BlockWatch(health=environment.health)
     watch.start(loop)
     watch.guard = StopGuard(environment)
     await fire_init(environment, worker.runner)

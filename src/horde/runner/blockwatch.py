@@ -4,6 +4,11 @@ All users share one loop, so one blocking call stalls every user and inflates ev
 A watchdog thread notices when a loop heartbeat is late by more than the threshold and names the
 task the current user was running; it warns once per task name. Nothing is added to the request
 path: the loop only bumps a counter every 20 ms.
+
+The same thread, on the same wakes, is horde's self-check (``horde.runner.health``): with a
+``GeneratorHealth`` to report to, it feeds a ``LoopSampler`` how far behind the loop is at each
+wake and closes one sample (CPU, lag) a second. One heartbeat and one thread serve the warning,
+the stop guard and the health figures.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import time
 from typing import Any
 
 from horde.compat.stalls import describe_stall
+from horde.runner.health import GeneratorHealth, LoopSampler
 
 log = logging.getLogger("horde.blocking")
 
@@ -22,11 +28,19 @@ __all__ = ["BlockWatch"]
 
 
 class BlockWatch:
-    """Start with ``start(loop)`` from the loop thread; stop with ``stop()``."""
+    """Start with ``start(loop)`` from the loop thread; stop with ``stop()``. With ``health``
+    (the run's ``environment.health``), this process's CPU and loop lag are sampled into it
+    (``sampler``)."""
 
-    def __init__(self, threshold: float = 0.1, heartbeat: float = 0.02) -> None:
+    def __init__(
+        self,
+        threshold: float = 0.1,
+        heartbeat: float = 0.02,
+        health: GeneratorHealth | None = None,
+    ) -> None:
         self.threshold = threshold
         self.heartbeat = heartbeat
+        self.sampler = LoopSampler(health) if health is not None else None
         self.warned: set[str] = set()
         self._last_beat = time.monotonic()
         self._stop = threading.Event()
@@ -39,6 +53,8 @@ class BlockWatch:
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self._loop_thread = threading.get_ident()
+        if self.sampler is not None:
+            self.sampler.set_loop_thread(threading.get_native_id())
         self._beat()
         self._thread = threading.Thread(target=self._watch, name="horde-blockwatch", daemon=True)
         self._thread.start()
@@ -57,9 +73,14 @@ class BlockWatch:
 
     def _watch(self) -> None:
         reported_beat = 0.0
+        sampler = self.sampler
         while not self._stop.wait(self.heartbeat):
             beat = self._last_beat
             late = time.monotonic() - beat
+            if sampler is not None:
+                # How long an answer arriving now waits, at least, before the loop reads it.
+                sampler.observe(max(0.0, late - self.heartbeat))
+                sampler.tick(time.time())
             if late > self.threshold and beat != reported_beat:
                 reported_beat = beat
                 self._report(late)

@@ -19,18 +19,31 @@ The answer is the highest passing load, with the throughput it achieved; the ste
 throughput/latency-against-load chart (in the HTML report) show the knee. A search also ends at
 ``max_load``, after ``max_steps``, or when the user interrupts it; what was measured so far is
 reported either way.
+
+A step during which horde itself was saturated (``horde.runner.health``: hot for most of its
+seconds) measured horde as much as the target: it is never taken for the target's limit. The
+search stops there; the answer is then "at least" the highest passing load, generator-limited.
+
+The steps' throughput against their concurrency is fitted with the Universal Scalability Law
+(``horde.runner.usl``): contention, coherency, the predicted peak and where it is reached. The
+concurrency N is the users in the closed model; in the open model, the requests in flight at the
+target by Little's law (throughput x mean service time), since an offered rate is not a
+concurrency and the law's σ and κ are about how many requests the target serves at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from horde.runner.health import advice, cause_of
 from horde.runner.load import ArrivalRate, Load, Users
+from horde.runner.usl import UslError, UslFit, fit_usl
 from horde.scenario.shape import ARRIVAL_RATE, USERS
 from horde.thresholds import Threshold, evaluate
 
@@ -104,6 +117,18 @@ class Step:
     dropped: int = 0
     verdicts: list[dict[str, Any]] = field(default_factory=list)
     started_at: float = 0.0
+    # The concurrency the USL fit uses: users (closed model), or requests in flight at the
+    # target by Little's law (open model: throughput x mean service time).
+    concurrency: float = 0.0
+    # horde's own health over the step (horde.runner.health.SpanHealth.to_dict), and whether it
+    # was saturated: then the step measured horde as much as the target.
+    generator: dict[str, Any] | None = None
+    generator_limited: bool = False
+
+    @property
+    def goodput(self) -> float:
+        """Successful requests per second."""
+        return self.rps * (1 - self.fail_ratio)
 
 
 @dataclass
@@ -115,29 +140,98 @@ class CapacityResult:
 
     @property
     def best(self) -> Step | None:
+        """The highest load that met the SLO (a pass holds even when horde was saturated: its
+        own queueing only made the latencies look worse)."""
         passing = [s for s in self.steps if s.passed]
         return max(passing, key=lambda s: s.load) if passing else None
 
     @property
     def knee(self) -> Step | None:
-        """The lowest load above the answer at which the SLO broke."""
+        """The lowest load above the answer at which the SLO broke, horde not saturated."""
         best = self.best
-        failing = [s for s in self.steps if not s.passed and (best is None or s.load > best.load)]
+        failing = [
+            s
+            for s in self.steps
+            if not s.passed and not s.generator_limited and (best is None or s.load > best.load)
+        ]
         return min(failing, key=lambda s: s.load) if failing else None
+
+    @property
+    def generator_limit(self) -> Step | None:
+        """The step at which horde itself was saturated (the search stops there)."""
+        return next((s for s in self.steps if s.generator_limited), None)
+
+    def usl(self) -> UslFit:
+        """The Universal Scalability Law fitted to the steps horde was not saturated in;
+        ``UslError`` when they cannot support a fit."""
+        steps = [s for s in self.steps if not s.generator_limited and s.requests > 0]
+        return fit_usl([s.concurrency for s in steps], [s.goodput for s in steps])
+
+    def requests_per_iteration(self) -> float | None:
+        """Open model: requests per iteration (from the steps that kept up with their rate)."""
+        ratios = sorted(s.rps / s.load for s in self.steps if s.passed and s.load > 0)
+        return ratios[len(ratios) // 2] if ratios else None
+
+    def usl_dict(self) -> dict[str, Any]:
+        """The fit for the JSON and the report, with its reading; or why there is none."""
+        try:
+            fit = self.usl()
+        except UslError as exc:
+            return {"error": str(exc), "reading": f"No scalability fit: {exc}."}
+        data = fit.to_dict()
+        data["concurrency"] = "users" if self.model == USERS else "requests in flight"
+        data["reading"] = self.usl_reading(fit)
+        return data
+
+    def usl_reading(self, fit: UslFit) -> str:
+        """The fit in plain words: where throughput stops growing, and why."""
+        return usl_reading(fit, self.model, self.requests_per_iteration())
+
+    def usl_text(self) -> str:
+        """The fit for the console: its coefficients with their 95% intervals, then its
+        reading; or why there is no fit."""
+        try:
+            fit = self.usl()
+        except UslError as exc:
+            return f"Scalability: no fit ({exc})."
+        unit = "users" if self.model == USERS else "requests in flight"
+        line = (
+            f"Scalability (Universal Scalability Law over {fit.points} steps, N in {unit}): "
+            f"λ = {_plus_minus(fit.lam, fit.lam_ci)} requests/s, "
+            f"σ = {_plus_minus(fit.sigma, fit.sigma_ci)}, "
+            f"κ = {_plus_minus(fit.kappa, fit.kappa_ci)}, R² = {fit.r_squared:.3f}"
+        )
+        if fit.peak_load is not None and fit.peak_throughput is not None:
+            line += (
+                f"; peak {_plus_minus(fit.peak_throughput, fit.peak_throughput_ci)} requests/s "
+                f"at N* = {_plus_minus(fit.peak_load, fit.peak_load_ci)} {unit}"
+            )
+        return line + ".\n" + self.usl_reading(fit)
 
     @property
     def unit(self) -> str:
         return "iterations/s" if self.model == ARRIVAL_RATE else "users"
 
     def headline(self) -> str:
-        best, knee = self.best, self.knee
+        best, knee, limit = self.best, self.knee, self.generator_limit
         if best is None:
+            if limit is not None:
+                return (
+                    f"no capacity measured: horde itself was saturated at the first step "
+                    f"({_fmt(limit.load)} {self.unit}), before the target's limit"
+                )
             first = self.steps[0].load if self.steps else 0
             return f"no load met the SLO, not even the first step ({_fmt(first)} {self.unit})"
-        text = (
-            f"capacity: {_fmt(best.load)} {self.unit} "
+        figures = (
             f"({best.rps:.1f} requests/s, p95 {best.p95:.0f} ms, {best.fail_ratio:.2%} failed)"
         )
+        if limit is not None:
+            return (
+                f"capacity: at least {_fmt(best.load)} {self.unit} {figures}, generator-limited: "
+                f"horde itself was saturated at {_fmt(limit.load)} {self.unit}, so the target's "
+                "limit was not reached"
+            )
+        text = f"capacity: {_fmt(best.load)} {self.unit} {figures}"
         if knee is not None:
             text += f"; the SLO broke at {_fmt(knee.load)} {self.unit}"
         else:
@@ -154,8 +248,11 @@ class CapacityResult:
             "max_load": best.load if best else None,
             "max_rps": best.rps if best else None,
             "knee_load": knee.load if knee else None,
+            "generator_limited": self.generator_limit is not None,
+            "generator_limited_at": limit.load if (limit := self.generator_limit) else None,
             "headline": self.headline(),
-            "steps": [asdict(s) for s in self.steps],
+            "steps": [{**asdict(s), "goodput": s.goodput} for s in self.steps],
+            "usl": self.usl_dict(),
         }
 
 
@@ -206,6 +303,15 @@ class CapacitySearch:
             log.info("step %d (%s): load %s -> %s", step.index, phase, load, step.passed)
             if self.on_step is not None:
                 self.on_step(step)
+            if step.generator_limited:
+                # Beyond this, the figures would be horde's, not the target's: stop here.
+                reason = (
+                    f"the load generator was saturated at {_fmt(load)} "
+                    f"{'iterations/s' if s.model == ARRIVAL_RATE else 'users'}: "
+                    + advice(self.runner.workers_view is not None, _cause(step))
+                )
+                log.warning("capacity search stopped: %s", reason)
+                break
             if step.passed:
                 good = load if good is None else max(good, load)
                 if phase == "confirm":
@@ -273,21 +379,30 @@ class CapacitySearch:
         if await self._wait(settle):
             return None
         snapshot = env.stats.snapshot()
+        open_model = runner.open_model
+        service0 = open_model.service_stats.snapshot() if open_model is not None else None
         late0, dropped0, pending0, started0 = _open_counts(runner.open_model)
         started = time.time()
         if await self._wait(s.step_time):
             return None
         window = env.stats.since(snapshot)
+        ended = time.time()
         total = window.total
         verdicts = evaluate(self.slo, window)
         late1, dropped1, pending1, started1 = _open_counts(runner.open_model)
         late, dropped = late1 - late0, dropped1 - dropped0
-        seconds = max(time.time() - started, 1e-9)
+        seconds = max(ended - started, 1e-9)
         percentiles = total.get_response_time_percentiles([0.5, 0.95, 0.99])
         passed = all(v["passed"] for v in verdicts) and total.num_requests > 0
         if s.model == ARRIVAL_RATE:
             verdicts += self._open_model_verdicts(dropped, pending1 - pending0, started1 - started0)
             passed = passed and all(v["passed"] for v in verdicts)
+        rps = total.num_requests / seconds
+        concurrency = load
+        if open_model is not None and service0 is not None:
+            service = open_model.service_stats.since(service0).total
+            concurrency = rps * service.avg_response_time / 1000  # Little's law: L = X * W
+        health = env.health.span(started, ended)
         return Step(
             index=len(self.steps) + 1,
             phase=phase,
@@ -296,7 +411,7 @@ class CapacitySearch:
             seconds=seconds,
             requests=total.num_requests,
             failures=total.num_failures,
-            rps=total.num_requests / seconds,
+            rps=rps,
             fail_ratio=total.fail_ratio,
             p50=percentiles[0],
             p95=percentiles[1],
@@ -307,6 +422,9 @@ class CapacitySearch:
             dropped=dropped,
             verdicts=verdicts,
             started_at=started,
+            concurrency=concurrency,
+            generator=health.to_dict() if health is not None else None,
+            generator_limited=health is not None and health.saturated,
         )
 
     @staticmethod
@@ -357,6 +475,83 @@ class CapacitySearch:
         return True
 
 
+def _cause(step: Step) -> str:
+    """Why horde was saturated in a step (``horde.runner.health.cause_of``)."""
+    figures = step.generator or {}
+    return cause_of(
+        figures.get("cpu_percent_mean", 100.0), figures.get("cpu_wait_percent_mean", 0.0)
+    )
+
+
+def _plus_minus(value: float, half_width: float | None) -> str:
+    """``value ± half_width`` to the precision the interval allows."""
+    if half_width is None or not math.isfinite(half_width) or half_width <= 0:
+        return f"{value:.3g}"
+    digits = max(0, 1 - math.floor(math.log10(half_width)))
+    return f"{value:.{digits}f} ± {half_width:.{digits}f}"
+
+
+def _fmt_number(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+
+
+def usl_reading(fit: UslFit, model: str, requests_per_iteration: float | None = None) -> str:
+    """What the fit says, for a person: where throughput stops growing, and why."""
+    open_model = model == ARRIVAL_RATE
+    unit = "requests in flight" if open_model else "users"
+    contention = (
+        f"contention (σ = {fit.sigma:.3g}: about {fit.sigma:.0%} of the work waits its turn for "
+        "something shared, such as a lock, a connection pool or one busy worker)"
+    )
+    coherency = (
+        f"coherency (κ = {fit.kappa:.3g}: keeping shared state consistent, such as locks held "
+        "across requests, cache invalidation or chatty nodes, costs more with every added unit "
+        "of load, and past the peak more load means less throughput)"
+    )
+    if fit.limit == "saturated":
+        return (
+            "Throughput did not grow with load over the steps measured: the search started "
+            "at or above the target's limit (start lower to see it grow)."
+        )
+    if fit.limit == "none":
+        return (
+            "Throughput grew in proportion to the load over every step: no limit is visible "
+            "yet (raise --max-load to find it)."
+        )
+    if fit.limit == "contention":
+        ceiling = fit.peak_throughput or 0.0
+        at = fit.levels_off_at or 0.0
+        return (
+            f"Throughput levels off towards {_fmt_number(ceiling)} requests/s, reaching 90% of "
+            f"it at about {_fmt_number(at)} {unit}{_as_rate(at, fit, requests_per_iteration)}, "
+            f"because of {contention}; no coherency cost was measured (κ = 0), so more load "
+            "should not lower the throughput."
+        )
+    peak_load = fit.peak_load or 0.0
+    text = (
+        f"Throughput stops growing at about {_fmt_number(peak_load)} {unit}"
+        f"{_as_rate(peak_load, fit, requests_per_iteration)}, at "
+        f"{_fmt_number(fit.peak_throughput or 0.0)} requests/s, because of {coherency}"
+    )
+    if fit.sigma > 0:
+        text += f"; before that, {contention} slows its growth"
+    text += "."
+    if peak_load > 2 * fit.max_load:
+        text += (
+            f" The peak lies well beyond the highest load measured ({_fmt_number(fit.max_load)}"
+            f" {unit}): it is an extrapolation."
+        )
+    return text
+
+
+def _as_rate(load: float, fit: UslFit, requests_per_iteration: float | None) -> str:
+    """Open model: the offered rate that brings a concurrency about, in the search's unit."""
+    if not requests_per_iteration:
+        return ""
+    rate = fit.predict(load) / requests_per_iteration
+    return f" (by Little's law; about {_fmt_number(rate)} iterations/s)"
+
+
 def _open_counts(figures: OpenModel | None) -> tuple[int, int, int, int]:
     """Late, dropped, pending and started iterations (all 0 in the closed model)."""
     if figures is None:
@@ -368,13 +563,17 @@ def steps_table(result: CapacityResult) -> Any:
     from rich.table import Table
 
     table = Table(title=f"Capacity search ({result.unit})", title_justify="left")
-    for column in ("#", "Phase", "Load", "req/s", "Failures", "p50", "p95", "p99", "Late", "SLO"):
+    columns = ("#", "Phase", "Load", "req/s", "Failures", "p50", "p95", "p99", "Late", "horde CPU")
+    for column in (*columns, "SLO"):
         table.add_column(column, justify="left" if column in ("Phase", "SLO") else "right")
     best = result.best
     for s in result.steps:
         verdict = "[green]met[/]" if s.passed else "[red]broken[/]"
         if best is not None and s is best:
             verdict += " [bold]<- capacity[/]"
+        if s.generator_limited:
+            verdict += " [bold red](horde saturated)[/]"
+        cpu = f"{s.generator['cpu_percent_mean']:.0f}%" if s.generator else "-"
         table.add_row(
             str(s.index),
             s.phase,
@@ -385,6 +584,7 @@ def steps_table(result: CapacityResult) -> Any:
             f"{s.p95:.0f}",
             f"{s.p99:.0f}",
             str(s.late),
+            cpu,
             verdict,
         )
     return table

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from horde.compat import hub
 from horde.events import Events, events
+from horde.runner.health import GeneratorHealth
 from horde.stats import RequestStats
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ class Environment:
 
     horde's keywords: ``user_classes``, ``host``, ``insecure``, ``stop_timeout``,
     ``parsed_options``, ``events``, ``stats``, ``runner``, ``scenario_path``, ``shape_class``,
-    ``service_stats``. Locust's others are accepted too: ``tags``, ``exclude_tags`` (applied by
+    ``service_stats``; ``health`` is horde's own CPU and loop lag. Locust's others are accepted too: ``tags``, ``exclude_tags`` (applied by
     ``_filter_tasks_by_tags``), ``locustfile``, ``reset_stats``, ``catch_exceptions`` and the
     ones horde has no use for (``available_user_classes``, ``dispatcher_class``...).
     """
@@ -83,6 +84,8 @@ class Environment:
         self.stop_reason: str | None = None
         # The open model's raw service times (send to last byte), beside ``stats``' corrected ones.
         self.service_stats = service_stats
+        # horde's own CPU and event-loop lag, per process that makes load (horde.runner.health).
+        self.health = GeneratorHealth()
         # Locust's: the web UI when there is one (None when headless, and on workers).
         self.web_ui: Any = None
         self.tags = tags

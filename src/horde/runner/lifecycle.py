@@ -21,6 +21,7 @@ from horde.compat import hub
 from horde.runner.hooks import fire_and_wait, fire_cooperatively
 from horde.runner.load import ArrivalRate, Users
 from horde.runner.surface import LocustRunnerSurface
+from horde.runner.health import annotate_row
 
 if TYPE_CHECKING:
     from horde.runner.environment import Environment
@@ -167,6 +168,7 @@ class RunLifecycle(LocustRunnerSurface):
         self.started_at = time.time()
         env.stats.reset()
         env.stats.start_time = self.started_at
+        env.health.begin(self.started_at)
         self._reset()
         self._announce(load)
         # Listeners that wait (fetching test data, say) hold the load back, not the loop.
@@ -218,15 +220,20 @@ class RunLifecycle(LocustRunnerSurface):
             self._ticker = None
         stopped_at = time.time()
         self._ending(stopped_at)
-        self._tick(stopped_at)
+        self.close_second(stopped_at)
         self.environment.stats.end_time = stopped_at
+        self.environment.health.end(stopped_at)
         self.state = RunnerState.STOPPED
         await fire_and_wait(env.events.test_stop, environment=env)
 
     def close_second(self, now: float) -> None:
-        """Close the second that ends at ``now``, as the stop does last (the stop guard does it
-        when user code holding the loop keeps the stop from running)."""
+        """Close the second that ends at ``now``: its row of stats, with the load generator's
+        own figures for that second (the stop does it last; the stop guard does it when user
+        code holding the loop keeps the stop from running)."""
         self._tick(now)
+        rows = self.environment.stats.history.rows
+        if rows and rows[-1]["timestamp"] == now:
+            annotate_row(rows[-1], self.environment.health)
 
     def hurry(self) -> None:
         """End a graceful stop's wait now (a second Ctrl-C): what is in flight gets only the
@@ -273,7 +280,7 @@ class RunLifecycle(LocustRunnerSurface):
             # covering a few milliseconds).
             now = time.time()
             await asyncio.sleep(math.floor(now) + 1.005 - now)
-            self._tick(time.time())
+            self.close_second(time.time())
 
     # Steps a runner overrides ------------------------------------------------------------------
     def _move_to(self, load: Load) -> None:

@@ -16,6 +16,8 @@ __all__ = ["PERCENTILES", "StatsHistory"]
 
 PERCENTILES: tuple[float, ...] = (0.5, 0.66, 0.75, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999, 0.9999, 1.0)
 DEFAULT_CAPACITY = 20_000
+# Row fields that merged rows keep the worse of, rather than the later one's.
+WORST_OF = ("generator_cpu", "loop_lag", "generator_saturated")
 
 
 class StatsHistory:
@@ -73,4 +75,8 @@ def _merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     for key, i in (("p50", 0), ("p95", 5), ("p99", 7)):
         merged[key] = merged["percentiles"][i]
     merged["percentiles"][-1] = max(a["percentiles"][-1], b["percentiles"][-1])
+    # The load generator's own figures (horde.runner.health): the worse of the two seconds.
+    for key in WORST_OF:
+        if a.get(key) is not None and b.get(key) is not None:
+            merged[key] = max(a[key], b[key])
     return merged

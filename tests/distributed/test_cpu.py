@@ -1,6 +1,7 @@
 """Worker CPU figures (issue 12, item 11): each covers at least a second, so a report sent a
 millisecond after the previous one (a ramp complete, a stop) no longer divides a burst by
-nothing; a lightly loaded worker reads a few percent and draws no "add workers" warning."""
+nothing; a lightly loaded worker reads a few percent and draws no "add workers" warning (a
+machine busy with other work may still make it wait for a CPU, which is said as such)."""
 
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ def test_a_lightly_loaded_distributed_run_reports_plausible_worker_cpu(tmp_path,
     )  # fmt: skip
     run.process.communicate(timeout=60)
     assert run.process.returncode == 0, run.stderr()
-    assert "CPU" not in run.stderr()  # no "worker ... uses 100% CPU ... add workers"
+    assert "spread the load" not in run.stderr()  # no "worker ... saturated ... add workers"
     workers = json.loads((tmp_path / "run.json").read_text())["meta"]["workers"]
     assert len(workers) == 2
     for worker in workers:

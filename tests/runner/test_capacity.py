@@ -51,6 +51,18 @@ def test_open_model_search_finds_the_capacity_within_ten_percent(tmp_path, queue
     assert "capacity:" in result.stdout and "Capacity search" in result.stdout
     report = (tmp_path / "out.html").read_text()
     assert 'id="capacity-table"' in report and found["headline"] in report
+    # The Universal Scalability Law, fitted to the steps: a FIFO server of fixed capacity is
+    # pure contention, levelling off at that capacity (N is requests in flight, by Little's law).
+    usl = found["usl"]
+    assert usl["concurrency"] == "requests in flight"
+    assert usl["limit"] == "contention" and usl["kappa"] == 0
+    assert usl["peak_throughput"] == pytest.approx(capacity, rel=0.15)
+    assert usl["points"] == len(found["steps"])
+    assert all(s["concurrency"] > 0 for s in found["steps"])
+    assert usl["reading"].startswith("Throughput levels off towards")
+    assert "Scalability (Universal Scalability Law over" in result.stdout
+    assert 'id="usl-chart"' in report and 'id="usl-reading"' in report
+    assert "horde itself" not in result.stdout  # the generator kept up throughout
 
 
 class Visitor(HttpUser):
@@ -126,3 +138,54 @@ def test_window_stats_count_only_the_requests_after_the_snapshot():
     assert window.entry("GET", "/").median_response_time == pytest.approx(100, rel=0.01)
     assert sum(e.occurrences for e in window.errors.values()) == 2
     assert stats.total.num_requests == 5
+
+
+# Each iteration computes for a few milliseconds: 30 iterations/s take a sixth of a core, 240/s
+# more than one core. The target is fast and the SLO loose: only horde can run out.
+CPU_HEAVY = """
+from horde import HttpUser, task
+
+class Heavy(HttpUser):
+    @task
+    def work(self):
+        total = 0
+        for i in range(150000):
+            total += i * i
+        self.client.get("/")
+"""
+
+
+def test_a_step_horde_itself_could_not_keep_up_with_is_never_the_capacity(
+    tmp_path, counting_target
+):
+    import os
+
+    if not hasattr(os, "sched_setaffinity"):
+        pytest.skip("pinning to one CPU needs os.sched_setaffinity (Linux)")
+    cpu = min(os.sched_getaffinity(0))
+    (tmp_path / "scenario.py").write_text(CPU_HEAVY)
+    result = subprocess.run(
+        [sys.executable, "-m", "horde", "capacity", "scenario.py", "-H", counting_target.url,
+         "--slo", "p95<2s,fail_ratio<1%", "--arrival-rate", "30/s", "--growth", "2",
+         "--step-time", "3s", "--settle-time", "1s", "--max-steps", "8", "--only-summary",
+         "--json", "out.json"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=170,
+        preexec_fn=lambda: os.sched_setaffinity(0, {cpu}),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    found = json.loads((tmp_path / "out.json").read_text())["meta"]["capacity"]
+    limited = [s for s in found["steps"] if s["generator_limited"]]
+    assert len(limited) == 1 and limited[0] is found["steps"][-1], found["steps"]
+    assert limited[0]["generator"]["cpu_bound"], limited[0]["generator"]
+    # The search stopped there: no confirmation, no refinement, and no false knee.
+    assert found["generator_limited"] is True
+    assert found["generator_limited_at"] == limited[0]["load"]
+    assert found["knee_load"] is None
+    assert found["max_load"] is not None and found["max_load"] < limited[0]["load"]
+    assert found["headline"].startswith(f"capacity: at least {found['max_load']:.0f} ")
+    assert "generator-limited" in found["headline"]
+    assert found["reason"].startswith("the load generator was saturated at")
+    assert "horde itself saturated" in result.stderr  # the step's line, as it was measured
+    # The fit leaves the saturated step out.
+    usl = found["usl"]
+    assert usl.get("points", 0) == len(found["steps"]) - 1 or "error" in usl

@@ -284,16 +284,17 @@ def check_charts(page, tmp_path):
     page.click("button[data-tab=charts]")
     page.wait_for_selector("#charts canvas")
     canvases = page.query_selector_all("#charts canvas")
-    assert len(canvases) == 3
+    assert len(canvases) == 4  # throughput, latency, load, and horde's own CPU and loop lag
     assert all(canvas.evaluate(DRAWN_PIXELS) > 500 for canvas in canvases)
     axes = page.evaluate(
         """() => window.hordeCharts.plots().map(u => ({
              min: u.scales.y.min, unit: u.axes[1].label,
              ticks: u.axes[0]._splits, rightUnit: u.axes[2] ? u.axes[2].label : null}))"""
     )
-    assert [a["min"] for a in axes] == [0, 0, 0]
-    assert [a["unit"] for a in axes] == ["req/s", "ms", "users"]
+    assert [a["min"] for a in axes] == [0, 0, 0, 0]
+    assert [a["unit"] for a in axes] == ["req/s", "ms", "users", "% CPU"]
     assert axes[0]["rightUnit"] == "% failed"
+    assert axes[3]["rightUnit"] == "ms lag"
     for a in axes:
         assert a["ticks"] and all(t == int(t) for t in a["ticks"]), a["ticks"]
     legend = page.inner_text("#charts")
@@ -417,7 +418,7 @@ def test_html_report_opens_offline_with_charts(browser, tmp_path, counting_targe
     page.goto(report.as_uri())
     page.wait_for_selector("#charts canvas")
     canvases = page.query_selector_all("#charts canvas")
-    assert len(canvases) == 3
+    assert len(canvases) == 4  # the last: horde's own CPU and loop lag
     assert all(canvas.evaluate(DRAWN_PIXELS) > 200 for canvas in canvases)
     names = page.eval_on_selector_all("#stats-table tbody tr td:nth-child(2)",
                                       "cells => cells.map(c => c.textContent)")  # fmt: skip
@@ -449,7 +450,7 @@ def test_the_report_of_a_web_run_keeps_its_peak_and_markers(shop_run, browser, t
     page.wait_for_selector("#charts canvas")
     facts = page.inner_text(".facts")
     assert "USERS (PEAK)\n4" in facts.upper()
-    assert page.evaluate("window.hordeCharts.plots().length") == 3
+    assert page.evaluate("window.hordeCharts.plots().length") == 4
     # The charts of the report mark the changes of load, the reset and the stop.
     assert '"kind": "reset"' in body and '"label": "\\u2192 1 user at 50/s"' in body
     assert page.errors == []
@@ -560,3 +561,83 @@ def test_a_capacity_search_from_the_start_form(web_run, browser):
     )
     assert page.errors == []
     page.close()
+
+
+# Ten users who each compute for a few milliseconds before every request: more than one core.
+CPU_HEAVY = """
+from horde import HttpUser, constant, task
+
+class Heavy(HttpUser):
+    wait_time = constant(0)
+
+    @task
+    def work(self):
+        total = 0
+        for i in range(40000):
+            total += i * i
+        self.client.get("/")
+"""
+
+
+def test_the_dashboard_says_plainly_when_horde_itself_is_saturated(
+    browser, tmp_path, counting_target
+):
+    """horde pinned to one CPU with a CPU-heavy scenario: a banner says its figures include its
+    own queueing, the header shows its CPU, the charts draw its CPU and loop lag."""
+    import os
+    import shutil
+
+    if not hasattr(os, "sched_getaffinity") or not shutil.which("taskset"):
+        pytest.skip("pinning horde to one CPU needs taskset (util-linux) on Linux")
+    cpu = str(min(os.sched_getaffinity(0)))
+    run = WebRun(
+        tmp_path, counting_target.url, scenario=CPU_HEAVY,
+        command=("taskset", "-c", cpu, sys.executable, "-m", "horde"),
+    )  # fmt: skip
+    try:
+        page = new_page(browser)
+        page.goto(run.url)
+        assert not page.is_visible("#health-banner")
+        page.fill("#start-form input[name=user_count]", "10")
+        page.fill("#start-form input[name=spawn_rate]", "100")
+        page.click("#start-form button[type=submit]")
+        page.wait_for_selector("#generator-stat:not(.hidden)", timeout=15000)
+        page.wait_for_selector("#health-banner:not(.hidden)", timeout=30000)
+        banner = page.inner_text("#health-banner")
+        assert "horde itself is saturated now" in banner
+        assert "latencies include horde's own queueing" in banner
+        assert "%" in page.inner_text("#status-generator")
+        assert "hot" in page.get_attribute("#generator-stat", "class")
+        assert_fits(page, 1280)
+        shoot(page, "web-health-banner-1280")
+        page.click("button[data-tab=charts]")
+        page.wait_for_selector("#charts .chart[data-chart=generator] canvas")
+        page.wait_for_timeout(2500)
+        chart = page.locator("#charts .chart[data-chart=generator] canvas")
+        assert chart.evaluate(DRAWN_PIXELS) > 500
+        legend = page.inner_text("#charts .chart[data-chart=generator]")
+        assert (
+            "CPU used + waited for" in legend
+            and "% of a core" in legend
+            and "Loop lag p99" in legend
+        )
+        shoot(page, "web-health-charts-1280")
+        page.set_viewport_size({"width": 600, "height": 900})
+        page.wait_for_timeout(200)
+        assert_fits(page, 600)  # the header's horde figure gives way; the banner stays
+        assert page.is_visible("#health-banner")
+        shoot(page, "web-health-banner-600")
+        page.click("#stop-button")
+        wait_state(page, "stopped")
+        # Once stopped, the banner says the test was saturated, and so does its report.
+        page.wait_for_function(
+            "() => document.querySelector('#health-banner').textContent"
+            ".includes('was saturated during this test')",
+            timeout=10000,
+        )
+        status, body, _ = call(run.url + "/stats/report")
+        assert status == 200 and 'id="health-banner"' in body
+        assert page.errors == []
+        page.close()
+    finally:
+        run.stop()

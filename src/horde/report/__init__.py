@@ -100,6 +100,8 @@ def _capacity_html(capacity: dict[str, Any] | None) -> str:
         verdict = "pass" if s["passed"] else "fail"
         mark = " (capacity)" if s["load"] == capacity["max_load"] and s["passed"] else ""
         broken = ", ".join(v["threshold"] for v in s["verdicts"] if not v["passed"])
+        if s.get("generator_limited"):
+            broken = (broken + "; " if broken else "") + "horde itself saturated: not counted"
         cells = [
             str(s["index"]), s["phase"], f"{s['load']:g}", f"{s['rps']:,.1f}",
             f"{s['fail_ratio']:.2%}", _ms(s["p50"]), _ms(s["p95"]), _ms(s["p99"]), str(s["late"]),
@@ -121,7 +123,63 @@ def _capacity_html(capacity: dict[str, Any] | None) -> str:
         f"{html.escape(capacity['reason'])}.</p>"
         '<div id="capacity-chart"></div>'
         f'<table class="data" id="capacity-table"><thead><tr>{head}<th>SLO</th><th>Broken by</th>'
-        f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        f"</tr></thead><tbody>{''.join(rows)}</tbody></table>" + _usl_html(capacity.get("usl"))
+    )
+
+
+def _health_html(health: dict[str, Any] | None) -> str:
+    """A banner when horde itself was saturated: the figures below include its queueing."""
+    if not health or not health.get("saturated"):
+        return ""
+    return (
+        '<p class="banner health" id="health-banner" role="alert"><b>horde itself was saturated '
+        f"during this run.</b> {html.escape(health['message'])}</p>"
+    )
+
+
+def _health_fact(health: dict[str, Any] | None) -> str:
+    if not health or not health.get("sampled"):
+        return "not measured"
+    cpu, lag = health["cpu_percent"]["max"], health["loop_lag_ms"]["p99"]
+    figures = f"CPU at most {cpu:.0f}% of one core, loop lag p99 {lag:.1f} ms"
+    if health["saturated"]:
+        return f"SATURATED {health['seconds_saturated']} of {health['seconds']} s ({figures})"
+    return f"healthy ({figures})"
+
+
+def _usl_html(fit: dict[str, Any] | None) -> str:
+    """The scalability fit's reading and coefficients, and a box for its chart."""
+    if not fit:
+        return ""
+    if "error" in fit:
+        return f'<p id="usl-reading" class="muted">{html.escape(fit["reading"])}</p>'
+
+    def value(key: str, digits: str = ".3g") -> str:
+        half = fit.get(f"{key}_ci95")
+        text = format(fit[key], digits)
+        return f"{text} ± {format(half, digits)}" if half else text
+
+    rows = [
+        ("λ (throughput of one unit of load alone)", value("lambda", ",.1f") + " req/s"),
+        ("σ (contention)", value("sigma")),
+        ("κ (coherency)", value("kappa")),
+        ("R² (throughput)", f"{fit['r_squared']:.3f}"),
+    ]
+    if fit.get("peak_load") is not None:
+        rows.append((f"N* (peak, in {fit['concurrency']})", value("peak_load", ",.1f")))
+    if fit.get("peak_throughput") is not None:
+        label = "Peak throughput" if fit.get("peak_load") is not None else "Ceiling (λ/σ)"
+        rows.append((label, value("peak_throughput", ",.1f") + " req/s"))
+    cells = "".join(
+        f'<tr><td>{html.escape(k)}</td><td class="num">{html.escape(v)}</td></tr>' for k, v in rows
+    )
+    return (
+        '<h3 class="section">Scalability (Universal Scalability Law)</h3>'
+        f'<p id="usl-reading"><b>{html.escape(fit["reading"])}</b></p>'
+        '<div id="usl-chart"></div>'
+        f'<table class="data" id="usl-table"><tbody>{cells}</tbody></table>'
+        '<p class="muted">X(N) = λN / (1 + σ(N-1) + κN(N-1)), fitted to the steps horde was not '
+        "saturated in (successful requests/s); ± are 95% confidence intervals.</p>"
     )
 
 
@@ -154,7 +212,8 @@ def render_report(environment: Environment, meta: dict[str, Any]) -> str:
     entries = stats.sorted_entries()
     history = [
         {k: r.get(k) for k in ("timestamp", "rps", "fail_per_sec", "p50", "p95", "p99",
-                               "user_count", "requests", "failures", "target", "achieved")}
+                               "user_count", "requests", "failures", "target", "achieved",
+                               "generator_cpu", "loop_lag", "generator_saturated")}
         for r in stats.history.rows
     ]  # fmt: skip
     # The test's own record, which a "Reset stats" in the web UI leaves alone.
@@ -203,13 +262,18 @@ def render_report(environment: Environment, meta: dict[str, Any]) -> str:
         ("End", _when(meta.get("end_time"))),
         ("Duration", f"{duration:,.0f} s"),
         ("Ended because", html.escape(str(meta.get("stop_reason") or "-"))),
+        ("Load generator", html.escape(_health_fact(meta.get("generator_health")))),
     ]
     if meta.get("load_model"):
         facts.insert(3, ("Load model", html.escape(str(meta["load_model"]))))
     facts_html = "".join(f"<div><span>{k}</span><b>{v}</b></div>" for k, v in facts)
     data = json.dumps(history).replace("</", "<\\/")
     chart_options = json.dumps(
-        {"openModel": bool(meta.get("open_model")), "markers": list(stats.markers)}
+        {
+            "openModel": bool(meta.get("open_model")),
+            "markers": list(stats.markers),
+            "generator": any(r.get("generator_cpu") is not None for r in history),
+        }
     ).replace("</", "<\\/")
     capacity = meta.get("capacity")
     from horde.report.comparison import comparison_section
@@ -221,6 +285,7 @@ def render_report(environment: Environment, meta: dict[str, Any]) -> str:
         app_css=_read(ASSETS / "app.css"),
         version=__version__,
         facts=facts_html,
+        health=_health_html(meta.get("generator_health")),
         thresholds=_thresholds_html(meta.get("thresholds") or []),
         comparison=comparison_section(meta.get("comparison")),
         history_css=_read(ASSETS / "history.css"),

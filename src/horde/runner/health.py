@@ -264,11 +264,18 @@ class SpanHealth:
     cpu_wait_mean: float
     lag_samples: int
     late: int
+    lag_p99: float  # ms, over every lag reading of the span
 
     @property
     def saturated(self) -> bool:
-        """Hot for most of the span: the span's figures are horde's as much as the target's."""
-        return self.seconds > 0 and self.hot_seconds * 2 > self.seconds
+        """Hot for most of the span, and for a few seconds at least (as a run's window): the
+        span's figures are horde's as much as the target's."""
+        return self.hot_seconds >= HOT_SECONDS and self.hot_seconds * 2 > self.seconds
+
+    @property
+    def cpu_bound(self) -> bool:
+        """It used, or waited for, a whole core: it could not have made more load."""
+        return self.cpu_mean + self.cpu_wait_mean >= CPU_LIMIT
 
     @property
     def late_share(self) -> float:
@@ -282,7 +289,9 @@ class SpanHealth:
             "cpu_percent_mean": round(self.cpu_mean, 1),
             "cpu_wait_percent_mean": round(self.cpu_wait_mean, 1),
             "late_share": round(self.late_share, 4),
+            "loop_lag_p99_ms": round(self.lag_p99, 2),
             "saturated": self.saturated,
+            "cpu_bound": self.cpu_bound,
         }
 
 
@@ -307,7 +316,8 @@ class ProcessHealth:
         self.cpu_max = 0.0
         self.wait_total = 0.0
         self.demand_max = 0.0  # CPU used plus waited for, in one second
-        self.hot_wait_total = 0.0  # CPU waited for in hot seconds
+        self.hot_cpu_total = 0.0  # CPU used in hot seconds
+        self.hot_wait_total = 0.0  # and waited for
         self.lag_max = 0.0
         self.lag_samples = 0
         self.late = 0
@@ -329,6 +339,7 @@ class ProcessHealth:
             self.wait_total += sample.cpu_wait
             self.demand_max = max(self.demand_max, sample.cpu + sample.cpu_wait)
             if sample.hot:
+                self.hot_cpu_total += sample.cpu
                 self.hot_wait_total += sample.cpu_wait
             self.lag_max = max(self.lag_max, sample.lag_max)
             self.lag_samples += sample.lag_samples
@@ -369,7 +380,7 @@ class ProcessHealth:
     def summary(self) -> dict[str, Any]:
         with self._lock:
             p50, p99 = (v / 1000 for v in self.lags.percentiles([50, 99]))
-            seconds = self.seconds or 1
+            seconds, hot = self.seconds or 1, self.hot_seconds or 1
             return {
                 "name": self.name,
                 "makes_load": self.makes_load,
@@ -378,10 +389,11 @@ class ProcessHealth:
                 "hot_seconds": self.hot_seconds,
                 "seconds_saturated": self.saturated_seconds,
                 "cpu_percent": {"mean": round(self.cpu_total / seconds, 1),
-                                "max": round(self.cpu_max, 1)},
+                                "max": round(self.cpu_max, 1),
+                                "in_hot_seconds": round(self.hot_cpu_total / hot, 1)},
                 "cpu_wait_percent": {
                     "mean": round(self.wait_total / seconds, 1),
-                    "in_hot_seconds": round(self.hot_wait_total / (self.hot_seconds or 1), 1),
+                    "in_hot_seconds": round(self.hot_wait_total / hot, 1),
                 },
                 "cpu_demand_max": round(self.demand_max, 1),
                 "loop_lag_ms": {"p50": round(p50, 2), "p99": round(p99, 2),
@@ -486,6 +498,10 @@ class GeneratorHealth:
             samples = process.samples_between(start, end)
             if not samples:
                 continue
+            lags = Histogram()
+            for s in samples:
+                if s.lag_histogram is not None:
+                    lags.merge_sparse(s.lag_histogram)
             figures = SpanHealth(
                 process=process.name,
                 seconds=len(samples),
@@ -494,6 +510,7 @@ class GeneratorHealth:
                 cpu_wait_mean=sum(s.cpu_wait for s in samples) / len(samples),
                 lag_samples=sum(s.lag_samples for s in samples),
                 late=sum(s.late for s in samples),
+                lag_p99=lags.percentile(99) / 1000,
             )
             rank = (figures.hot_seconds, figures.cpu_mean + figures.cpu_wait_mean)
             if worst is None or rank > (worst.hot_seconds, worst.cpu_mean + worst.cpu_wait_mean):
@@ -540,6 +557,7 @@ class GeneratorHealth:
             "cpu_percent": {
                 "mean": worst["cpu_percent"]["mean"],
                 "max": max(p["cpu_percent"]["max"] for p in load),
+                "in_hot_seconds": worst["cpu_percent"]["in_hot_seconds"],
             },
             "cpu_wait_percent": worst["cpu_wait_percent"],
             "cpu_demand_max": max(p["cpu_demand_max"] for p in load),
@@ -594,7 +612,7 @@ def advice(distributed: bool, cause: str) -> str:
     if cause == "starved":
         return (
             "it waited for a CPU: this machine's CPUs are busy (other processes, or more horde "
-            "processes than CPUs); free them, or add workers on other machines"
+            "processes than CPUs); free them, or run workers on other machines"
         )
     if distributed:
         return "spread the load over more workers (--processes N, or --worker on more machines)"
@@ -610,10 +628,14 @@ def advice(distributed: bool, cause: str) -> str:
 
 
 def cause_of(cpu: float, cpu_wait: float) -> str:
-    """Why a hot process was hot, from its CPU used and waited for (% of a core)."""
-    if cpu + cpu_wait < CPU_LIMIT:
-        return "loop"
-    return "starved" if cpu_wait >= STARVED else "cpu"
+    """Why a hot process was hot, from the CPU it used and waited for (% of a core): all of a
+    core (``cpu``); a CPU it waited for, the machine's being busy (``starved``); or neither,
+    its loop held by something (``loop``)."""
+    if cpu + cpu_wait >= CPU_LIMIT:
+        return "starved" if cpu_wait >= STARVED else "cpu"
+    if cpu_wait >= 5 and cpu_wait >= cpu:  # it waited for a CPU longer than it ran
+        return "starved"
+    return "loop"
 
 
 def _cpu_words(cpu: float, cpu_wait: float) -> str:
@@ -645,10 +667,7 @@ def verdict(worst: dict[str, Any], saturated: int, processes: int, distributed: 
     who = _who(worst["name"])
     if distributed and saturated > 1:
         who = f"{saturated} of {processes} workers (worst: {worst['name']})"
-    if worst["cpu_demand_max"] < CPU_LIMIT:
-        cause = "loop"
-    else:
-        cause = "starved" if wait["in_hot_seconds"] >= STARVED else "cpu"
+    cause = cause_of(cpu["in_hot_seconds"], wait["in_hot_seconds"])
     figures = f"CPU up to {cpu['max']:.0f}% of one core"
     if wait["in_hot_seconds"] >= 1:
         figures += f", waiting for one {wait['in_hot_seconds']:.0f}% of the time besides"

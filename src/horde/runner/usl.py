@@ -74,7 +74,8 @@ class UslFit:
     kappa_ci: float | None
     points: int
     loads: int
-    max_load: float  # the highest N measured
+    min_load: float  # the lowest N measured
+    max_load: float  # the highest
     r_squared: float
     peak_load: float | None  # N*, where throughput peaks (None: it never does, κ = 0)
     peak_load_ci: float | None
@@ -87,8 +88,8 @@ class UslFit:
     @property
     def limit(self) -> str:
         """What stops throughput growing: coherency, contention, or none seen."""
-        if self.sigma >= 1:
-            return "saturated"
+        if self.sigma >= 1 or (self.peak_load is not None and self.peak_load < self.min_load):
+            return "saturated"  # throughput only fell over the loads measured
         if self.kappa > 0 and self.peak_load is not None:
             return "coherency"
         if self.sigma > 0:
@@ -324,6 +325,7 @@ def _result(theta: list[float], n: list[float], x: list[float], w: list[float]) 
         kappa_ci=half_width(2),
         points=len(n),
         loads=len({round(v, 9) for v in n}),
+        min_load=min(n),
         max_load=max(n),
         r_squared=_r_squared(theta, n, x),
         peak_load=None,

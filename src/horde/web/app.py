@@ -147,6 +147,8 @@ class WebUI:
         payload["exceptions_count"] = sum(e.count for e in exceptions)
         payload["exception_kinds"] = len(exceptions)  # rows of the tab, as errors are
         payload["log_warnings"] = self.logs.warnings if self.logs is not None else 0
+        # horde's own CPU and loop lag now, and whether it was saturated in this test.
+        payload["generator_health"] = self.environment.health.live()
         view = runner.workers_view
         if view is not None:  # a distributed master: the figures cover all workers
             workers = view.workers_info()
@@ -333,14 +335,16 @@ class WebUI:
         """A capacity search started from the form; ends the test when it is done."""
         assert self.search is not None
         result = await self.search.run()
-        self.meta["capacity"] = result.to_dict()
         self._search_task = None
         await self._stop(f"capacity search ended: {result.reason}")
+        # After the stop: the scalability fit takes a few milliseconds of the loop, which
+        # requests still in flight would otherwise be charged.
+        self.meta["capacity"] = result.to_dict()
 
     def _capacity_payload(self) -> dict[str, Any] | None:
         """The search's steps so far (live), or its result once it has ended."""
         if self._search_task is not None and self.search is not None:
-            data = self.search.result("running").to_dict()
+            data = self.search.result("running").to_dict(fit=False)  # no fit while load runs
             data["current_load"] = self.search.current_load
             return data
         return self.meta.get("capacity")
@@ -421,6 +425,7 @@ class WebUI:
             "stop_reason": self.meta.get("stop_reason"),
             "load_model": self.meta.get("load_model"),
             **({"capacity": self.meta["capacity"]} if self.meta.get("capacity") else {}),
+            "generator_health": env.health.summary(),
         }
 
 

@@ -284,6 +284,32 @@
     if (!running) show("#edit-panel", false);
   }
 
+  // horde's own health: its CPU and loop lag in the header, and a banner when it was saturated
+  // (then the latencies and the throughput on this page include its own queueing).
+  function renderHealth(health) {
+    const stat = $("#generator-stat");
+    const banner = $("#health-banner");
+    if (!health || !health.sampled) {
+      stat.classList.add("hidden");
+      banner.classList.add("hidden");
+      return;
+    }
+    stat.classList.remove("hidden");
+    let text = fmt(health.cpu_percent) + "%";
+    if (health.cpu_wait_percent >= 5) text += " +" + fmt(health.cpu_wait_percent) + "% wait";
+    $("#status-generator").textContent = text + " · " + fmt(health.loop_lag_ms, 1) + " ms";
+    stat.classList.toggle("hot", Boolean(health.saturated_now));
+    $("#generator-stat .label").textContent = (health.distributed ? "workers" : "horde") + " CPU · lag";
+    const saturated = Boolean(health.saturated || health.saturated_now);
+    banner.classList.toggle("hidden", !saturated);
+    if (!saturated) return;
+    const head = document.createElement("b");
+    head.textContent = health.saturated_now ? "horde itself is saturated now. " : "horde itself was saturated during this test. ";
+    const body = document.createElement("span");
+    body.textContent = health.message || "Latencies include its own queueing: use --processes or more workers.";
+    banner.replaceChildren(head, body);
+  }
+
   function renderCapacity(capacity) {
     show("#capacity-tab", Boolean(capacity));
     if (!capacity) return;
@@ -392,6 +418,7 @@
       renderStatus(data);
       renderStats(data);
       renderCapacity(data.capacity);
+      renderHealth(data.generator_health);
       const since = history.length ? history[history.length - 1].timestamp : 0;
       const more = await getJson("/stats/history?since=" + since);
       history = history.concat(more.rows);

@@ -16,8 +16,23 @@
   const field = (key, fallback) => (r) =>
     r[key] !== undefined && r[key] !== null ? r[key] : fallback ? r[fallback] : null;
 
+  // horde's own health (horde.runner.health): its CPU (used, plus waited for while ready to run,
+  // % of one core; the worst process) and its event loop's lag p99, per second, with the limits
+  // that make a second "hot".
+  const sampled = (key) => (r) => (r.generator_cpu === undefined || r.generator_cpu === null ? null : key);
+  const GENERATOR = {
+    id: "generator", title: "Load generator: horde's own CPU and event-loop lag", unit: "% CPU",
+    atLeast: 100, rightUnit: "ms lag", rightAtLeast: 25,
+    series: [
+      { label: "CPU used + waited for", get: field("generator_cpu"), colour: "cpu", unit: "% of a core" },
+      { label: "CPU limit", get: sampled(90), colour: "planned", dash: [4, 4], unit: "%" },
+      { label: "Loop lag p99", get: field("loop_lag"), colour: "lag", right: true, unit: "ms" },
+      { label: "Lag limit", get: sampled(20), colour: "lag", dash: [2, 5], right: true, unit: "ms" },
+    ],
+  };
+
   // What each chart draws; `right` series use the right-hand axis, with its own unit.
-  function specs(openModel) {
+  function specs(openModel, generator) {
     const load = openModel
       ? {
           id: "load", title: "Load: iterations started per second, and in flight",
@@ -35,7 +50,7 @@
             { label: "Planned", get: field("target"), colour: "planned", dash: [6, 4] },
           ],
         };
-    return [
+    const charts = [
       {
         id: "throughput", title: "Throughput and failures", unit: "req/s", rightUnit: "% failed",
         rightAtLeast: 5, // no failures: 0-5 %, not a magnified 0-1
@@ -55,11 +70,14 @@
       },
       load,
     ];
+    if (generator) charts.push(GENERATOR);
+    return charts;
   }
 
   // Colours come from the page's CSS (app.css), so that the dark theme has its own.
   const SERIES_COLOURS = { rps: "#2f6fed", fail: "#c62828", ratio: "#ef9a9a", p50: "#2e7d32",
-    p95: "#ef6c00", p99: "#6a1b9a", load: "#455a64", planned: "#90a4ae", inflight: "#00897b" };
+    p95: "#ef6c00", p99: "#6a1b9a", load: "#455a64", planned: "#90a4ae", inflight: "#00897b",
+    cpu: "#5d4037", lag: "#d81b60" };
   function theme() {
     const css = getComputedStyle(document.documentElement);
     const read = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
@@ -178,7 +196,8 @@
       for (const m of state.markers) if (m.timestamp < low && m.timestamp >= min - 5) low = m.timestamp;
       return [low, max];
     };
-    const scales = { x: { time: true, range: xRange }, y: { range: spec.count ? fromZeroTo(1) : fromZero } };
+    const yRange = spec.count ? fromZeroTo(1) : spec.atLeast ? fromZeroTo(spec.atLeast) : fromZero;
+    const scales = { x: { time: true, range: xRange }, y: { range: yRange } };
     if (spec.rightUnit) {
       scales.right = { range: fromZeroTo(spec.rightAtLeast || 1) };
       axes.push({ ...axisStyle, scale: "right", side: 1, label: spec.rightUnit, size: 64, labelSize: 18,
@@ -243,14 +262,14 @@
     }, "image/png");
   }
 
-  // options: {openModel, markers, width}. Returns {update(rows, markers), resize(width),
-  // destroy(), openModel}.
+  // options: {openModel, markers, width, generator (default true: horde's own health chart)}.
+  // Returns {update(rows, markers), resize(width), destroy(), openModel}.
   function create(container, rows, options) {
     const opts = options || {};
     const colours = theme();
     const state = { markers: opts.markers || [] };
     const width = opts.width || Math.max(320, container.clientWidth - 20);
-    const charts = specs(Boolean(opts.openModel)).map((spec) => {
+    const charts = specs(Boolean(opts.openModel), opts.generator !== false).map((spec) => {
       const box = document.createElement("div");
       box.className = "chart";
       box.dataset.chart = spec.id;
@@ -357,5 +376,76 @@
     return plot;
   }
 
-  window.hordeCharts = { create, capacity, plots: () => Array.from(live), MARKER_COLOURS };
+  // The Universal Scalability Law fitted to a capacity search: each step's throughput (successful
+  // requests/s) against its concurrency N (users, or requests in flight by Little's law), the
+  // fitted curve over them, and N*, where the fit peaks. fit: meta.capacity.usl.
+  function usl(container, fit, steps, unit, width) {
+    const colours = theme();
+    const axisStyle = { stroke: colours.axis, grid: { stroke: colours.grid, width: 1 }, ticks: { stroke: colours.grid, width: 1 } };
+    const box = document.createElement("div");
+    box.className = "chart";
+    box.dataset.chart = "usl";
+    const title = document.createElement("h2");
+    title.textContent = "Scalability: throughput against " + unit + ", with the Universal Scalability Law fitted";
+    box.appendChild(title);
+    container.appendChild(box);
+    const byN = new Map();
+    const at = (n) => { if (!byN.has(n)) byN.set(n, { fit: null, measured: null, saturated: null }); return byN.get(n); };
+    for (const [n, x] of fit.curve || []) at(n).fit = x;
+    for (const s of steps) {
+      if (!s.requests) continue;
+      const row = at(Number(s.concurrency.toPrecision(6)));
+      if (s.generator_limited) row.saturated = s.goodput; else row.measured = s.goodput;
+    }
+    const xs = Array.from(byN.keys()).sort((a, b) => a - b);
+    const peak = fit.peak_load;
+    const markPeak = {
+      hooks: {
+        draw: [
+          (u) => {
+            if (peak === null || peak === undefined || peak > u.scales.x.max) return;
+            const x = u.valToPos(peak, "x", true);
+            const ctx = u.ctx;
+            ctx.save();
+            ctx.strokeStyle = colours.series.p50;
+            ctx.setLineDash([6, 4]);
+            ctx.lineWidth = 2;
+            ctx.beginPath();
+            ctx.moveTo(x, u.bbox.top);
+            ctx.lineTo(x, u.bbox.top + u.bbox.height);
+            ctx.stroke();
+            ctx.restore();
+          },
+        ],
+      },
+    };
+    const dots = (colour, size) => ({ show: true, size, fill: colour, stroke: colour });
+    const options = {
+      width: width || Math.max(320, container.clientWidth - 20),
+      height: 260,
+      scales: { x: { time: false }, y: { range: fromZero } },
+      series: [
+        { label: "N", value: (u, v) => unitText(v, unit) },
+        { label: "USL fit", stroke: colours.series.rps, width: 2, spanGaps: true, points: { show: false },
+          value: (u, v) => unitText(v, "req/s") },
+        { label: "Measured", stroke: colours.series.p95, width: 0, paths: () => null,
+          points: dots(colours.series.p95, 8), value: (u, v) => unitText(v, "req/s") },
+        { label: "horde saturated (left out)", stroke: colours.series.fail, width: 0, paths: () => null,
+          points: dots(colours.series.fail, 8), value: (u, v) => unitText(v, "req/s") },
+      ],
+      axes: [
+        { ...axisStyle, label: unit },
+        { ...axisStyle, size: 64, label: "successful req/s", values: (u, t) => t.map(number) },
+      ],
+      plugins: [markPeak],
+      hooks: { setCursor: [(u) => { if (u.cursor.idx === null || u.cursor.idx === undefined) showLatest(u); }] },
+    };
+    const data = [xs, xs.map((n) => byN.get(n).fit), xs.map((n) => byN.get(n).measured),
+      xs.map((n) => byN.get(n).saturated)];
+    const plot = new uPlot(options, data, box);
+    showLatest(plot);
+    return plot;
+  }
+
+  window.hordeCharts = { create, capacity, usl, plots: () => Array.from(live), MARKER_COLOURS };
 })();

@@ -69,6 +69,7 @@ bench: bench-engine bench-compare bench-verdicts
 bench-engine: setup
 	$(VENV)/bin/python bench/simple.py
 	$(VENV)/bin/python bench/python_cost.py
+	$(VENV)/bin/python bench/health_cost.py
 	$(VENV)/bin/python bench/web_polling.py
 	$(VENV)/bin/python bench/accuracy.py
 	$(VENV)/bin/python bench/startup.py

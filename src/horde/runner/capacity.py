@@ -214,6 +214,11 @@ class CapacityResult:
                 f"; peak {_plus_minus(fit.peak_throughput, fit.peak_throughput_ci)} requests/s "
                 f"at N* = {_plus_minus(fit.peak_load, fit.peak_load_ci)} {unit}"
             )
+        elif fit.peak_throughput is not None:
+            line += (
+                f"; ceiling λ/σ = {_plus_minus(fit.peak_throughput, fit.peak_throughput_ci)} "
+                "requests/s"
+            )
         return line + ".\n" + self.usl_reading(fit)
 
     @property

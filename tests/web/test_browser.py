@@ -559,6 +559,9 @@ def test_a_capacity_search_from_the_start_form(web_run, browser):
         "() => document.querySelector('#capacity-headline').textContent.startsWith('capacity:')",
         timeout=5000,
     )
+    # The scalability fit's reading, or why there is none (a search stopped after a few steps).
+    usl = page.inner_text("#capacity-usl")
+    assert usl.startswith(("Throughput", "No scalability fit: not enough steps to fit")), usl
     assert page.errors == []
     page.close()
 

@@ -520,15 +520,15 @@ class GeneratorHealth:
     def live(self) -> dict[str, Any]:
         """For the web UI and the console: now (the worst last second), and the test so far."""
         latest = self.latest()
-        summary = self.summary()
+        saturated = self.saturated  # the full summary (percentiles) only when it has news
         return {
             "sampled": bool(latest),
             "saturated_now": any(s.saturated for s in latest.values()),
-            "saturated": summary["saturated"],
+            "saturated": saturated,
             "cpu_percent": max((s.cpu for s in latest.values()), default=None),
             "cpu_wait_percent": max((s.cpu_wait for s in latest.values()), default=None),
             "loop_lag_ms": max((s.lag_p99 for s in latest.values()), default=None),
-            "message": summary["message"] if summary["saturated"] else "",
+            "message": self.summary()["message"] if saturated else "",
             "distributed": self.distributed,
         }
 

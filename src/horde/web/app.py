@@ -355,15 +355,18 @@ class WebUI:
             self.run_time_timer.cancel()
             self.run_time_timer = None
         task, self._search_task = self._search_task, None
+        stopped_search = None
         if task is not None and task is not asyncio.current_task():
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
             if self.search is not None:
-                self.meta["capacity"] = self.search.result("stopped before the end").to_dict()
+                stopped_search = self.search.result("stopped before the end")
         if self.driver is not None:
             self.driver.stop()
             self.driver = None
         await self.runner.stop()
+        if stopped_search is not None:  # its fit once no load runs
+            self.meta["capacity"] = stopped_search.to_dict()
 
     async def _stop(self, reason: str) -> None:
         if self.runner.state in IDLE:

@@ -325,8 +325,13 @@
     const rows = capacity.steps.map((step) => rowElement([[step.index, "num"], [step.phase, ""], [fmt(step.load, 1), "num"],
       [fmt(step.rps, 1), "num"], [fmt(100 * step.fail_ratio, 2) + "%", "num"],
       [fmt(step.p50, 1), "num"], [fmt(step.p95, 1), "num"], [fmt(step.p99, 1), "num"],
-      [step.passed ? "met" : "broken", step.passed ? "pass" : "fail"]]));
+      [(step.passed ? "met" : "broken") + (step.generator_limited ? " (horde saturated)" : ""),
+        step.passed ? "pass" : "fail"]]));
     $("#capacity-table tbody").replaceChildren(...rows);
+    // Once the search has ended: the Universal Scalability Law fitted to its steps, in words.
+    const fit = capacity.usl;
+    show("#capacity-usl", Boolean(fit && fit.reading));
+    if (fit && fit.reading) $("#capacity-usl").textContent = fit.reading;
   }
 
   async function getJson(path) {

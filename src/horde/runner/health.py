@@ -593,7 +593,8 @@ def _who(name: str) -> str:
 
 
 def cpus_here() -> int:
-    """The CPUs this process may run on (its affinity), for the advice."""
+    """The CPUs this process may be scheduled on (its affinity), for the advice (the cgroup
+    quota is --processes auto's business)."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
@@ -616,15 +617,19 @@ def advice(distributed: bool, cause: str) -> str:
         )
     if distributed:
         return "spread the load over more workers (--processes N, or --worker on more machines)"
-    cpus = cpus_here()
-    if cpus > 1:
-        return f"spread the load over more processes: --processes {cpus} (one per CPU here)"
-    if (os.cpu_count() or 1) > 1:
+    machine = os.cpu_count() or 1
+    if machine == 1:
+        return "this machine has one CPU: add workers on other machines (--master, --worker)"
+    if cpus_here() == 1:
         return (
-            "horde may only run on one CPU here (its CPU affinity, e.g. taskset or a container "
-            "limit): allow it more and use --processes N, or add workers on other machines"
+            "horde may only run on one CPU here (its CPU affinity, e.g. taskset or a cpuset): "
+            "allow it more and use --processes auto, or add workers on other machines"
         )
-    return "this machine has one CPU: add workers on other machines (--master, --worker)"
+    # --processes auto counts the cores this process may use (affinity and cgroup quota).
+    return (
+        "spread the load over more processes: --processes auto (one per core horde may use "
+        "here), or workers on other machines"
+    )
 
 
 def cause_of(cpu: float, cpu_wait: float) -> str:

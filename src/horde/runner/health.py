@@ -608,7 +608,8 @@ def advice(distributed: bool, cause: str) -> str:
     if cause == "loop":
         return (
             "its event loop fell behind while its CPU had room: look for code that blocks it "
-            "(a blocking call in the scenario; see the warnings above)"
+            "(a blocking call in the scenario; see the warnings above), or a CPU quota below one "
+            "core (a container's limit throttles it)"
         )
     if cause == "starved":
         return (

@@ -233,3 +233,17 @@ def test_samples_survive_the_wire():
     assert HealthSample.from_wire(original.to_wire()) == original
     with pytest.raises(ValueError):
         HealthSample.from_wire({"timestamp": 1.0})
+
+
+def test_a_seconds_lag_readings_are_the_histogram_the_run_adds_up():
+    """The sampler builds each second's sparse histogram directly (no 2,048-bucket list a
+    second): it must be exactly Histogram.to_sparse() of the same readings."""
+    from horde.runner.health import _sparse_histogram
+    from horde.stats.histogram import Histogram
+
+    readings = sorted([0, 3, 3, 127, 128, 1_500, 20_000, 20_001, 130_000, 3_000_000])
+    histogram = Histogram()
+    for value in readings:
+        histogram.record(value)
+    assert _sparse_histogram(readings) == histogram.to_sparse()
+    assert _sparse_histogram([]) == Histogram().to_sparse()

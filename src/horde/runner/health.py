@@ -39,7 +39,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from horde.runner.cpu import CpuMeter, RunQueueMeter
-from horde.stats.histogram import BUCKETS, Histogram
+from horde.stats.histogram import BUCKETS, Histogram, bucket_index
 
 log = logging.getLogger("horde.health")
 
@@ -146,6 +146,21 @@ def _sparse(data: object) -> dict[str, Any] | None:
     return {**data, "buckets": cleaned}
 
 
+def _sparse_histogram(ordered: list[int]) -> dict[str, Any]:
+    """``Histogram.to_sparse()`` of sorted values, without the 2,048 buckets of a Histogram."""
+    buckets: dict[int, int] = {}
+    for value in ordered:
+        index = bucket_index(value)
+        buckets[index] = buckets.get(index, 0) + 1
+    return {
+        "buckets": buckets,
+        "count": len(ordered),
+        "total": sum(ordered),
+        "min": ordered[0] if ordered else 0,
+        "max": ordered[-1] if ordered else 0,
+    }
+
+
 def _quantile(ordered: list[float], q: float) -> float:
     """Nearest-rank quantile of a sorted list (0 when empty)."""
     if not ordered:
@@ -230,9 +245,7 @@ class LoopSampler:
         hot = is_hot(cpu, cpu_wait, count, late)
         recent = [*self._window][1 - WINDOW :] if WINDOW > 1 else []
         saturated = hot and sum(s.hot for s in recent) + 1 >= HOT_SECONDS
-        readings = Histogram()
-        for lag in lags:
-            readings.record(int(lag * 1e6))
+        readings = _sparse_histogram([int(lag * 1e6) for lag in lags])
         sample = HealthSample(
             timestamp=float(timestamp),
             cpu=cpu,
@@ -244,7 +257,7 @@ class LoopSampler:
             late=late,
             hot=hot,
             saturated=saturated,
-            lag_histogram=readings.to_sparse(),
+            lag_histogram=readings,
         )
         self._window.append(sample)
         self.latest = sample

@@ -82,6 +82,25 @@ def _history_out_of_the_tree(tmp_path_factory: pytest.TempPathFactory) -> Iterat
         os.environ["HORDE_HISTORY"] = previous
 
 
+USL_SYSTEM = (20.0, 0.05, 0.002)
+
+
+@pytest.fixture
+def usl_target() -> Iterator[CountingTarget]:
+    """bench/usl_server.py: a system that scales by the Universal Scalability
+    Law with λ = 20 requests/s, σ = 0.05, κ = 0.002 (``usl_target.system``), its throughput
+    peaking at about 148 requests/s with 21.8 users."""
+    lam, sigma, kappa = USL_SYSTEM
+    target = CountingTarget(
+        "usl_server.py", "--lambda", str(lam), "--sigma", str(sigma), "--kappa", str(kappa)
+    )
+    target.system = USL_SYSTEM  # type: ignore[attr-defined]
+    try:
+        yield target
+    finally:
+        target.stop()
+
+
 @pytest.fixture(autouse=True)
 def _cooperative_layer_undone() -> Iterator[None]:
     """Loading a scenario in-process installs horde.compat (patched standard library, locust and

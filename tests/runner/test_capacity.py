@@ -8,7 +8,13 @@ import pytest
 import uvloop
 
 from horde import HttpUser, task
-from horde.runner.capacity import CapacityResult, CapacitySearch, CapacitySettings, parse_slo
+from horde.runner.capacity import (
+    CapacityResult,
+    CapacitySearch,
+    CapacitySettings,
+    Step,
+    parse_slo,
+)
 from horde.runner.environment import Environment
 from horde.runner.local import LocalRunner
 from horde.stats import RequestStats
@@ -63,6 +69,83 @@ def test_open_model_search_finds_the_capacity_within_ten_percent(tmp_path, queue
     assert "Scalability (Universal Scalability Law over" in result.stdout
     assert 'id="usl-chart"' in report and 'id="usl-reading"' in report
     assert "horde itself" not in result.stdout  # the generator kept up throughout
+
+
+def run_usl_search(tmp_path, target, *, step_time="3s", settle_time="1s"):
+    """A closed-model search over a system that scales by the USL: from 3 users, x1.5 per step,
+    to 48 (past the peak, at about 22 users), under an SLO that holds all the way (p95 at 48
+    users is about 400 ms), so that every step is one the fit can use."""
+    (tmp_path / "scenario.py").write_text(SCENARIO)
+    return subprocess.run(
+        [sys.executable, "-m", "horde", "capacity", "scenario.py", "-H", target.url,
+         "--slo", "p95<2s,fail_ratio<1%", "-u", "3", "--max-load", "48", "--step-time", step_time,
+         "--settle-time", settle_time, "--only-summary", "--json", "out.json",
+         "--html", "out.html"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=170,
+    )  # fmt: skip
+
+
+def test_the_search_fits_the_scalability_law_of_a_real_server_and_reads_it(tmp_path, usl_target):
+    """End to end, through sockets: the fit finds the server's peak and says why in words, in the
+    JSON, the console and the report."""
+    import html
+    import math
+
+    lam, sigma, kappa = usl_target.system
+    true_peak = math.sqrt((1 - sigma) / kappa)  # 21.8 users
+    true_top = lam * true_peak / (1 + sigma * (true_peak - 1) + kappa * true_peak * (true_peak - 1))
+    result = run_usl_search(tmp_path, usl_target)
+    assert result.returncode == 0, result.stderr
+    found = json.loads((tmp_path / "out.json").read_text())["meta"]["capacity"]
+    assert found["model"] == "users" and found["reason"] == "max load reached"
+    assert [s["load"] for s in found["steps"]] == [3, 4, 6, 9, 14, 21, 32, 48]
+    usl = found["usl"]
+    assert "error" not in usl, usl
+    assert usl["concurrency"] == "users" and usl["points"] == 8
+    assert usl["limit"] == "coherency", usl
+    assert usl["peak_load"] == pytest.approx(true_peak, rel=0.15)
+    assert usl["peak_throughput"] == pytest.approx(true_top, rel=0.10)
+    assert usl["kappa"] == pytest.approx(kappa, rel=0.25)
+    assert usl["r_squared"] > 0.95
+    # The fitted curve, for the chart: over the measured loads, peaking where the fit does.
+    curve = usl["curve"]
+    assert curve[0] == [0, 0] and curve[-1][0] >= 48
+    top = max(curve, key=lambda point: point[1])
+    assert top[0] == pytest.approx(usl["peak_load"], abs=1.0)
+    # The reading, in words: where, how much, and why. Users are not a rate: no Little's law.
+    reading = usl["reading"]
+    assert reading.startswith(f"Throughput stops growing at about {usl['peak_load']:.3g} users, ")
+    assert f"at {usl['peak_throughput']:,.0f} requests/s, because of coherency" in reading
+    assert "before that, contention" in reading
+    assert "Little's law" not in reading and "iterations/s" not in reading
+    assert "extrapolation" not in reading  # the peak lies within the loads measured
+    # The console says it under the steps, and the report shows it beside the chart's data.
+    assert "Scalability (Universal Scalability Law over 8 steps, N in users)" in result.stdout
+    assert "Throughput stops growing at about" in result.stdout
+    report = (tmp_path / "out.html").read_text()
+    assert html.escape(reading) in report
+    assert 'id="usl-chart"' in report and 'id="usl-table"' in report
+    assert "N* (peak, in users)" in report
+    assert '"curve": [[0' in report  # the fit's points, drawn by the report's script
+
+
+def test_a_reading_of_the_closed_model_never_converts_users_into_a_rate():
+    """Regression: the reading once turned N users into "iterations/s by Little's law", a rate
+    that means nothing in the closed model."""
+    steps = [
+        Step(index=i, phase="ramp", load=n, passed=True, seconds=3, requests=100, failures=0,
+             rps=x, fail_ratio=0, p50=1, p95=1, p99=1, avg=1, in_flight=int(n), concurrency=n)
+        for i, (n, x) in enumerate([(3, 52), (4, 65), (6, 88), (9, 116), (14, 138), (21, 147),
+                                    (32, 141), (48, 122)])
+    ]  # fmt: skip
+    result = CapacityResult("users", ["p95<2s"], steps, "max load reached")
+    reading = result.usl_dict()["reading"]
+    assert reading.startswith("Throughput stops growing at about 22")
+    assert "Little's law" not in reading and "iterations/s" not in reading
+    assert result.requests_per_iteration() is None
+    # The open model's reading still gives the offered rate that brings the peak about.
+    open_result = CapacityResult("arrival_rate", ["p95<2s"], steps, "max load reached")
+    assert "requests in flight (by Little's law; about" in open_result.usl_dict()["reading"]
 
 
 class Visitor(HttpUser):

@@ -176,7 +176,10 @@ class CapacityResult:
         return self._fit
 
     def requests_per_iteration(self) -> float | None:
-        """Open model: requests per iteration (from the steps that kept up with their rate)."""
+        """Open model: requests per iteration (from the steps that kept up with their rate);
+        None in the closed model, whose loads are users, not rates."""
+        if self.model != ARRIVAL_RATE:
+            return None
         ratios = sorted(s.rps / s.load for s in self.steps if s.passed and s.load > 0)
         return ratios[len(ratios) // 2] if ratios else None
 
@@ -546,6 +549,8 @@ def usl_reading(fit: UslFit, model: str, requests_per_iteration: float | None = 
     """What the fit says, for a person: where throughput stops growing, and why."""
     open_model = model == ARRIVAL_RATE
     unit = "requests in flight" if open_model else "users"
+    if not open_model:
+        requests_per_iteration = None  # users are not a rate: there is nothing to convert
     contention = (
         f"contention (σ = {fit.sigma:.3g}: about {fit.sigma:.0%} of the work waits its turn for "
         "something shared, such as a lock, a connection pool or one busy worker)"

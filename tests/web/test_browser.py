@@ -491,6 +491,55 @@ def test_capacity_report_draws_load_against_throughput_and_latency(browser, tmp_
     page.close()
 
 
+def test_capacity_report_draws_the_scalability_fit_over_the_steps(browser, tmp_path, usl_target):
+    """A closed-model search over a server that scales by the USL (peak at about 22 users): the
+    report draws the fitted curve through the measured steps, marks N*, and reads it."""
+    scenario = tmp_path / "s.py"
+    scenario.write_text(
+        "from horde import HttpUser, task\n"
+        "class V(HttpUser):\n"
+        "    @task\n"
+        "    def t(self):\n"
+        "        self.client.get('/')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "horde", "capacity", str(scenario), "-H", usl_target.url,
+         "--slo", "p95<2s", "-u", "3", "--max-load", "48", "--step-time", "2s",
+         "--settle-time", "0.5s", "--only-summary", "--html", "report.html"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=90,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    page = new_page(browser)
+    page.goto((tmp_path / "report.html").as_uri())
+    page.wait_for_selector("#usl-chart canvas")
+    chart = page.locator("#usl-chart canvas")
+    assert chart.evaluate(DRAWN_PIXELS) > 500
+    # What the chart holds: the fitted curve, and a measured point at each step's load.
+    drawn = page.evaluate(
+        """() => {
+             const box = document.querySelector('#usl-chart .chart');
+             const u = box.plot;
+             return { xs: u.data[0], fit: u.data[1], measured: u.data[2],
+                      title: box.querySelector('h2').textContent };
+           }"""
+    )
+    measured_at = [x for x, y in zip(drawn["xs"], drawn["measured"], strict=True) if y is not None]
+    assert measured_at == [3, 4, 6, 9, 14, 21, 32, 48]
+    fitted = [(x, y) for x, y in zip(drawn["xs"], drawn["fit"], strict=True) if y is not None]
+    assert len(fitted) > 20 and fitted[0] == (0, 0)
+    peak_at = max(fitted, key=lambda point: point[1])[0]
+    assert 15 < peak_at < 30, peak_at
+    assert "Universal Scalability Law" in drawn["title"]
+    legend = page.inner_text("#usl-chart")
+    assert "USL fit" in legend and "Measured" in legend
+    reading = page.inner_text("#usl-reading")
+    assert reading.startswith("Throughput stops growing at about") and "coherency" in reading
+    assert "N* (peak, in users)" in page.inner_text("#usl-table")
+    assert page.errors == []
+    shoot(page, "capacity-usl-report-1280")
+    page.close()
+
+
 def test_choosing_the_open_model_in_the_start_form(web_run, browser):
     page = new_page(browser)
     page.goto(web_run.url)

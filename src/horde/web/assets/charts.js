@@ -443,6 +443,7 @@
     const data = [xs, xs.map((n) => byN.get(n).fit), xs.map((n) => byN.get(n).measured),
       xs.map((n) => byN.get(n).saturated)];
     const plot = new uPlot(options, data, box);
+    box.plot = plot; // what is drawn, for inspection (tests, the console)
     showLatest(plot);
     return plot;
   }

@@ -252,26 +252,38 @@ def test_a_step_horde_itself_could_not_keep_up_with_is_never_the_capacity(
     (tmp_path / "scenario.py").write_text(CPU_HEAVY)
     result = subprocess.run(
         [sys.executable, "-m", "horde", "capacity", "scenario.py", "-H", counting_target.url,
-         "--slo", "p95<2s,fail_ratio<1%", "--arrival-rate", "30/s", "--growth", "2",
+         "--slo", "p95<2s,fail_ratio<1%", "--arrival-rate", "15/s", "--growth", "2",
          "--step-time", "3s", "--settle-time", "1s", "--max-steps", "8", "--only-summary",
          "--json", "out.json"],
         cwd=tmp_path, capture_output=True, text=True, timeout=170,
         preexec_fn=lambda: os.sched_setaffinity(0, {cpu}),
     )  # fmt: skip
-    assert result.returncode == 0, result.stderr
     found = json.loads((tmp_path / "out.json").read_text())["meta"]["capacity"]
-    limited = [s for s in found["steps"] if s["generator_limited"]]
-    assert len(limited) == 1 and limited[0] is found["steps"][-1], found["steps"]
+    steps = found["steps"]
+    limited = [s for s in steps if s["generator_limited"]]
+    assert len(limited) == 1 and limited[0] is steps[-1], steps
     assert limited[0]["generator"]["cpu_bound"], limited[0]["generator"]
     # The search stopped there: no confirmation, no refinement, and no false knee.
     assert found["generator_limited"] is True
     assert found["generator_limited_at"] == limited[0]["load"]
     assert found["knee_load"] is None
+    assert found["reason"].startswith("the load generator was saturated at")
+    assert "horde itself saturated" in result.stderr  # the step's line, as it was measured
+    assert "generator-limited" in result.stdout or "horde itself was saturated" in result.stdout
+    if len(steps) == 1:
+        # A machine so busy that horde waited for its one CPU from the first step: no capacity
+        # is claimed at all (and the exit code says the search found none).
+        assert result.returncode == 1, result.stderr
+        assert found["max_load"] is None
+        assert found["headline"].startswith("no capacity measured: horde itself was saturated")
+        return
+    assert result.returncode == 0, result.stderr
     assert found["max_load"] is not None and found["max_load"] < limited[0]["load"]
     assert found["headline"].startswith(f"capacity: at least {found['max_load']:.0f} ")
     assert "generator-limited" in found["headline"]
-    assert found["reason"].startswith("the load generator was saturated at")
-    assert "horde itself saturated" in result.stderr  # the step's line, as it was measured
-    # The fit leaves the saturated step out.
+    # The fit leaves the saturated step out (or says there are too few steps left to fit).
     usl = found["usl"]
-    assert usl.get("points", 0) == len(found["steps"]) - 1 or "error" in usl
+    if "error" in usl:
+        assert "not enough steps to fit" in usl["error"] and len(steps) - 1 < 5, usl
+    else:
+        assert usl["points"] == len(steps) - 1, usl

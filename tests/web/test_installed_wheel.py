@@ -94,7 +94,7 @@ def test_the_installed_web_ui_and_report_draw_their_charts(
         page.click("button[data-tab=charts]")
         page.wait_for_timeout(3000)  # a few seconds of history
         canvases = page.query_selector_all("#charts canvas")
-        assert len(canvases) == 3
+        assert len(canvases) == 4  # throughput, latency, load, horde's own CPU and loop lag
         assert all(c.evaluate(DRAWN_PIXELS) > 500 for c in canvases)
         shoot(page, "installed-web-charts-1280")
         assert page.errors == []

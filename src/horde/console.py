@@ -69,7 +69,19 @@ def progress_line(environment: Environment, elapsed: float, run_time: float | No
     return (
         f"[{clock}] {users} users, {total.num_requests} requests, "
         f"{total.num_failures} failures ({fail_pct:.2f}%), {total.current_rps:.1f} req/s, "
-        f"p95 {p95}"
+        f"p95 {p95}" + saturation_note(environment)
+    )
+
+
+def saturation_note(environment: Environment) -> str:
+    """Said plainly while horde itself is saturated (its figures then include its own
+    queueing); empty otherwise."""
+    if not any(s.saturated for s in environment.health.latest().values()):
+        return ""
+    distributed = environment.health.distributed
+    return (
+        f" · {'WORKERS' if distributed else 'HORDE'} SATURATED: latencies include its own "
+        "queueing; " + ("add workers" if distributed else "use --processes")
     )
 
 
@@ -172,12 +184,7 @@ def live_health(environment: Environment) -> Text:
     who = "workers" if environment.health.distributed else "horde"
     waiting = f" (+{worst.cpu_wait:.0f}% waiting for one)" if worst.cpu_wait >= 5 else ""
     text = Text(f" · {who} CPU {worst.cpu:.0f}%{waiting}, loop lag {lag:.0f} ms")
-    if any(s.saturated for s in latest):
-        text.append(
-            f" · {who.upper()} SATURATED: latencies include its own queueing; "
-            + ("add workers" if environment.health.distributed else "use --processes"),
-            style="bold red",
-        )
+    text.append(saturation_note(environment), style="bold red")
     return text
 
 

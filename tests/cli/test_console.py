@@ -71,10 +71,11 @@ def test_a_30_second_run_in_a_log_is_under_40_lines_ending_with_the_summary(
     tail = lines[summary:]
     assert sum(line.startswith("Summary") for line in lines) == 1
     assert any(line.startswith("Response time percentiles") for line in tail)
-    # The last table's bottom edge ends the output, but for the line saying where the run's
-    # history was saved (stderr, in the same log here).
+    # The last table's bottom edge, then the load generator's verdict, end the output, but for
+    # the line saying where the run's history was saved (stderr, in the same log here).
     ending = [line for line in tail if not line.startswith("saved run #")]
-    assert ending[-1].startswith("└"), tail[-1]
+    assert ending[-2].startswith("└"), ending[-2]
+    assert ending[-1].startswith("Load generator: horde was not saturated"), ending[-1]
     assert sum(line.startswith("saved run #") for line in tail) == 1
     aggregated = next(line for line in tail if "Aggregated" in line)
     assert f" {counting_target.count()} " in aggregated  # the summary's count is the server's

@@ -278,7 +278,11 @@ def test_a_step_horde_itself_could_not_keep_up_with_is_never_the_capacity(
         assert found["headline"].startswith("no capacity measured: horde itself was saturated")
         return
     assert result.returncode == 0, result.stderr
-    assert found["max_load"] is not None and found["max_load"] < limited[0]["load"]
+    # The capacity is a load some unsaturated step passed at, never above the saturated one's
+    # (a confirmation may repeat a passed load, and horde may saturate only on the repeat).
+    measured = {s["load"] for s in steps if s["passed"] and not s["generator_limited"]}
+    assert found["max_load"] in measured, (found["max_load"], steps)
+    assert found["max_load"] <= limited[0]["load"]
     assert found["headline"].startswith(f"capacity: at least {found['max_load']:.0f} ")
     assert "generator-limited" in found["headline"]
     # The fit leaves the saturated step out (or says there are too few steps left to fit).

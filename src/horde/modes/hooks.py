@@ -10,7 +10,7 @@ import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
-from horde.distributed.cpu import CpuMeter
+from horde.runner.cpu import CpuMeter
 from horde.runner.environment import Environment
 from horde.runner.hooks import fire_and_wait
 

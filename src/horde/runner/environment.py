@@ -40,9 +40,10 @@ class Environment:
 
     horde's keywords: ``user_classes``, ``host``, ``insecure``, ``stop_timeout``,
     ``parsed_options``, ``events``, ``stats``, ``runner``, ``scenario_path``, ``shape_class``,
-    ``service_stats``; ``health`` is horde's own CPU and loop lag. Locust's others are accepted too: ``tags``, ``exclude_tags`` (applied by
-    ``_filter_tasks_by_tags``), ``locustfile``, ``reset_stats``, ``catch_exceptions`` and the
-    ones horde has no use for (``available_user_classes``, ``dispatcher_class``...).
+    ``service_stats``; ``health`` is horde's own CPU and loop lag. Locust's others are accepted
+    too: ``tags``, ``exclude_tags`` (applied by ``_filter_tasks_by_tags``), ``locustfile``,
+    ``reset_stats``, ``catch_exceptions`` and the ones horde has no use for
+    (``available_user_classes``, ``dispatcher_class``...).
     """
 
     web_ui_factory: ClassVar[Callable[..., Any] | None] = None

@@ -18,10 +18,10 @@ from collections.abc import Awaitable, Generator
 from typing import TYPE_CHECKING, Any
 
 from horde.compat import hub
+from horde.runner.health import annotate_row
 from horde.runner.hooks import fire_and_wait, fire_cooperatively
 from horde.runner.load import ArrivalRate, Users
 from horde.runner.surface import LocustRunnerSurface
-from horde.runner.health import annotate_row
 
 if TYPE_CHECKING:
     from horde.runner.environment import Environment

@@ -78,6 +78,13 @@ def _stages(value: Any) -> tuple[str, list[Stage]]:
     return parse_stages(str(value))
 
 
+def _otel_protocol(value: Any) -> str:
+    text = str(value).strip().lower()
+    if text not in ("grpc", "http/protobuf"):
+        raise ValueError(f"invalid OTLP protocol {value!r}: use http/protobuf or grpc")
+    return text
+
+
 def _slo(value: Any) -> list[Threshold]:
     """Thresholds from ``'p95<300ms,fail_ratio<1%'`` (or a list, from a config file)."""
     from horde.runner.capacity import parse_slo  # only horde capacity has --slo
@@ -120,6 +127,10 @@ CONVERTERS: dict[str, Callable[[Any], Any]] = {
     # The run history and comparisons (docs/comparing-runs.md).
     "tolerance": percent("tolerance"),
     "fail_tolerance": percent("failure tolerance"),
+    # Metrics for monitoring systems (horde.metrics; docs/metrics.md).
+    "metrics_port": port("metrics port", listening=True),
+    "otel_interval": positive_duration("OTLP export interval"),
+    "otel_protocol": _otel_protocol,
 }
 FLAGS = {"headless", "csv_full_history", "only_summary", "insecure", "web_no_auth", "autostart"}
 FLAGS |= {"abort_on_threshold"}
@@ -162,6 +173,54 @@ def add_tolerance_arguments(group: Any) -> None:
         type=_typed(CONVERTERS["fail_tolerance"]),
         metavar="PERCENT",
         help="the same for the failure ratio, in percentage points (default 0.1%%)",
+    )
+
+
+FLAGS |= {"otel"}
+
+
+def _add_metrics_arguments(parser: argparse.ArgumentParser) -> None:
+    """Prometheus and OpenTelemetry (see docs/metrics.md)."""
+    group = parser.add_argument_group("metrics for Prometheus and OpenTelemetry")
+    group.add_argument(
+        "--metrics-port",
+        type=_typed(CONVERTERS["metrics_port"]),
+        metavar="PORT",
+        help="serve Prometheus metrics at http://HOST:PORT/metrics (headless runs and masters; "
+        "the web UI serves /metrics on its own port too; 0: any free port)",
+    )
+    group.add_argument(
+        "--metrics-host",
+        metavar="ADDRESS",
+        help="address of --metrics-port (default 127.0.0.1; 0.0.0.0 for a Prometheus scraping "
+        "the pod: it needs no password, nothing there can change the run)",
+    )
+    group.add_argument(
+        "--otel",
+        action="store_true",
+        default=None,
+        help="export the metrics over OTLP through the OpenTelemetry SDK (pip install "
+        "'horde[otel]'); endpoint, headers and resource from the OTEL_* variables",
+    )
+    group.add_argument(
+        "--otel-endpoint",
+        metavar="URL",
+        help="OTLP endpoint (default: OTEL_EXPORTER_OTLP_[METRICS_]ENDPOINT, else localhost's "
+        "4318 for HTTP, 4317 for gRPC)",
+    )
+    group.add_argument(
+        "--otel-protocol",
+        type=_typed(CONVERTERS["otel_protocol"]),
+        metavar="PROTOCOL",
+        help="http/protobuf or grpc (default: OTEL_EXPORTER_OTLP_[METRICS_]PROTOCOL, else "
+        "http/protobuf)",
+    )
+    group.add_argument(
+        "--otel-interval",
+        type=_typed(CONVERTERS["otel_interval"]),
+        metavar="SECONDS",
+        help="seconds between exports (default: OTEL_METRIC_EXPORT_INTERVAL, else 10 s), and "
+        "one more at the end of the run",
     )
 
 
@@ -525,6 +584,7 @@ def build_parser(capacity: bool = False) -> argparse.ArgumentParser:
         _add_capacity_arguments(parser)
     _add_distributed_arguments(parser)
     add_history_arguments(parser)
+    _add_metrics_arguments(parser)
     return parser
 
 

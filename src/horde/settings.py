@@ -55,6 +55,13 @@ class Settings:
     web_token: str | None = None  # scripts' bearer token for the control endpoints
     autostart: bool = False  # with the web UI: start the command line's test at once (Locust's)
     autoquit: float | None = None  # with --autostart: quit this long after the test ends
+    # Metrics for monitoring systems (horde.metrics): Prometheus on a port of its own, OTLP.
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
+    otel: bool = False
+    otel_endpoint: str | None = None
+    otel_protocol: str | None = None  # None: OTEL_EXPORTER_OTLP_[METRICS_]PROTOCOL
+    otel_interval: float | None = None  # seconds; None: OTEL_METRIC_EXPORT_INTERVAL
     # Load models (horde.runner.models).
     arrival_rate: tuple[float, float] | None = None  # (start, end) iterations/s
     max_concurrency: int | None = None

@@ -48,6 +48,12 @@ class Mode:
         return fire_quit(self.environment, uvloop.run(self._main()))
 
     async def _main(self) -> int:
+        from horde.modes.exporters import exporting
+
+        async with exporting(self.name, self.environment, self.settings):
+            return await self._run_mode()
+
+    async def _run_mode(self) -> int:
         environment, settings, role = self.environment, self.settings, self.role
         if self.name == "headless":
             from horde.modes.headless import run_headless

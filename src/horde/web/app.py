@@ -18,6 +18,8 @@ from typing import Any
 
 from aiohttp import web
 
+from horde.metrics import RunInfo, collect
+from horde.metrics.prometheus import CONTENT_TYPE, render
 from horde.runner.capacity import CapacitySearch
 from horde.runner.environment import Environment
 from horde.runner.interface import Runner
@@ -208,6 +210,13 @@ class WebUI:
             response = web.Response(text=body, content_type="text/html")
         response.headers["Content-Security-Policy"] = REPORT_CSP
         return response
+
+    async def metrics(self, request: web.Request) -> web.Response:
+        """Prometheus's scrape: built from the stats now, behind the UI's checks (--web-auth)."""
+        mode = "master" if self.runner.workers_view is not None else "web"
+        run = RunInfo(mode, self.environment.scenario_path or "")
+        body = render(collect(self.environment, run))
+        return web.Response(body=body.encode(), headers={"Content-Type": CONTENT_TYPE})
 
     async def openapi(self, request: web.Request) -> web.Response:
         return web.json_response(openapi_document())
@@ -479,6 +488,7 @@ def build_app(ui: WebUI) -> web.Application:
             web.get("/stats/json", ui.json_results),
             web.get("/stats/report", ui.report),
             web.get("/openapi.json", ui.openapi),
+            web.get("/metrics", ui.metrics),
             web.get("/tasks", ui.tasks),
             web.get("/logs", ui.logs_payload),
             web.get("/favicon.ico", ui.favicon),

@@ -218,3 +218,48 @@ def test_web_ui_metrics_need_the_web_auth_password(tmp_path, counting_target):
         assert "horde_run_info" in families
     finally:
         run.stop()
+
+
+ONE_REQUEST_SCENARIO = """
+from horde import HttpUser, task
+
+class Visitor(HttpUser):
+    @task
+    async def page(self):
+        await self.client.get("/")
+"""
+
+
+def test_open_model_iterations_in_flight_and_dropped(tmp_path, queue_target):
+    # A target that serves 20 requests a second, asked for 40 with one iteration at a time:
+    # iterations wait for the slot (late), and those still waiting at the stop are dropped.
+    target = queue_target(capacity=20)
+    run = WebRun(tmp_path, target.url, scenario=ONE_REQUEST_SCENARIO)
+    try:
+        url = run.url + "/metrics"
+        start = urllib.request.Request(
+            run.url + "/swarm",
+            data=b"load_model=arrival_rate&arrival_rate=40&max_concurrency=1",
+            method="POST",
+        )
+        with urllib.request.urlopen(start, timeout=5) as response:
+            assert response.status == 200
+        running = wait_until(lambda: (f := scrape(url)) and requests_total(f) >= 40 and f)
+        assert value(running, "horde_arrival_rate") == 40
+        assert value(running, "horde_max_concurrency") == 1
+        assert value(running, "horde_iterations_in_flight") in (0, 1)
+        assert value(running, "horde_iterations_pending") >= 1
+        assert value(running, "horde_iterations_late", "horde_iterations_late_total") > 0
+        assert "horde_users" not in running  # iterations, not users, in the open model
+        urllib.request.urlopen(urllib.request.Request(run.url + "/stop", method="POST"), timeout=10)
+        stopped = wait_until(
+            lambda: (f := scrape(url)) and value(f, "horde_test_running") == 0 and f
+        )
+        started = value(stopped, "horde_iterations_started", "horde_iterations_started_total")
+        # One request an iteration: iterations started, requests counted and served agree.
+        assert started == requests_total(stopped) == target.count()
+        assert value(stopped, "horde_iterations_dropped", "horde_iterations_dropped_total") > 0
+        assert value(stopped, "horde_iterations_in_flight") == 0
+        assert stopped["horde_run_info"].samples[0].labels["load_model"] == "arrival_rate"
+    finally:
+        run.stop()

@@ -170,11 +170,30 @@ def test_service_and_commands_agree_on_the_masters_port(tmp_path):
     objects = render(kustomize_dir(tmp_path))
     master = container(find(objects, "Job", "horde-master"))
     worker = container(find(objects, "Job", "horde-workers"))
-    (port,) = find(objects, "Service", "horde-master")["spec"]["ports"]
+    ports = find(objects, "Service", "horde-master")["spec"]["ports"]
+    (port,) = [p for p in ports if p["name"] == "master"]
     (named,) = [p for p in master["ports"] if p["name"] == port["targetPort"]]
     assert f"--master-bind-port={named['containerPort']}" in master["args"]
     assert f"--master-port={port['port']}" in worker["args"]
     assert "--master-host=horde-master" in worker["args"]
+
+
+def test_prometheus_scrapes_the_port_the_master_serves_metrics_on(tmp_path):
+    objects = render(kustomize_dir(tmp_path))
+    job = find(objects, "Job", "horde-master")
+    master = container(job)
+    annotations = job["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["prometheus.io/scrape"] == "true"
+    assert annotations["prometheus.io/path"] == "/metrics"
+    (named,) = [p for p in master["ports"] if p["name"] == "metrics"]
+    assert int(annotations["prometheus.io/port"]) == named["containerPort"]
+    assert f"--metrics-port={named['containerPort']}" in master["args"]
+    assert "--metrics-host=0.0.0.0" in master["args"]  # the pod's address, not its loopback
+    ports = find(objects, "Service", "horde-master")["spec"]["ports"]
+    assert {"name": "metrics", "port": 9646, "targetPort": "metrics", "protocol": "TCP"} in ports
+    (policy,) = [o for o in objects if o["kind"] == "NetworkPolicy"]
+    scraper = [r for r in policy["spec"]["ingress"] if r["ports"][0]["port"] == 9646]
+    assert scraper and "namespaceSelector" in scraper[0]["from"][0]
 
 
 def test_service_links_would_turn_into_horde_settings(tmp_path):
@@ -379,6 +398,10 @@ def test_web_ui_is_reached_by_port_forward_only_and_asks_for_the_password(tmp_pa
         from_a_pod = f"http://{run.addresses[master.pod.name]}:{port}/"
         refused = _http(run.namespaces[worker.pod.name], f"GET {from_a_pod} {WEB_AUTH}")
         assert refused == ["ConnectionRefusedError"]
+        # Prometheus scrapes the pod's address at its annotated port, without a password.
+        annotations = find(objects, "Job", "horde-master")["spec"]["template"]["metadata"]
+        scrape = f"http://{run.addresses[master.pod.name]}:{annotations['annotations']['prometheus.io/port']}"
+        assert _http(run.namespaces[worker.pod.name], f"GET {scrape}/metrics -") == ["200"]
         # What `kubectl port-forward` reaches: the port on the pod's loopback.
         local = f"http://127.0.0.1:{port}"
         inside = run.namespaces[master.pod.name]

@@ -70,6 +70,7 @@ bench-engine: setup
 	$(VENV)/bin/python bench/simple.py
 	$(VENV)/bin/python bench/python_cost.py
 	$(VENV)/bin/python bench/health_cost.py
+	$(VENV)/bin/python bench/metrics_scrape.py
 	$(VENV)/bin/python bench/web_polling.py
 	$(VENV)/bin/python bench/accuracy.py
 	$(VENV)/bin/python bench/startup.py

@@ -1,6 +1,6 @@
 """Python-side cost of one request, without the kernel: a fake transport answers every write.
 
-    .venv/bin/python bench/python_cost.py [--seconds 3] [--rounds 5]
+    .venv/bin/python bench/python_cost.py [--seconds 3] [--rounds 5] [--metrics-port 0]
 
 On loopback about half of a request's CPU is the kernel's (one write and one read syscall, and
 TCP on both ends); that half is the same for every client. This isolates the other half, the
@@ -9,6 +9,10 @@ seed-like style adds what the realistic benchmark's web users do: cookies on eve
 form page that re-sends the CSRF cookie, and a form post with Django's CSRF header. The
 transport answers each request on the next turn of the loop, so the loop, futures and tasks
 still run as in a real test. Pinned to CPU 1; prints the median of several rounds per style.
+
+With ``--metrics-port``, each round also serves Prometheus's ``/metrics`` on that port (0: any
+free one), scraped once a second by a client on CPU 0: the cost per request then includes the
+scrapes, which horde's loop serves (the figures go to their own block of performance.md).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import asyncio
 import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 
@@ -121,15 +126,39 @@ class SeedLikeUser(HttpUser):
         self.client.post("/create_page/", data={"name": "page by user1"})
 
 
-async def one_round(user_class: type, seconds: float) -> float:
+# Prometheus's side of --metrics-port: a GET a second, from another CPU than horde's.
+SCRAPER = """
+import os, sys, time, urllib.request
+if hasattr(os, "sched_setaffinity"):
+    os.sched_setaffinity(0, {0})
+while True:
+    urllib.request.urlopen(sys.argv[1], timeout=5).read()
+    time.sleep(1)
+"""
+
+
+async def one_round(user_class: type, seconds: float, metrics_port: int | None = None) -> float:
     env = Environment(user_classes=[user_class], host="http://127.0.0.1:9", stats=RequestStats())
     runner = LocalRunner(env)
+    scraper = server = None
+    if metrics_port is not None:
+        from horde.metrics import RunInfo
+        from horde.settings import Settings
+        from horde.web.metrics_server import start_metrics_server
+
+        settings = Settings(scenario="bench", metrics_port=metrics_port)
+        server, url = await start_metrics_server(env, settings, RunInfo("headless"))
+        scraper = subprocess.Popen([sys.executable, "-c", SCRAPER, url])
     runner.start(Users(50, 100_000))
     await asyncio.sleep(0.5)
     cpu, count = time.process_time(), env.stats.total.num_requests
     await asyncio.sleep(seconds)
     cpu, count = time.process_time() - cpu, env.stats.total.num_requests - count
     await runner.stop()
+    if scraper is not None and server is not None:
+        scraper.kill()
+        scraper.wait()
+        await server.cleanup()
     if env.stats.total.num_failures:
         raise SystemExit("requests failed: the fake transport is out of step with the client")
     return cpu / count * 1e6
@@ -139,6 +168,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--metrics-port", type=int, default=None)
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(0, {1})
@@ -148,6 +178,9 @@ def main() -> None:
         "blocking tasks, GET /": BlockingUser,
         "seed-like: cookies, CSRF form posts (blocking)": SeedLikeUser,
     }
+    if args.metrics_port is not None:
+        with_and_without_metrics(styles, args)
+        return
     medians = {}
     for style, cls in styles.items():
         costs = [uvloop.run(one_round(cls, args.seconds)) for _ in range(args.rounds)]
@@ -167,6 +200,41 @@ def main() -> None:
         f"A fake transport answers every request on the next turn of the loop, so only horde's "
         f"code is timed: user loop, task, client, parser, stats. 50 users, no wait, pinned to "
         f"CPU 1, median of {args.rounds} rounds of {args.seconds:g} s.\n\n{table}",
+        command,
+    )
+
+
+def with_and_without_metrics(styles: dict[str, type], args: argparse.Namespace) -> None:
+    """Rounds without and with /metrics scraped, alternated (the machine's noise hits both)."""
+    rows = []
+    for style, cls in styles.items():
+        plain: list[float] = []
+        scraped: list[float] = []
+        for _ in range(args.rounds):
+            plain.append(uvloop.run(one_round(cls, args.seconds)))
+            scraped.append(uvloop.run(one_round(cls, args.seconds, args.metrics_port)))
+        row = (style, statistics.median(plain), statistics.median(scraped))
+        rows.append(row)
+        print(f"{style:48s} {row[1]:.2f} us without, {row[2]:.2f} us with /metrics scraped")
+    command = " ".join(["bench/python_cost.py", *sys.argv[1:]])
+    results_path("python-cost-metrics").write_text(
+        json.dumps(
+            {"median_us": {s: {"without": a, "with_metrics": b} for s, a, b in rows},
+             "command": command},
+            indent=2,
+        )
+    )  # fmt: skip
+    table = "\n".join(
+        ["| scenario | without | with /metrics scraped every second |", "|---|---|---|"]
+        + [f"| {style} | {a:.2f} µs | {b:.2f} µs |" for style, a, b in rows]
+    )
+    write_block(
+        "python-cost-metrics",
+        "The cost per request with Prometheus scraping --metrics-port (bench/python_cost.py)",
+        "bench/python_cost.py's rounds, alternated: without metrics, then with horde serving "
+        "/metrics and a client on another CPU scraping it once a second (Prometheus's default "
+        "is every 15 s). µs of horde's CPU per request, median of "
+        f"{args.rounds} rounds of {args.seconds:g} s each way.\n\n{table}",
         command,
     )
 

@@ -24,7 +24,8 @@ READ_ROUTES = [
     "/", "/assets/app.js", "/assets/app.css", "/vendor/uPlot.iife.min.js", "/favicon.ico",
     "/stats/requests", "/stats/history?since=0", "/exceptions", "/stats/requests/csv",
     "/stats/requests_full_history/csv", "/stats/failures/csv", "/exceptions/csv", "/stats/json",
-    "/stats/report", "/stats/report?download=1", "/openapi.json", "/tasks", "/logs", "/nowhere",
+    "/stats/report", "/stats/report?download=1", "/openapi.json", "/tasks", "/logs", "/metrics",
+    "/nowhere",
 ]  # fmt: skip
 CONTROL_ROUTES = ["/swarm", "/stop", "/stats/reset"]
 START = {"user_count": "1", "spawn_rate": "5"}

@@ -69,6 +69,10 @@ def openapi_document() -> dict[str, Any]:
             "/stats/json": _get("The whole run as one JSON document"),
             "/stats/report": _get("Self-contained HTML report", "text/html"),
             "/openapi.json": _get("This document"),
+            "/metrics": _get(
+                "The run's metrics for Prometheus (docs/metrics.md)",
+                "text/plain; version=0.0.4",
+            ),
             "/tasks": _get(
                 "Users per class and each task's share of picks (Locust's per_class and total)"
             ),

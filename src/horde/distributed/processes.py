@@ -33,6 +33,9 @@ _ROLE_VARIABLES = (
     "HORDE_EXPECT_WORKERS",
     "HORDE_MASTER_BIND_HOST",
     "HORDE_MASTER_BIND_PORT",
+    # The master exports the run's metrics; a worker would only say it ignores them.
+    "HORDE_METRICS_PORT",
+    "HORDE_OTEL",
 )
 
 

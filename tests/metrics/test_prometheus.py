@@ -7,6 +7,7 @@ Headless with --metrics-port, a master with two worker processes, and the web UI
 from __future__ import annotations
 
 import base64
+import os
 import signal
 import subprocess
 import sys
@@ -29,13 +30,17 @@ from tests.web.conftest import WebRun
 USERS = 4
 
 
-def _start(tmp_path, target_url: str, *args: str) -> tuple[subprocess.Popen, str]:
+def _start(
+    tmp_path, target_url: str, *args: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, str]:
     scenario = write_scenario(tmp_path)
     log = (tmp_path / "stderr.log").open("w")
+    port = () if env and "HORDE_METRICS_PORT" in env else ("--metrics-port", "0")
     process = subprocess.Popen(
         [sys.executable, "-m", "horde", "run", str(scenario), "-H", target_url, "--headless",
-         "-u", str(USERS), "-r", "100", "-t", "60s", "--metrics-port", "0", *args],
+         "-u", str(USERS), "-r", "100", "-t", "60s", *port, *args],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=log, text=True,
+        env={**os.environ, **(env or {})},
     )  # fmt: skip
     try:
         url = wait_until(
@@ -133,6 +138,19 @@ def test_master_metrics_port_counts_every_workers_requests(tmp_path, counting_ta
     finally:
         code = _stop(process)
     assert code == 0
+
+
+def test_metrics_port_from_the_environment_is_the_masters_alone(tmp_path, counting_target):
+    # HORDE_METRICS_PORT reaches the master; its local workers do not inherit it (they would
+    # only say that a worker ignores it).
+    env = {"HORDE_METRICS_PORT": "0"}
+    process, url = _start(tmp_path, counting_target.url, "--processes", "2", env=env)
+    try:
+        families = _quiescent(url, USERS * PER_USER)
+        assert value(families, "horde_workers") == 2
+    finally:
+        assert _stop(process) == 0
+    assert "ignored on a worker" not in (tmp_path / "stderr.log").read_text()
 
 
 def test_metrics_port_answers_only_metrics_and_only_to_allowed_hosts(tmp_path, counting_target):

@@ -134,3 +134,23 @@ def test_an_unknown_protocol_is_a_usage_error(tmp_path, counting_target):
     assert done.returncode == 2
     assert "invalid OTLP protocol 'http/json'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_collector_that_is_down_is_said_once_and_the_run_ends(tmp_path, counting_target):
+    import socket
+
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    done = _run(
+        tmp_path, counting_target.url, "--otel-protocol", "grpc",
+        "--otel-endpoint", f"http://127.0.0.1:{port}",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    # horde's own sentences (the failing export, or the last one cut short), not the SDK's
+    # message for each retry.
+    said = done.stderr.count(f"OTLP export to http://127.0.0.1:{port} (grpc)")
+    assert 1 <= said <= 2, done.stderr
+    assert "Transient error" not in done.stderr
+    assert "Aggregated" in done.stdout  # the summary was printed as usual

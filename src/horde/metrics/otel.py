@@ -10,7 +10,10 @@ plus ``service.name=horde`` unless the environment names the service, and the ru
 
 Exports run on a thread of their own (the exporters block, and retry a failing collector for up
 to their timeout), every ``interval`` seconds and once more when the run ends, so the last
-figures reach the backend.
+figures reach the backend. That last one waits ``FINAL_EXPORT_TIMEOUT`` at most: a collector that
+is down delays the end of a run by that, not by the exporter's retries. The threads are daemons
+for the same reason. A failing collector is said once, by horde (the SDK's own retry messages,
+one per attempt, are shown with ``--loglevel DEBUG``).
 """
 
 from __future__ import annotations
@@ -18,9 +21,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import threading
 import time
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -37,7 +40,7 @@ log = logging.getLogger("horde.metrics")
 
 DEFAULT_INTERVAL = 10.0  # seconds: the spec's 60 s is most of a short load test
 PROTOCOLS = ("http/protobuf", "grpc")
-FINAL_EXPORT_TIMEOUT = 15.0
+FINAL_EXPORT_TIMEOUT = 5.0
 INSTALL_HINT = (
     "--otel needs the OpenTelemetry SDK and its OTLP exporters: pip install 'horde[otel]'"
 )
@@ -51,10 +54,13 @@ class OtlpSettings:
         self.endpoint = endpoint  # None: the exporter reads OTEL_EXPORTER_OTLP_* itself
         self.interval = interval
 
-    def describe(self) -> str:
+    def target(self) -> str:
         default = "localhost:4317" if self.protocol == "grpc" else "localhost:4318/v1/metrics"
         where = self.endpoint or _env_endpoint(self.protocol) or default
-        return f"{where} ({self.protocol}) every {self.interval:g} s"
+        return f"{where} ({self.protocol})"
+
+    def describe(self) -> str:
+        return f"{self.target()} every {self.interval:g} s"
 
 
 def resolve_otlp(
@@ -115,7 +121,8 @@ class OtlpExport:
         self._ok = MetricExportResult.SUCCESS
         self._exporter = _exporter(settings)
         self._resource = _resource(run)
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="horde-otlp")
+        if not log.isEnabledFor(logging.DEBUG):
+            logging.getLogger("opentelemetry.exporter.otlp").setLevel(logging.CRITICAL)
         self._task: asyncio.Task[None] | None = None
         self._failing = False
         self.exports = 0  # successful exports, for the tests and the log
@@ -131,18 +138,17 @@ class OtlpExport:
     async def export_now(self) -> bool:
         """Read the families on the loop, send them from the export thread."""
         data = self.metrics_data(collect(self.environment, self.run))
-        loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(self._pool, self._exporter.export, data)
+        result = await _in_daemon_thread(self._exporter.export, data)
         ok: bool = result is self._ok
         if ok:
             self.exports += 1
             if self._failing:
-                log.warning("OTLP export to %s works again", self.settings.describe())
+                log.warning("OTLP export to %s works again", self.settings.target())
         elif not self._failing:
             log.warning(
                 "OTLP export to %s failed (the collector is down or refused it); horde "
                 "keeps trying every interval",
-                self.settings.describe(),
+                self.settings.target(),
             )
         self._failing = not ok
         return ok
@@ -158,10 +164,13 @@ class OtlpExport:
         try:
             await asyncio.wait_for(self.export_now(), FINAL_EXPORT_TIMEOUT)
         except TimeoutError:
-            log.warning("the last OTLP export did not finish in %g s", FINAL_EXPORT_TIMEOUT)
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._pool, self._exporter.shutdown)
-        self._pool.shutdown(wait=False)
+            log.warning(
+                "the last OTLP export to %s did not finish in %g s: the run's last figures "
+                "may be missing there",
+                self.settings.target(),
+                FINAL_EXPORT_TIMEOUT,
+            )
+        self._exporter.shutdown()  # also cuts short the retries of an export still running
 
     # The SDK's data model ------------------------------------------------------------------------
     def metrics_data(self, families: Sequence[Family]) -> Any:
@@ -229,6 +238,33 @@ class OtlpExport:
                 )
             ]
         )
+
+
+def _in_daemon_thread(call: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
+    """``call(*args)`` on a daemon thread: a collector that hangs cannot keep horde from exiting."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+
+    def settle(result: Any, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+    def run() -> None:
+        try:
+            result, error = call(*args), None
+        except Exception as exc:  # handed to the awaiting coroutine
+            result, error = None, exc
+        try:
+            loop.call_soon_threadsafe(settle, result, error)
+        except RuntimeError:
+            pass  # the loop is closed: the run is over
+
+    threading.Thread(target=run, name="horde-otlp", daemon=True).start()
+    return future
 
 
 def _exporter(settings: OtlpSettings) -> Any:

@@ -196,6 +196,12 @@ def _add_metrics_arguments(parser: argparse.ArgumentParser) -> None:
         "the pod: it needs no password, nothing there can change the run)",
     )
     group.add_argument(
+        "--run-id",
+        metavar="ID",
+        help="this run's id in the metrics (horde_run_info, OTLP's horde.run.id; default: a "
+        "new random one), e.g. a CI job's id",
+    )
+    group.add_argument(
         "--otel",
         action="store_true",
         default=None,

@@ -57,6 +57,7 @@ class Settings:
     autoquit: float | None = None  # with --autostart: quit this long after the test ends
     # Metrics for monitoring systems (horde.metrics): Prometheus on a port of its own, OTLP.
     metrics_port: int | None = None
+    run_id: str | None = None  # None: a new one (horde.metrics.run_info)
     metrics_host: str = "127.0.0.1"
     otel: bool = False
     otel_endpoint: str | None = None

@@ -100,12 +100,16 @@ def test_otlp_over_grpc_configured_by_the_standard_variables(
     assert resource["deployment.environment"] == "staging"
 
 
-def test_otel_service_name_comes_from_the_environment(tmp_path, counting_target, http_receiver):
-    env = {"OTEL_SERVICE_NAME": "checkout-load-test"}
+def test_service_name_and_run_id_come_from_the_environment(
+    tmp_path, counting_target, http_receiver
+):
+    env = {"OTEL_SERVICE_NAME": "checkout-load-test", "HORDE_RUN_ID": "ci-4711"}
     done = _run(tmp_path, counting_target.url, "--otel-endpoint", http_receiver.url, env=env)
     assert done.returncode == 0, done.stderr
+    assert "(run ci-4711)" in done.stderr
     resource = attributes(http_receiver.requests[-1].resource_metrics[0].resource.attributes)
     assert resource["service.name"] == "checkout-load-test"
+    assert resource["horde.run.id"] == "ci-4711"
 
 
 def test_without_the_sdk_one_sentence_says_what_to_install(tmp_path, counting_target):

@@ -1,13 +1,13 @@
 """What identifies a run to a monitoring system: its id, horde's version, the scenario, the mode.
 
-One id per horde process, made when it starts (or given with ``HORDE_RUN_ID``, e.g. by a
-Kubernetes Job that names its run): Prometheus puts it on ``horde_run_info``, OpenTelemetry in the
-resource (``horde.run.id``), so dashboards tell two runs apart even when they ran the same test.
+One id per horde process, made when it starts (or given with ``--run-id``/``HORDE_RUN_ID``,
+e.g. by a CI job or a Kubernetes Job that names its run): Prometheus puts it on
+``horde_run_info``, OpenTelemetry in the resource (``horde.run.id``), so dashboards tell two runs
+apart even when they ran the same test.
 """
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from horde.version import __version__
 
-__all__ = ["RunInfo", "process_run_id"]
+__all__ = ["RunInfo", "name_run", "process_run_id"]
 
 
 _process_run_id: str | None = None
@@ -25,8 +25,15 @@ def process_run_id() -> str:
     """This process's run id: the same for /metrics, --metrics-port and OTLP."""
     global _process_run_id
     if _process_run_id is None:
-        _process_run_id = os.environ.get("HORDE_RUN_ID", "").strip() or uuid.uuid4().hex[:12]
+        _process_run_id = uuid.uuid4().hex[:12]
     return _process_run_id
+
+
+def name_run(run_id: str | None) -> None:
+    """Use ``run_id`` (``--run-id``) as this process's run id, if one is given."""
+    global _process_run_id
+    if run_id and run_id.strip():
+        _process_run_id = run_id.strip()
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from horde.metrics import RunInfo
+from horde.metrics.run_info import name_run
 from horde.runner.environment import Environment
 from horde.settings import Settings
 
@@ -24,6 +25,7 @@ log = logging.getLogger("horde")
 
 @asynccontextmanager
 async def exporting(mode: str, environment: Environment, options: Settings) -> AsyncIterator[None]:
+    name_run(options.run_id)  # also /metrics of the web UI
     wanted = options.metrics_port is not None or options.otel
     if not wanted:
         yield

@@ -345,7 +345,6 @@ LOCUST_FLAGS = {
     "--equal-weights": "set weight = 1 on the user classes",
     "--enable-rebalancing": "horde gives a lost worker's users to the others already",
     "--profile": "horde has no profiles: use horde.toml or [tool.horde] in pyproject.toml",
-    "--otel": "horde does not export OpenTelemetry",
     "--list": "the user classes are those of the file; name some after it to run only them",
     "--show-task-ratio": "the web UI's task ratios show it",
     "--show-task-ratio-json": "the web UI's /tasks gives it as JSON",

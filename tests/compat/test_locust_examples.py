@@ -138,6 +138,9 @@ def compare(example: Example, horde: Outcome, served: dict[str, int], locust: di
             noise = 3 * math.sqrt(l_share * (1 - l_share) / min(horde_total, locust_total))
             if abs(share - l_share) > 0.05 + noise:
                 problems.append(f"{name}: {share:.0%} of horde's requests, Locust {l_share:.0%}")
+        elif example.random_counts:
+            if requests == 0:
+                problems.append(f"{name}: horde made no request, Locust {l_requests}")
         elif abs(requests - l_requests) > 3 * math.sqrt(requests + l_requests) + 0.25 * max(
             requests, l_requests
         ):

@@ -64,12 +64,16 @@ class Visitor(HttpUser):
 """
 
 
-def per_second_p95_spread(horde: Horde, run_id: int) -> float:
-    """Largest over smallest p95 of the run's whole seconds: about 1 against a fixed delay on
-    a machine with time to spare."""
+def per_second_tail_spread(horde: Horde, run_id: int) -> float:
+    """Largest over smallest p95 or p99 of the run's whole seconds (the more spread of the
+    two): about 1 against a fixed delay on a machine with time to spare. The comparison judges
+    both, so a p99 that a busy machine makes wander is reason enough for 'not enough data'."""
     rows = horde.json("history", "--show", str(run_id))["document"]["history"]
-    values = [r["p95"] for r in rows if r["seconds"] > 0.9 and r["requests"]]
-    return max(values) / min(values)
+    spreads = []
+    for key in ("p95", "p99"):
+        values = [r[key] for r in rows if r["seconds"] > 0.9 and r["requests"]]
+        spreads.append(max(values) / min(values))
+    return max(spreads)
 
 
 def test_two_runs_of_the_same_build_are_unchanged(horde, latency_target):
@@ -91,10 +95,10 @@ def test_two_runs_of_the_same_build_are_unchanged(horde, latency_target):
             median = aggregate["metrics"]["p50"]
             assert median["verdict"] == "unchanged" and median["low"] <= 0 <= median["high"]
             return
-        spreads.append(max(per_second_p95_spread(horde, i) for i in (first, second)))
+        spreads.append(max(per_second_tail_spread(horde, i) for i in (first, second)))
     if min(spreads) > 1.3:
         pytest.skip(
-            "the machine is too busy to hold a fixed 20 ms delay: the p95 of single seconds "
+            "the machine is too busy to hold a fixed 20 ms delay: the p95 or p99 of single seconds "
             f"varied up to {min(spreads):.1f}x within each run, and 'not enough data' was the "
             "right answer for 10-second runs"
         )

@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from horde.stats.histogram import BUCKETS, Histogram, bucket_index, bucket_value
+from horde.stats.histogram import BUCKETS, MAX_INDEX, Histogram, bucket_index, bucket_value
 
 QS = [50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99]
 
@@ -90,14 +90,79 @@ def test_subtract_gives_the_values_recorded_since_the_copy():
     assert 49_600 <= delta.percentile(50) <= 50_500
 
 
-def test_sparse_roundtrip_is_exact():
+def test_wire_roundtrip_is_exact():
     h = Histogram()
-    for v in (0, 5, 300, 300, 10**6):
+    for v in (0, 5, 300, 300, 10**6, 2**40):
         h.record(v)
-    clone = Histogram.from_sparse(h.to_sparse())
+    clone = Histogram.from_wire(h.to_wire())
     assert clone.counts == h.counts
     assert (clone.count, clone.total, clone.min, clone.max) == (h.count, h.total, h.min, h.max)
-    assert Histogram.from_sparse(Histogram().to_sparse()).count == 0
+    assert Histogram.from_wire(Histogram().to_wire()).count == 0
+
+
+def same(a: Histogram, b: Histogram) -> bool:
+    return a.counts == b.counts and (a.count, a.total, a.min, a.max) == (
+        b.count,
+        b.total,
+        b.min,
+        b.max,
+    )
+
+
+def test_wire_form_is_a_few_runs_and_merges_exactly():
+    rng = random.Random(3)
+    a, b = Histogram(), Histogram()
+    for _ in range(2000):
+        a.record(int(rng.lognormvariate(9.9, 0.6)))
+        b.record(int(rng.lognormvariate(7, 2)))
+    b.record(0)
+    b.record(2**40)  # the last bucket, far from the others: a run of its own
+    wire = b.to_wire()
+    assert wire["width"] == 1
+    assert 2 <= len(wire["runs"]) < 10
+    assert wire["runs"][-1] == [MAX_INDEX, b"\x01"]
+    assert len(a.to_wire()["runs"]) <= 2
+    merged = a.copy()
+    merged.merge_wire(wire)
+    merged.record(12_345)  # the request path, between merges, adds to the same buckets
+    merged.merge_wire(a.to_wire())
+    expected = a.copy()
+    expected.merge(b)
+    expected.record(12_345)
+    expected.merge(a)
+    assert same(merged, expected)
+    assert merged.percentiles([50, 99, 99.9]) == expected.percentiles([50, 99, 99.9])
+
+
+@pytest.mark.parametrize(("n", "width"), [(300, 2), (70_000, 4), (2**33, 8)])
+def test_counts_too_large_for_two_bytes_travel_wider(n, width):
+    h = Histogram()
+    h.record_n(1000, n)
+    h.record(50)
+    wire = h.to_wire()
+    assert wire["width"] == width
+    assert same(Histogram.from_wire(wire), h)
+
+
+def test_the_packed_stage_never_overflows_a_bucket():
+    h = Histogram()
+    h.record_n(1000, 2**31 + 5)  # a whole run's worth in one bucket: 4-byte counts
+    wire = h.to_wire()
+    merged = Histogram()
+    for _ in range(3):  # 3 * (2**31 + 5) values: more than 32 bits can count
+        merged.merge_wire(wire)
+    assert merged.counts[bucket_index(1000)] == 3 * (2**31 + 5)
+    assert merged.count == 3 * (2**31 + 5)
+
+
+def test_a_run_outside_the_buckets_is_refused():
+    h = Histogram()
+    bad = {"width": 2, "runs": [[BUCKETS - 1, b"\x01\x00\x01\x00"]], "count": 2, "total": 2,
+           "min": 1, "max": 1}  # fmt: skip
+    with pytest.raises(ValueError, match="outside"):
+        h.merge_wire(bad)
+    with pytest.raises(ValueError, match="bytes"):
+        h.merge_wire({**bad, "width": 3})
 
 
 def test_record_n_and_reset():

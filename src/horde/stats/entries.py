@@ -63,7 +63,7 @@ class StatsEntry:
         index = bucket_index(v)
         self.total_content_length += response_length
         h = self.histogram
-        h.counts[index] += 1
+        h._counts[index] += 1
         h.count += 1
         h.total += v
         if v < h._min:
@@ -74,7 +74,7 @@ class StatsEntry:
         if total is not None:
             total.total_content_length += response_length
             h = total.histogram
-            h.counts[index] += 1
+            h._counts[index] += 1
             h.count += 1
             h.total += v
             if v < h._min:
@@ -198,7 +198,7 @@ class StatsEntry:
 
     def merge_dict(self, data: dict[str, Any]) -> None:
         """``merge`` from the wire form, touching only the buckets it lists."""
-        self.histogram.merge_sparse(data["histogram"])
+        self.histogram.merge_wire(data["histogram"])
         self.num_failures += data["num_failures"]
         self.total_content_length += data["total_content_length"]
         last = data.get("last_request_time")
@@ -209,7 +209,7 @@ class StatsEntry:
         return {
             "method": self.method,
             "name": self.name,
-            "histogram": self.histogram.to_sparse(),
+            "histogram": self.histogram.to_wire(),
             "num_failures": self.num_failures,
             "total_content_length": self.total_content_length,
             "last_request_time": self.last_request_time,
@@ -218,7 +218,7 @@ class StatsEntry:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StatsEntry:
         entry = cls(data["method"], data["name"])
-        entry.histogram = Histogram.from_sparse(data["histogram"])
+        entry.histogram = Histogram.from_wire(data["histogram"])
         entry.num_failures = data["num_failures"]
         entry.total_content_length = data["total_content_length"]
         entry.last_request_time = data.get("last_request_time")

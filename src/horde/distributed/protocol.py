@@ -6,6 +6,12 @@ a string ``if/elif``. The encoding is a msgpack map of the fields, tagged with t
 (rather than positional arrays) let a newer horde decode an older worker's ``Hello`` well enough
 to refuse it with a clear message about the version.
 
+``PROTOCOL_VERSION`` numbers the wire format (the messages, their fields and the stats delta
+inside a report). A worker says its number in ``Hello`` and the master its own in ``Welcome``;
+either side refuses the other in one sentence when they differ. A field an older peer does not
+send takes the value it implied (``WIRE_DEFAULTS``), not the constructor's default: an older
+worker's ``Hello`` decodes as protocol 1 and is refused as such.
+
 This module knows nothing of sockets or secrets: see ``security`` and ``transport``.
 """
 
@@ -23,6 +29,7 @@ __all__ = [
     "DecodeError",
     "Heartbeat",
     "Hello",
+    "PROTOCOL_VERSION",
     "Message",
     "Quit",
     "Refused",
@@ -36,6 +43,10 @@ __all__ = [
     "encode",
 ]
 
+# 1: the first protocol. 2: histograms in stats deltas travel as runs of buckets
+# (``Histogram.to_wire``), not as {index: count} maps; Hello and Welcome carry this number.
+PROTOCOL_VERSION = 2
+
 
 class DecodeError(ValueError):
     """Bytes that are not a message of this protocol."""
@@ -46,11 +57,14 @@ class Message:
 
     __slots__ = ()
     TYPE: ClassVar[str] = ""
+    # Fields an older peer does not send, and the value their absence means (see the module).
+    WIRE_DEFAULTS: ClassVar[dict[str, Any]] = {}
     # Every message is a dataclass (this says so to the type checker, for dataclasses.fields).
     __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
 
 
 _REGISTRY: dict[str, type[Message]] = {}
+_FIELD_NAMES: dict[type[Message], tuple[str, ...]] = {}
 
 
 def _message(cls: type[Message]) -> type[Message]:
@@ -58,6 +72,8 @@ def _message(cls: type[Message]) -> type[Message]:
     if not cls.TYPE or cls.TYPE in _REGISTRY:
         raise TypeError(f"message {cls.__name__} needs a unique TYPE")
     _REGISTRY[cls.TYPE] = cls
+    # A master decodes thousands of reports a second: look the fields up once, not per message.
+    _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
     return cls
 
 
@@ -68,12 +84,14 @@ class Hello(Message):
     """A worker asks to join: the master checks its version, scenario and user classes."""
 
     TYPE: ClassVar[str] = "hello"
+    WIRE_DEFAULTS: ClassVar[dict[str, Any]] = {"protocol": 1}
     worker_id: str
     host: str
     pid: int
     version: str
     scenario_digest: str
     user_classes: list[str]
+    protocol: int = PROTOCOL_VERSION
 
 
 @_message
@@ -143,8 +161,10 @@ class Welcome(Message):
     """The master accepts a worker, and tells it the run's settings that come from the master."""
 
     TYPE: ClassVar[str] = "welcome"
+    WIRE_DEFAULTS: ClassVar[dict[str, Any]] = {"protocol": 1}
     worker_index: int
     settings: dict[str, Any] = field(default_factory=dict)
+    protocol: int = PROTOCOL_VERSION
 
 
 @_message
@@ -214,7 +234,7 @@ class Heartbeat(Message):
 # Encoding ------------------------------------------------------------------------------------
 def encode(message: Message) -> bytes:
     """The message as msgpack: ``[type, {field: value}]``."""
-    fields = {f.name: getattr(message, f.name) for f in dataclasses.fields(message)}
+    fields = {name: getattr(message, name) for name in _FIELD_NAMES[type(message)]}
     packed: bytes = msgpack.packb([message.TYPE, fields], use_bin_type=True)
     return packed
 
@@ -232,8 +252,11 @@ def decode(data: bytes) -> Message:
     cls = _REGISTRY.get(kind) if isinstance(kind, str) else None
     if cls is None or not isinstance(fields, dict):
         raise DecodeError(f"unknown message type {kind!r}")
-    names = {f.name for f in dataclasses.fields(cls)}
+    if cls.WIRE_DEFAULTS:
+        fields = {**cls.WIRE_DEFAULTS, **fields}
+    names = _FIELD_NAMES[cls]
     try:
         return cls(**{k: v for k, v in fields.items() if k in names})
     except TypeError as exc:
         raise DecodeError(f"malformed {kind!r} message: {exc}") from None
+

@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from horde.distributed.protocol import (
+    PROTOCOL_VERSION,
     Bye,
     Custom,
     Heartbeat,
@@ -201,6 +202,18 @@ class Worker:
         task.add_done_callback(self._sending.discard)
 
     def _on_welcome(self, message: Welcome) -> None:
+        if message.protocol != PROTOCOL_VERSION:
+            log.error(
+                "the master at %s speaks version %d of the worker protocol but this worker "
+                "(horde %s) speaks version %d: install the same build of horde everywhere",
+                self.master_address,
+                message.protocol,
+                __version__,
+                PROTOCOL_VERSION,
+            )
+            self._orders.put_nowait(Bye(reason="another version of the worker protocol"))
+            self.exit_code = EXIT_REFUSED
+            return
         self.runner.worker_index = message.worker_index
         if not self.accepted:
             log.info(

@@ -117,7 +117,10 @@ class Histogram:
         self.total = 0
         self._min = _EMPTY_MIN
         self.max = 0
-        self._clear_pending()
+        self._pending: int = 0  # the packed stage (see the class), buckets base..end
+        self._pending_count = 0
+        self._pending_base = BUCKETS
+        self._pending_end = 0
 
     @property
     def counts(self) -> list[int]:

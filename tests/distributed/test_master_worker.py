@@ -16,7 +16,7 @@ import uvloop
 
 from horde import StopTest, User, constant, task
 from horde.distributed.master import MasterRunner
-from horde.distributed.protocol import Hello, Refused
+from horde.distributed.protocol import PROTOCOL_VERSION, Bye, Hello, Refused, Welcome
 from horde.distributed.registry import MISSING
 from horde.distributed.security import Signer
 from horde.distributed.transport import MasterTransport, WorkerTransport
@@ -211,6 +211,10 @@ def test_redistribution_can_be_turned_off():
         (Hello("x", "h", 1, "0.0.1", DIGEST, ["Reader", "Writer"]), "runs horde 0.0.1"),
         (Hello("x", "h", 1, None, "e" * 64, ["Reader", "Writer"]), "scenario file differs"),
         (Hello("x", "h", 1, None, DIGEST, ["Reader"]), "does not run user class Writer"),
+        (
+            Hello("x", "h", 1, None, DIGEST, ["Reader", "Writer"], protocol=1),
+            "speaks version 1 of the worker protocol but the master speaks version 2",
+        ),
     ],
 )
 def test_foreign_workers_are_refused_with_a_reason(hello, reason):
@@ -233,6 +237,28 @@ def test_foreign_workers_are_refused_with_a_reason(hello, reason):
         finally:
             transport.close()
             await cluster.close()
+
+    uvloop.run(scenario())
+
+
+def test_worker_leaves_a_master_of_another_protocol_with_code_2():
+    async def scenario():
+        master = MasterTransport(Signer("s"), "127.0.0.1", 0)
+        transport = WorkerTransport(Signer("s"), "127.0.0.1", master.port, "w0")
+        worker = Worker(env(), transport, "w0", DIGEST, "loopback", master_timeout=5.0)
+        running = asyncio.get_running_loop().create_task(worker.run())
+        try:
+            worker_id, hello = await asyncio.wait_for(master.recv(), 5)
+            assert isinstance(hello, Hello) and hello.protocol == PROTOCOL_VERSION
+            await master.send(worker_id, Welcome(0, {}, protocol=1))
+            assert await asyncio.wait_for(running, 10) == 2
+            assert not worker.accepted
+            _, bye = await asyncio.wait_for(master.recv(), 5)
+            assert isinstance(bye, Bye) and "protocol" in bye.reason
+        finally:
+            running.cancel()
+            transport.close()
+            master.close()
 
     uvloop.run(scenario())
 

@@ -4,6 +4,7 @@ import msgpack
 import pytest
 
 from horde.distributed.protocol import (
+    PROTOCOL_VERSION,
     Bye,
     DecodeError,
     Heartbeat,
@@ -37,6 +38,19 @@ MESSAGES = [
 @pytest.mark.parametrize("message", MESSAGES, ids=lambda m: m.TYPE)
 def test_every_message_round_trips(message):
     assert decode(encode(message)) == message
+
+
+def test_this_build_says_its_protocol_and_an_older_peer_decodes_as_protocol_1():
+    hello = Hello("w1", "host-a", 123, "0.1.0", "ab" * 32, ["Visitor"])
+    assert decode(encode(hello)).protocol == PROTOCOL_VERSION == 2
+    assert decode(encode(Welcome(0))).protocol == PROTOCOL_VERSION
+    # What a protocol-1 build sends: no "protocol" field at all.
+    old_hello = msgpack.packb(
+        ["hello", {"worker_id": "w1", "host": "h", "pid": 1, "version": "0.1.0",
+                   "scenario_digest": "ab" * 32, "user_classes": ["Visitor"]}]
+    )  # fmt: skip
+    assert decode(old_hello).protocol == 1
+    assert decode(msgpack.packb(["welcome", {"worker_index": 4}])) == Welcome(4, {}, 1)
 
 
 def test_unknown_fields_are_ignored_so_newer_peers_can_still_be_refused_politely():

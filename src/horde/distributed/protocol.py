@@ -24,12 +24,12 @@ from typing import Any, ClassVar
 import msgpack
 
 __all__ = [
+    "PROTOCOL_VERSION",
     "Bye",
     "Custom",
     "DecodeError",
     "Heartbeat",
     "Hello",
-    "PROTOCOL_VERSION",
     "Message",
     "Quit",
     "Refused",
@@ -259,4 +259,3 @@ def decode(data: bytes) -> Message:
         return cls(**{k: v for k, v in fields.items() if k in names})
     except TypeError as exc:
         raise DecodeError(f"malformed {kind!r} message: {exc}") from None
-

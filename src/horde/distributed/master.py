@@ -11,6 +11,11 @@ workers send every second into ``environment.stats``, and watches heartbeats: a 
 ``heartbeat_timeout`` seconds is marked missing and, unless ``redistribute`` is off, its users
 are given to the others. What it reported before stays in the totals; if it comes back, it is
 given users again. Each message type has its own handler (``_handlers``).
+
+Messages are handled in batches (all those waiting, up to ``RECEIVE_BATCH``): what concerns all
+workers at once (a new plan after joins, whether every worker now runs its users) is settled
+once per batch, not once per message, so 2,000 workers joining or reporting cost the master
+linear work, not quadratic.
 """
 
 from __future__ import annotations
@@ -20,11 +25,13 @@ import logging
 import math
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from horde.distributed.plan import plan_workers, worker_spawn_rate
 from horde.distributed.protocol import (
+    PROTOCOL_VERSION,
     Bye,
     Custom,
     Heartbeat,
@@ -41,6 +48,7 @@ from horde.distributed.protocol import (
 )
 from horde.distributed.registry import GONE, MISSING, WorkerInfo
 from horde.distributed.stats_delta import merge_delta
+from horde.distributed.transport import RECEIVE_BATCH
 from horde.runner.cpu import CpuMeter
 from horde.runner.health import HealthSample
 from horde.runner.lifecycle import DRAIN_GRACE, RunLifecycle, RunnerState
@@ -105,6 +113,8 @@ class MasterRunner(RunLifecycle):
         self._changed = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._ticker: asyncio.Task[None] | None = None
+        self._plan_stale = False  # a join or a return since the last plan: settle() replans
+        self._customs: deque[tuple[str, Custom]] = deque()  # taken in by a tick (see _handle)
         self._handlers: dict[type[Message], Callable[[str, Any], None]] = {
             Hello: self._on_hello,
             Report: self._on_report,
@@ -367,27 +377,48 @@ class MasterRunner(RunLifecycle):
         self.environment.events.spawning_complete.fire(user_count=self.user_count)
 
     def _send_soon(self, worker_id: str, message: Message) -> None:
-        task = asyncio.get_running_loop().create_task(self.transport.send(worker_id, message))
-        self._tasks.append(task)
-        task.add_done_callback(self._forget_task)
-
-    def _forget_task(self, task: asyncio.Task[None]) -> None:
-        if task in self._tasks:
-            self._tasks.remove(task)
+        """Queue ``message`` for one worker (at once: the socket never blocks)."""
+        self.transport.send_now(worker_id, message)
 
     # Receiving -------------------------------------------------------------------------------
     async def _receive(self) -> None:
         while True:
-            worker_id, message = await self.transport.recv()
-            if isinstance(message, Custom):
-                if worker_id in self.workers:
-                    # Scenario code's message: its listener may wait (as under Locust, the next
-                    # message waits for it, unless it was registered concurrent=True).
-                    await self.handle_message(
-                        CustomMessage(message.msg_type, message.data, worker_id)
-                    )
+            batch = await self.transport.recv_batch(RECEIVE_BATCH)
+            # Scenario code's messages (Custom) are awaited in their place: a listener may wait
+            # and, as under Locust, the messages after it wait for it (unless it was registered
+            # concurrent=True). Those the tick took in are awaited first.
+            first = 0
+            for i, (worker_id, message) in enumerate(batch):
+                if type(message) is Custom:
+                    self._handle(batch[first:i])
+                    first = i + 1
+                    await self._deliver_customs()
+                    await self._deliver(worker_id, message)
+            self._handle(batch[first:])
+            await self._deliver_customs()
+            await asyncio.sleep(0)  # ticks, heartbeats and the web UI run between batches
+
+    async def _deliver(self, worker_id: str, message: Custom) -> None:
+        if worker_id in self.workers:
+            await self.handle_message(CustomMessage(message.msg_type, message.data, worker_id))
+
+    async def _deliver_customs(self) -> None:
+        while self._customs:
+            await self._deliver(*self._customs.popleft())
+
+    def _handle(self, batch: list[tuple[str, Message]]) -> None:
+        """Handle each message by its type, then settle what concerns all workers, once.
+
+        Custom messages cannot be awaited here: they wait in ``_customs`` for ``_receive``.
+        """
+        if not batch:
+            return
+        handlers = self._handlers
+        for worker_id, message in batch:
+            if type(message) is Custom:
+                self._customs.append((worker_id, message))
                 continue
-            handler = self._handlers.get(type(message))
+            handler = handlers.get(type(message))
             if handler is None:
                 log.warning("ignored an unexpected %s message from %s", message.TYPE, worker_id)
                 continue
@@ -395,7 +426,15 @@ class MasterRunner(RunLifecycle):
                 handler(worker_id, message)
             except Exception:
                 log.exception("error handling %s from %s", message.TYPE, worker_id)
-            self._changed.set()
+        self._settle()
+        self._changed.set()
+
+    def _settle(self) -> None:
+        """After a batch: a new plan if workers joined or came back; SPAWNING to RUNNING."""
+        if self._plan_stale:
+            self._plan_stale = False
+            self._rebalance()
+        self._check_spawned()
 
     def _on_hello(self, worker_id: str, hello: Hello) -> None:
         reason = self._refusal(hello)
@@ -417,7 +456,7 @@ class MasterRunner(RunLifecycle):
             worker.state = "ready"
             worker.last_seen = time.monotonic()
         self._send_soon(worker_id, Welcome(worker.index, self.settings))
-        self._rebalance()
+        self._plan_stale = True
 
     def _refusal(self, hello: Hello) -> str:
         """Why a worker cannot take part, in one sentence; empty if it can."""
@@ -425,6 +464,12 @@ class MasterRunner(RunLifecycle):
             return (
                 f"it runs horde {hello.version} but the master runs horde {__version__}: "
                 "install the same version everywhere"
+            )
+        if hello.protocol != PROTOCOL_VERSION:
+            return (
+                f"it speaks version {hello.protocol} of the worker protocol but the master "
+                f"speaks version {PROTOCOL_VERSION} (both say horde {__version__}): install the "
+                "same build of horde everywhere"
             )
         if hello.scenario_digest != self.scenario_digest:
             name = self.environment.scenario_path or "the scenario"
@@ -486,8 +531,7 @@ class MasterRunner(RunLifecycle):
             self.environment.health.record(worker_id, sample)
         if was_missing:
             log.warning("worker %s is back: giving it users again", worker_id)
-            self._rebalance()
-        self._check_spawned()
+            self._plan_stale = True
 
     def _on_bye(self, worker_id: str, bye: Bye) -> None:
         worker = self.workers.get(worker_id)
@@ -508,6 +552,7 @@ class MasterRunner(RunLifecycle):
             await asyncio.sleep(HEARTBEAT_INTERVAL)
             self.cpu_percent = self._cpu.percent()
             now = time.monotonic()
+            alive = []
             for w in self.live_workers:
                 silent = now - w.last_seen
                 if silent > self.heartbeat_timeout:
@@ -521,10 +566,12 @@ class MasterRunner(RunLifecycle):
                     self._lost(w)
                     self._changed.set()
                 else:
-                    await self.transport.send(w.id, Heartbeat(str(self.state)))
-                    sent = self.environment.events.heartbeat_sent
-                    if sent:
-                        sent.fire(client_id=w.id, timestamp=time.time())
+                    alive.append(w.id)
+            self.transport.send_to_each(alive, Heartbeat(str(self.state)))
+            sent = self.environment.events.heartbeat_sent
+            if sent:
+                for worker_id in alive:
+                    sent.fire(client_id=worker_id, timestamp=time.time())
 
     def _lost(self, worker: WorkerInfo) -> None:
         """A worker no longer runs users: give them to the others, if allowed."""
@@ -553,6 +600,10 @@ class MasterRunner(RunLifecycle):
             self.close_second(float(int(time.time() - TICK_DELAY)))
 
     def _tick(self, now: float) -> None:
+        # Reports already received belong to the second being closed, however far behind the
+        # master is in handling them: handle them first, so that none falls in the next row
+        # (about one a worker; bounded, so that an overloaded master still ticks).
+        self._handle(self.transport.take_waiting(2 * len(self.workers) + RECEIVE_BATCH))
         stats = self.environment.stats
         stats.tick(now, self.user_count)
         if self.model == ARRIVAL_RATE:

@@ -299,3 +299,28 @@ def test_stop_test_on_a_worker_ends_the_whole_run_on_the_master():
             await cluster.close()
 
     uvloop.run(scenario())
+
+
+def test_each_second_is_closed_once_even_when_the_timer_wakes_a_little_early(monkeypatch):
+    """A timer that fires 1 ms early used to close the same second twice, then skip one."""
+    import horde.distributed.master as master_module
+
+    clock = [1000.5]
+    closed: list[float] = []
+
+    async def early_sleep(delay: float) -> None:
+        clock[0] += max(delay - 0.001, 0.0)  # wakes a millisecond before it was asked
+        if len(closed) >= 6:
+            raise asyncio.CancelledError
+
+    monkeypatch.setattr(master_module.time, "time", lambda: clock[0])
+    monkeypatch.setattr(master_module.asyncio, "sleep", early_sleep)
+    runner = MasterRunner.__new__(MasterRunner)
+    runner._tick = closed.append  # type: ignore[method-assign]
+    with pytest.raises(asyncio.CancelledError):
+        asyncio.run(runner._tick_every_second())
+    assert closed == [1001.0, 1002.0, 1003.0, 1004.0, 1005.0, 1006.0]
+
+    # Woken 1.5 s late after closing 1001: the next second due comes at once, the one missed
+    # shares its row.
+    assert master_module.next_tick(1002.8, 1001) == (0.5, 1003)

@@ -72,6 +72,19 @@ HEARTBEAT_TIMEOUT = 3.0
 TICK_DELAY = 0.3
 
 
+def next_tick(now: float, closed: int) -> tuple[float, int]:
+    """(seconds to wait, the second to close then): the next one after ``closed``, TICK_DELAY
+    after it ends.
+
+    The second comes from the schedule, not from the clock read after waking: a timer may wake
+    a millisecond early, which read as the clock would close the same second twice and then skip
+    one (a row of 0 requests, then a row of two seconds). A master that wakes later than a whole
+    second closes the seconds it missed as one row.
+    """
+    second = max(math.floor(now - TICK_DELAY) + 1, closed + 1)
+    return max(second + TICK_DELAY - now, 0.0), second
+
+
 class MasterRunner(RunLifecycle):
     """Drives workers over ``transport``; call ``serve()`` once before anything else."""
 
@@ -594,10 +607,12 @@ class MasterRunner(RunLifecycle):
         Workers report on whole seconds of the wall clock; ticking TICK_DELAY later puts each
         report in the second it belongs to (hosts' clocks must agree within that, as NTP does).
         """
+        closed = 0
         while True:
-            now = time.time()
-            await asyncio.sleep(1.0 - ((now - TICK_DELAY) % 1.0))
-            self.close_second(float(int(time.time() - TICK_DELAY)))
+            delay, second = next_tick(time.time(), closed)
+            await asyncio.sleep(delay)
+            self.close_second(float(second))
+            closed = second
 
     def _tick(self, now: float) -> None:
         # Reports already received belong to the second being closed, however far behind the

@@ -103,27 +103,33 @@ class ReportDelays:
 
 
 # The simulated workers -----------------------------------------------------------------------
-def start_simulators(
+async def start_simulators(
     port: int, workers: int, names: int, rps: int, cores: set[int]
-) -> list[subprocess.Popen[str]]:
+) -> list[asyncio.subprocess.Process]:
     processes = []
     for first in range(0, workers, WORKERS_PER_PROCESS):
         count = min(WORKERS_PER_PROCESS, workers - first)
-        command = [sys.executable, str(SIMULATOR), "--port", str(port), "--first", str(first)]
+        command = [str(SIMULATOR), "--port", str(port), "--first", str(first)]
         command += ["--count", str(count), "--digest", DIGEST, "--names", str(names)]
-        command += ["--rps", str(rps)]
-        child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        command += ["--rps", str(rps), "--max-seconds", "900"]
+        child = await asyncio.create_subprocess_exec(
+            sys.executable, *command, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
         os.sched_setaffinity(child.pid, cores)
         processes.append(child)
     return processes
 
 
-async def read_line(child: subprocess.Popen[str], timeout: float) -> str:
+async def read_line(child: asyncio.subprocess.Process, timeout: float) -> str:
     assert child.stdout is not None
-    line = await asyncio.wait_for(asyncio.to_thread(child.stdout.readline), timeout)
+    line = await asyncio.wait_for(child.stdout.readline(), timeout)
     if not line:
         raise SystemExit(f"simulated workers (pid {child.pid}) exited early")
-    return line
+    return line.decode()
+
+
+def progress(workers: int, stage: str) -> None:
+    print(f"{workers} workers: {stage}", file=sys.stderr, flush=True)
 
 
 # The checks ----------------------------------------------------------------------------------
@@ -186,20 +192,23 @@ async def measure(
     logging.getLogger("horde.distributed").addHandler(missing)
     delays = ReportDelays(master)
     master.serve()
-    simulators = start_simulators(transport.port, workers, names, rps, sim_cores)
+    simulators = await start_simulators(transport.port, workers, names, rps, sim_cores)
     sims_started = time.monotonic()
+    closed = False
     try:
         for child in simulators:
             await read_line(child, 120)  # "ready": sockets made
+        progress(workers, "joining")
         cpu0, wall0 = time.process_time(), time.monotonic()
         for child in simulators:
             assert child.stdin is not None
-            child.stdin.write("go\n")
-            child.stdin.flush()
+            child.stdin.write(b"go\n")
+            await child.stdin.drain()
         if not await master.wait_for_workers(workers, 120):
             raise SystemExit(f"only {master.worker_count} of {workers} workers joined in 120 s")
         join_seconds, join_cpu = time.monotonic() - wall0, time.process_time() - cpu0
 
+        progress(workers, "spawning")
         cpu0, wall0 = time.process_time(), time.monotonic()
         master.start(Users(workers * USERS_PER_WORKER, workers * USERS_PER_WORKER))
         while master.state != RunnerState.RUNNING:
@@ -208,6 +217,7 @@ async def measure(
             await asyncio.sleep(0.05)
         spawn_seconds, spawn_cpu = time.monotonic() - wall0, time.process_time() - cpu0
 
+        progress(workers, f"steady state, {seconds:.0f} s")
         await asyncio.sleep(2.0)
         reports_before = sum(w.reports for w in master.workers.values())
         cpu0, wall0 = time.process_time(), time.monotonic()
@@ -215,6 +225,7 @@ async def measure(
         wall, cpu = time.monotonic() - wall0, time.process_time() - cpu0
         reports = sum(w.reports for w in master.workers.values()) - reports_before
 
+        progress(workers, "stopping")
         stop0 = time.monotonic()
         await master.stop()
         stop_seconds = time.monotonic() - stop0
@@ -228,12 +239,20 @@ async def measure(
                 break
             handled = len(delays.delays)
         drain_seconds = time.monotonic() - drain0 - 2.0
-    finally:
+        progress(workers, "quitting")
+        closed = True
         await master.close()
+        tallies = [json.loads(await read_line(child, 60)) for child in simulators]
+        for child in simulators:
+            await asyncio.wait_for(child.wait(), 30)
+    finally:
+        if not closed:
+            await master.close()
         logging.getLogger("horde.distributed").removeHandler(missing)
-    tallies = [json.loads(await read_line(child, 60)) for child in simulators]
-    for child in simulators:
-        child.wait(timeout=30)
+        for child in simulators:
+            if child.returncode is None:
+                child.kill()
+                await child.wait()
     sim_cpu = sum(t["cpu_seconds"] for t in tallies) / (time.monotonic() - sims_started)
 
     # What was sent, added up without the wire form (the recorded seconds, bucket by bucket).

@@ -101,10 +101,14 @@ def test_the_master_holds_200_workers_and_merges_their_stats_exactly():
             await asyncio.sleep(RUNNING_SECONDS)
             reports = min(w.reports for w in master.workers.values())
             await master.stop()
+            await master.close()
+            tally = json.loads(await read_line(child, 60))
+            assert await asyncio.to_thread(child.wait, 30) == 0
         finally:
             await master.close()
-        tally = json.loads(await read_line(child, 60))
-        assert child.wait(timeout=30) == 0
+            if child.poll() is None:
+                child.kill()
+                child.wait()
         return environment.stats, tally, missing.workers, reports
 
     logger = logging.getLogger("horde.distributed")

@@ -90,7 +90,7 @@ class HealthSample:
     late: int  # of which above LAG_LIMIT
     hot: bool
     saturated: bool  # the window that ends with this second was saturated
-    # The second's lag readings, µs, as a sparse HDR histogram (Histogram.to_sparse): the
+    # The second's lag readings, µs, as a sparse HDR histogram (Histogram.merge_sparse): the
     # run's lag percentiles are those of every reading, added up exactly over seconds.
     lag_histogram: dict[str, Any] | None = None
 
@@ -147,7 +147,8 @@ def _sparse(data: object) -> dict[str, Any] | None:
 
 
 def _sparse_histogram(ordered: list[int]) -> dict[str, Any]:
-    """``Histogram.to_sparse()`` of sorted values, without the 2,048 buckets of a Histogram."""
+    """The sparse form ``Histogram.merge_sparse`` adds, of sorted values, without the 2,048
+    buckets of a Histogram."""
     buckets: dict[int, int] = {}
     for value in ordered:
         index = bucket_index(value)

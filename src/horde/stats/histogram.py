@@ -275,6 +275,21 @@ class Histogram:
         for start, stop, values in checked:
             counts[start:stop] = map(add, counts[start:stop], values)
 
+    def merge_sparse(self, data: dict[str, Any]) -> None:
+        """Add a sparse form (``{"count", "total", "min", "max", "buckets": {index: n}}``, as
+        horde.runner.health sends a second's loop-lag readings) without building a Histogram:
+        only its buckets are touched. It goes straight into the buckets, beside the packed
+        stage, which holds other merges and is added on its own when read."""
+        if not data["count"]:
+            return
+        counts = self._counts
+        for i, n in data["buckets"].items():
+            counts[int(i)] += n
+        self.count += data["count"]
+        self.total += data["total"]
+        self._min = min(self._min, data["min"])
+        self.max = max(self.max, data["max"])
+
     def copy(self) -> Histogram:
         clone = Histogram()
         clone._counts = self.counts.copy()

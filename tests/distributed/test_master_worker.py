@@ -316,7 +316,7 @@ def test_each_second_is_closed_once_even_when_the_timer_wakes_a_little_early(mon
     monkeypatch.setattr(master_module.time, "time", lambda: clock[0])
     monkeypatch.setattr(master_module.asyncio, "sleep", early_sleep)
     runner = MasterRunner.__new__(MasterRunner)
-    runner._tick = closed.append  # type: ignore[method-assign]
+    runner.close_second = closed.append  # type: ignore[method-assign]
     with pytest.raises(asyncio.CancelledError):
         asyncio.run(runner._tick_every_second())
     assert closed == [1001.0, 1002.0, 1003.0, 1004.0, 1005.0, 1006.0]

@@ -275,6 +275,17 @@ class Histogram:
         for start, stop, values in checked:
             counts[start:stop] = map(add, counts[start:stop], values)
 
+    def to_sparse(self) -> dict[str, Any]:
+        """The sparse form (non-zero buckets only) that ``merge_sparse`` adds: what a health
+        sample carries, small enough for one second's few readings."""
+        return {
+            "buckets": {i: n for i, n in enumerate(self.counts) if n},
+            "count": self.count,
+            "total": self.total,
+            "min": self.min,
+            "max": self.max,
+        }
+
     def merge_sparse(self, data: dict[str, Any]) -> None:
         """Add a sparse form (``{"count", "total", "min", "max", "buckets": {index: n}}``, as
         horde.runner.health sends a second's loop-lag readings) without building a Histogram:

@@ -253,6 +253,12 @@ def test_capacity_search_from_the_api(tmp_path, queue_target):
         assert results["meta"]["capacity"]["max_load"] == found["max_load"]
         report = call(run.url + "/stats/report")[1]
         assert 'id="capacity-table"' in report
+        # The history keeps the search as a capacity run, its result with it (the result
+        # was once recorded only after the save).
+        saved = json.loads(call(run.url + "/history/runs")[1])["runs"][0]
+        assert saved["mode"] == "capacity", saved
+        document = json.loads(call(run.url + f"/history/runs/{saved['id']}")[1])["document"]
+        assert document["meta"]["capacity"]["max_load"] == found["max_load"]
     finally:
         run.stop()
 

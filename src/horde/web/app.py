@@ -20,7 +20,7 @@ from aiohttp import web
 
 from horde.metrics import RunInfo, collect
 from horde.metrics.prometheus import CONTENT_TYPE, render
-from horde.runner.capacity import CapacitySearch
+from horde.runner.capacity import CapacityResult, CapacitySearch
 from horde.runner.environment import Environment
 from horde.runner.interface import Runner
 from horde.runner.lifecycle import IDLE, RunnerState
@@ -72,6 +72,9 @@ class WebUI:
         self.driver: ShapeDriver | None = None
         self.search: CapacitySearch | None = None
         self._search_task: asyncio.Task[None] | None = None
+        # A search that has ended but whose test is still stopping: shown (without its fit)
+        # until the fit is made, so that no reader sees the test stopped and no result.
+        self._ended_search: CapacityResult | None = None
         self.meta: dict[str, Any] = {}
         # Past runs (the History tab), and this UI's tests saved there when they end.
         self.history = HistoryViews(self.settings)
@@ -254,6 +257,7 @@ class WebUI:
             unit = "iterations/s" if settings.model == ARRIVAL_RATE else "users"
             self.meta["load_model"] = f"capacity search ({unit})"
             self.meta.pop("capacity", None)
+            self._ended_search = None
         elif form.stages is not None:
             model, stages = form.stages
             loop = asyncio.get_running_loop()
@@ -345,10 +349,16 @@ class WebUI:
         assert self.search is not None
         result = await self.search.run()
         self._search_task = None
-        await self._stop(f"capacity search ended: {result.reason}")
-        # After the stop: the scalability fit takes a few milliseconds of the loop, which
-        # requests still in flight would otherwise be charged.
-        self.meta["capacity"] = result.to_dict()
+        self._ended_search = result
+
+        def record_result() -> None:
+            # After the load has stopped (the scalability fit takes a few milliseconds of the
+            # loop, which requests still in flight would otherwise be charged), and before the
+            # test is saved to the history, which keeps the result with it.
+            self.meta["capacity"] = result.to_dict()
+            self._ended_search = None
+
+        await self._stop(f"capacity search ended: {result.reason}", before_save=record_result)
 
     def _capacity_payload(self) -> dict[str, Any] | None:
         """The search's steps so far (live), or its result once it has ended."""
@@ -356,6 +366,8 @@ class WebUI:
             data = self.search.result("running").to_dict(fit=False)  # no fit while load runs
             data["current_load"] = self.search.current_load
             return data
+        if self._ended_search is not None:
+            return self._ended_search.to_dict(fit=False)
         return self.meta.get("capacity")
 
     async def shutdown(self) -> None:
@@ -377,13 +389,19 @@ class WebUI:
         if stopped_search is not None:  # its fit once no load runs
             self.meta["capacity"] = stopped_search.to_dict()
 
-    async def _stop(self, reason: str) -> None:
+    async def _stop(self, reason: str, before_save: Callable[[], None] | None = None) -> None:
+        """End the test: the load stopped, then ``before_save`` (what the test's result still
+        needs), then the test saved to the history and ``on_test_end`` told."""
         if self.runner.state in IDLE:
+            if before_save is not None:
+                before_save()
             return
         self.environment.stats.mark("stop", reason)
         await self.shutdown()
         self.meta["end_time"] = time.time()
         self.meta["stop_reason"] = reason
+        if before_save is not None:
+            before_save()
         await self.saver.save(self.run_meta(), self.mode_name())
         for callback in list(self.on_test_end):
             callback(reason)

@@ -62,8 +62,9 @@ docs-serve: setup
 demo: setup
 	$(VENV)/bin/python examples/demo.py $(ARGS)
 
-# The whole harness behind docs/performance.md (about 25 minutes on 2 cores; run it on a quiet
-# machine): horde alone, then against Locust and wrk. Each half also runs by itself.
+# The whole harness behind docs/performance.md (about 70 minutes on 2 cores; run it on a quiet
+# machine): horde alone, then against Locust and wrk, then the comparison's error rates. Each
+# part also runs by itself.
 bench: bench-engine bench-compare bench-verdicts
 
 bench-engine: setup

@@ -335,7 +335,8 @@ def test_master_and_workers_run_as_the_manifests_say(tmp_path):
     # Written where the master mounts the claim.
     results = run.master.pod.mounts["/results"]
     assert results == run.cluster.claims["horde-results"]
-    assert {"horde_stats.csv", "horde.json", "horde.html"} <= {p.name for p in results.iterdir()}
+    written = {p.name for p in results.iterdir()}
+    assert {"horde_stats.csv", "horde.json", "horde.html", "history.db"} <= written
     rows = list(csv.DictReader((results / "horde_stats.csv").read_text().splitlines()))
     assert rows[-1]["Name"] == "Aggregated"
     assert int(rows[-1]["Request Count"]) == served > 0
